@@ -1,0 +1,239 @@
+// The one protocol of Gradient Lens: messages between the extension host (or the CLI) and the
+// runner child process, and between the extension host and the webview panel. Every message
+// travels in an Envelope; a request's reply carries the request's id in `inReplyTo`.
+
+import type {
+  BackendInfo,
+  ModelSummary,
+  Phase,
+  RunConfig,
+  RunError,
+  RunMeta,
+  StepIndexEntry,
+  StepRecord,
+  TensorRole,
+} from './traceTypes';
+import type { LayerHealth } from './health';
+
+export interface Envelope<T> {
+  id: number;
+  inReplyTo?: number;
+  body: T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host → runner
+
+/** Bundle the user's file, build its model without training, and reply with a SummaryReply. */
+export interface LoadRequest {
+  type: 'load';
+  file: string;
+}
+
+/** Start a traced run; the runner replies with Started, then streams StepDone messages. */
+export interface StartRequest {
+  type: 'start';
+  file: string;
+  /** Folder to write the trace into (created if missing). */
+  outDir: string;
+  /** Overrides of what the user's defineTraining says (steps, seed, batch size, capture). */
+  overrides?: Partial<Omit<RunConfig, 'capture'>> & { capture?: Partial<RunConfig['capture']> };
+  /** Hold before the first phase, like a debugger started with "stop on entry". */
+  startPaused?: boolean;
+  lesson?: string;
+}
+
+export type ControlAction = 'pause' | 'continue' | 'stepPhase' | 'stepBatch' | 'runTo';
+
+/** Live control of a started run. `runTo` runs until `toStep` has completed, then pauses. */
+export interface ControlRequest {
+  type: 'control';
+  action: ControlAction;
+  toStep?: number;
+}
+
+/** Finish the record being written, close the trace and exit. The host kills after a grace period. */
+export interface StopRequest {
+  type: 'stop';
+}
+
+export type ToRunner = LoadRequest | StartRequest | ControlRequest | StopRequest;
+
+// ---------------------------------------------------------------------------------------------
+// Runner → host
+
+/** The runner process is up and listening. */
+export interface RunnerHello {
+  type: 'hello';
+  pid: number;
+  backend: BackendInfo;
+}
+
+/** Reply to LoadRequest: the model built without training. */
+export interface SummaryReply {
+  type: 'summary';
+  model: ModelSummary;
+  config: RunConfig;
+  backend: BackendInfo;
+}
+
+/** Reply to StartRequest: the run's metadata, written to `traceDir/meta.json`. */
+export interface Started {
+  type: 'started';
+  meta: RunMeta;
+  traceDir: string;
+}
+
+/** The run is held at a phase boundary (after pause or stepPhase). */
+export interface AtPhase {
+  type: 'atPhase';
+  step: number;
+  phase: Phase;
+  /** The layer the phase concerns (-1 for loss). */
+  layer: number;
+}
+
+/** A training step completed and its record is on disk. */
+export interface StepDone {
+  type: 'stepDone';
+  entry: StepIndexEntry;
+  stepMs: number;
+  health: LayerHealth[];
+}
+
+export type RunState = 'loading' | 'running' | 'paused' | 'finished' | 'stopped' | 'failed';
+
+/** The run's state changed. */
+export interface StateChanged {
+  type: 'state';
+  state: RunState;
+  step: number;
+}
+
+/** Something went wrong; `error.location` points into the user's file when it can. */
+export interface RunFailed {
+  type: 'failed';
+  error: RunError;
+}
+
+/** A line the user's code printed (console.log), for the output channel. */
+export interface RunnerLog {
+  type: 'log';
+  level: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+/** Acknowledges a control request. */
+export interface Ack {
+  type: 'ack';
+}
+
+export type FromRunner =
+  | RunnerHello
+  | SummaryReply
+  | Started
+  | AtPhase
+  | StepDone
+  | StateChanged
+  | RunFailed
+  | RunnerLog
+  | Ack;
+
+// ---------------------------------------------------------------------------------------------
+// Host → webview
+
+/** Everything the panel needs to draw a run, except per-step tensors. */
+export interface InitRun {
+  type: 'init';
+  meta: RunMeta;
+  /** The loss curve, downsampled to at most a few thousand points. */
+  curve: StepIndexEntry[];
+  stepCount: number;
+  state: RunState;
+  error?: RunError;
+  live: boolean;
+}
+
+/** Reply to RequestStep: one step's record (summaries and kept tensors). */
+export interface StepData {
+  type: 'stepData';
+  record: StepRecord;
+}
+
+/** Histograms of one tensor over the run, downsampled to at most `maxColumns` steps (a heat strip). */
+export interface HistorySeries {
+  type: 'history';
+  layer: number;
+  role: TensorRole;
+  param?: string;
+  steps: number[];
+  /** For each step: [min, max] of the histogram's range. */
+  ranges: [number, number][];
+  /** For each step: 64 counts. */
+  histograms: number[][];
+}
+
+/** A live run progressed: new points for the curve. */
+export interface RunProgress {
+  type: 'progress';
+  entries: StepIndexEntry[];
+  stepCount: number;
+  state: RunState;
+  atPhase?: AtPhase;
+  error?: RunError;
+}
+
+/** The editor's cursor moved onto a layer's line. */
+export interface SelectLayer {
+  type: 'selectLayer';
+  layer: number;
+}
+
+export type ToWebview = InitRun | StepData | HistorySeries | RunProgress | SelectLayer;
+
+// ---------------------------------------------------------------------------------------------
+// Webview → host
+
+/** The panel's script has loaded and listens; send InitRun. */
+export interface WebviewReady {
+  type: 'ready';
+}
+
+/** Send the record of this step (replied with StepData). */
+export interface RequestStep {
+  type: 'requestStep';
+  step: number;
+}
+
+/** Send histories for this layer's tensors (replied with HistorySeries messages). */
+export interface RequestHistory {
+  type: 'requestHistory';
+  layer: number;
+  role: TensorRole;
+  param?: string;
+  maxColumns: number;
+}
+
+/** The user selected a layer in the panel: reveal its line in the editor. */
+export interface LayerSelected {
+  type: 'layerSelected';
+  layer: number;
+}
+
+/** Live control from the panel's buttons. */
+export interface ControlFromPanel {
+  type: 'control';
+  action: ControlAction | 'stop';
+  toStep?: number;
+}
+
+export type FromWebview = WebviewReady | RequestStep | RequestHistory | LayerSelected | ControlFromPanel;
+
+/** What the panel persists with setState: ids and position only, never data. */
+export interface PanelState {
+  runDir: string;
+  step: number;
+  /** Position within the step: index into the step's phase list. */
+  phaseIndex: number;
+  selectedLayer: number;
+}

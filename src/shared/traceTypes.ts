@@ -1,0 +1,210 @@
+// The shape of a traced run, shared by the runner (which writes it), the trace reader, the
+// extension host and the webview. Plain data only: everything here crosses a process boundary.
+
+/** Where in the user's file something was built (1-based line and column). */
+export interface SourceLocation {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** Which tfjs backend runs, and why it was chosen over the ones before it. */
+export interface BackendInfo {
+  name: BackendName;
+  /** Human-readable: e.g. "@tensorflow/tfjs-node is not installed; wasm (SIMD) from node_modules". */
+  reason: string;
+  simd?: boolean;
+  threads?: number;
+}
+
+/** One parameter tensor of a layer (a kernel, a bias, a batch-norm gamma...). */
+export interface ParamInfo {
+  name: string;
+  shape: number[];
+  count: number;
+  trainable: boolean;
+}
+
+/** One stage of the model as the tracer walks it: a layer of a layers model, or a tap of a hand-written one. */
+export interface LayerInfo {
+  index: number;
+  name: string;
+  /** tfjs class name: Dense, Conv2D, ... or "Tap" for a hand-written stage. */
+  type: string;
+  /** Output shape with the batch dimension as null. */
+  outputShape: (number | null)[];
+  inputShape: (number | null)[];
+  activation?: string;
+  params: ParamInfo[];
+  paramCount: number;
+  /** How the count is made, e.g. "784 × 256 weights + 256 biases = 200,960". */
+  paramFormula: string;
+  location?: SourceLocation;
+  /** True when the tracer writes this layer's backward pass itself; false when tfjs autodiff does. */
+  nativeBackward: boolean;
+}
+
+export interface ModelSummary {
+  name: string;
+  kind: 'layers' | 'tapped';
+  inputShape: (number | null)[];
+  layers: LayerInfo[];
+  totalParams: number;
+  trainableParams: number;
+}
+
+export interface RunConfig {
+  batchSize: number;
+  steps: number;
+  seed: number;
+  loss: string;
+  optimizer: string;
+  learningRate?: number;
+  /** Evaluate on the test split every this many steps (0: never). */
+  evalEvery: number;
+  capture: CapturePolicy;
+}
+
+export interface CapturePolicy {
+  /** Summaries (stats + histogram) for every captured tensor, every step. */
+  summaries: boolean;
+  /** Batch indices whose full per-sample tensors are kept every step. */
+  sampleIndices: number[];
+  /** Whole-batch tensors and full weights every this many steps (0: never); step 0 and the last are always keyframes. */
+  keyframeEvery: number;
+  /** Byte budget for the full tensors of an ordinary step. */
+  stepBudgetBytes: number;
+  /** Byte budget for the full tensors of a keyframe. */
+  keyframeBudgetBytes: number;
+}
+
+export interface RunMeta {
+  formatVersion: 1;
+  runId: string;
+  /** The user's model file, absolute. */
+  file: string;
+  lesson?: string;
+  createdAt: string;
+  backend: BackendInfo;
+  model: ModelSummary;
+  config: RunConfig;
+  /** Class names when the targets are one-hot class labels (e.g. Fashion-MNIST's "T-shirt/top"...). */
+  classNames?: string[];
+  tfjsVersion: string;
+}
+
+/** Which moment of a training step a tensor belongs to. */
+export type Phase = 'forward' | 'loss' | 'backward' | 'update';
+
+/**
+ * What a captured tensor is. Forward: input, preactivation (z), activation (a). Backward:
+ * gradActivation (∂L/∂a), gradPreactivation (∂L/∂z), gradInput (∂L/∂x), gradParam (∂L/∂W, ∂L/∂b).
+ * Update: param (the value after the update), delta (ΔW). Loss: prediction, target.
+ */
+export type TensorRole =
+  | 'input'
+  | 'preactivation'
+  | 'activation'
+  | 'prediction'
+  | 'target'
+  | 'gradActivation'
+  | 'gradPreactivation'
+  | 'gradParam'
+  | 'param'
+  | 'delta';
+
+/** Summary statistics of one tensor, computed on every element. */
+export interface TensorStats {
+  count: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  l2: number;
+  /** Fraction of elements exactly zero. */
+  zeroFraction: number;
+  nanCount: number;
+  infCount: number;
+  /** 64 bins spanning [min, max] of the finite values. */
+  histogram: Uint32Array;
+  /** For activations of shape [batch, units...]: fraction of units that are zero for every sample. */
+  deadUnitFraction?: number;
+}
+
+export interface TensorSummary {
+  /** Layer index, or -1 for the loss (prediction, target). */
+  layer: number;
+  role: TensorRole;
+  /** Parameter name for gradParam, param and delta (e.g. "kernel", "bias"). */
+  param?: string;
+  shape: number[];
+  stats?: TensorStats;
+}
+
+/** A full tensor's values kept in the trace. */
+export interface TensorValues {
+  layer: number;
+  role: TensorRole;
+  param?: string;
+  /** 'sample' when only selected batch rows are kept; 'batch' for the whole batch; 'full' for a parameter. */
+  scope: 'sample' | 'batch' | 'full';
+  /** For scope 'sample': the batch indices kept, in order. */
+  sampleIndices?: number[];
+  shape: number[];
+  values: Float32Array;
+}
+
+/** Everything recorded for one training step. */
+export interface StepRecord {
+  step: number;
+  loss: number;
+  /** Training-batch accuracy when the targets are class labels. */
+  accuracy?: number;
+  /** Held-out metrics when the run evaluated on this step. */
+  testLoss?: number;
+  testAccuracy?: number;
+  /** Wall-clock time of the traced step in ms (forward + backward + update + capture). */
+  stepMs: number;
+  keyframe: boolean;
+  summaries: TensorSummary[];
+  tensors: TensorValues[];
+  /** Targets and predictions of the selected samples (class index or value). */
+  samples?: SampleRecord[];
+}
+
+export interface SampleRecord {
+  index: number;
+  target: number[];
+  prediction: number[];
+}
+
+/** One line of the index: what the loss curve and a scrubber need without opening the record. */
+export interface StepIndexEntry {
+  step: number;
+  loss: number;
+  accuracy: number | null;
+  testAccuracy: number | null;
+}
+
+/** A located error: what went wrong, and where in the user's file. */
+export interface RunError {
+  kind:
+    | 'syntax'
+    | 'load'
+    | 'contract'
+    | 'unsupported-layer'
+    | 'user-exception'
+    | 'non-finite'
+    | 'runner-crashed'
+    | 'timeout'
+    | 'internal';
+  message: string;
+  location?: SourceLocation;
+  step?: number;
+  /** For non-finite values: the first layer (in phase order) where they appeared. */
+  layer?: number;
+  layerName?: string;
+  stack?: string;
+}
