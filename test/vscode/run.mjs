@@ -1,0 +1,121 @@
+// The VS Code test layer, offline: starts code-server (VS Code 1.100.3), runs the extension-host
+// tests (test/vscode/suite, built to out/test/vscode/suite/index.js) in a real extension host
+// through headless Chromium, then the end-to-end lesson check in the workbench, and stops
+// everything. Never hangs: an overall timeout kills the server's whole process group.
+//
+// Env: GL_VSCODE_TIMEOUT_MS (overall, default 300000), GL_VSCODE_SKIP_E2E=1, GL_VSCODE_KEEP=1
+// (keep the temp folder), GL_VSCODE_GREP (mocha grep for the extension-host tests),
+// GL_VSCODE_VERBOSE=1 (code-server's own log).
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCodeServer } from './codeServer.mjs';
+import { runLessonEndToEnd } from './e2e.mjs';
+import { launchBrowser, runExtensionTests } from './workbench.mjs';
+
+const testDir = dirname(fileURLToPath(import.meta.url));
+const root = resolve(testDir, '../..');
+const testsPath = join(root, 'out/test/vscode/suite/index.js');
+const artifactsDir = join(root, 'test/artifacts');
+const overallMs = Number(process.env.GL_VSCODE_TIMEOUT_MS ?? 300_000);
+const started = Date.now();
+
+function log(line) {
+  const t = ((Date.now() - started) / 1000).toFixed(1).padStart(6);
+  process.stdout.write(`${t}s ${line}\n`);
+}
+
+for (const built of [join(root, 'dist/extension.js'), testsPath]) {
+  if (!existsSync(built)) {
+    console.error(`missing ${built}: run \`npm run build\` first`);
+    process.exit(1);
+  }
+}
+
+mkdirSync(join(testDir, '.work'), { recursive: true });
+const workDir = mkdtempSync(join(testDir, '.work/run-'));
+// What the extension-host tests read: where to put traces, and the options the suite needs.
+const testConfig = {
+  workDir,
+  runsDir: join(workDir, 'runs'),
+  grep: process.env.GL_VSCODE_GREP,
+};
+writeFileSync(join(workDir, 'test-config.json'), JSON.stringify(testConfig, null, 2));
+
+let server;
+let browser;
+let cleaning;
+async function cleanup() {
+  cleaning ??= (async () => {
+    await browser?.close().catch(() => {});
+    await server?.stop();
+    if (!process.env.GL_VSCODE_KEEP) rmSync(workDir, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+
+const overall = setTimeout(async () => {
+  log(`FAIL: the VS Code tests took longer than ${overallMs} ms; stopping everything`);
+  await cleanup();
+  process.exit(1);
+}, overallMs);
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    await cleanup();
+    process.exit(130);
+  });
+}
+
+let failed = false;
+try {
+  server = await startCodeServer({
+    testDir,
+    workDir,
+    log: process.env.GL_VSCODE_VERBOSE ? log : () => {},
+    // The extension host inherits the server's environment: the suite finds its options here.
+    env: { GL_VSCODE_TEST_CONFIG: join(workDir, 'test-config.json') },
+    settings: {
+      'gradientLens.traceFolder': testConfig.runsDir,
+      // Offline: no marketplace queries (they only fail, slowly).
+      'extensions.autoUpdate': false,
+      'extensions.autoCheckUpdates': false,
+      'extensions.ignoreRecommendations': true,
+    },
+  });
+  log(`code-server listening on ${server.origin} (process group ${server.pgid})`);
+  browser = await launchBrowser();
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+
+  const t0 = Date.now();
+  const code = await runExtensionTests({
+    context,
+    server,
+    folder: root,
+    extensionPath: root,
+    testsPath,
+    log,
+    timeoutMs: overallMs,
+  });
+  log(`extension-host tests: exit code ${code} (${Date.now() - t0} ms)`);
+  if (code !== 0) failed = true;
+
+  if (!process.env.GL_VSCODE_SKIP_E2E) {
+    const t1 = Date.now();
+    try {
+      const result = await runLessonEndToEnd({ context, server, folder: root, extensionPath: root, artifactsDir, log });
+      log(`end-to-end lesson check: passed (${Date.now() - t1} ms), ${result.screenshot}`);
+    } catch (e) {
+      failed = true;
+      log(`end-to-end lesson check: FAILED (${Date.now() - t1} ms): ${e.stack ?? e}`);
+    }
+  }
+} catch (e) {
+  failed = true;
+  log(`FAIL: ${e.stack ?? e}`);
+} finally {
+  clearTimeout(overall);
+  await cleanup();
+}
+log(`VS Code tests ${failed ? 'FAILED' : 'passed'} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exit(failed ? 1 : 0);
