@@ -1,0 +1,144 @@
+// The selected layer: what it is, its health at this step (flags with advice), this step's
+// statistics for each captured tensor as a table, heat strips of their histograms over the run,
+// and heatmaps of the weight matrix and its gradient.
+import { adviceFor, layerHealth } from '../src/shared/health';
+import type { LayerInfo, StepRecord, TensorRole } from '../src/shared/traceTypes';
+import { h, setText } from './dom';
+import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, roleWords } from './format';
+import { HeatStrip } from './heatStrip';
+import { Heatmap } from './heatmap';
+import { findTensor } from './records';
+import { historyKey, type ModelKey, type PanelModel, type Store } from './state';
+import type { Theme } from './theme';
+
+const STRIP_ROLES: { role: TensorRole; main: boolean }[] = [
+  { role: 'activation', main: false },
+  { role: 'gradActivation', main: false },
+  { role: 'param', main: true },
+  { role: 'gradParam', main: true },
+  { role: 'delta', main: true },
+];
+
+export class LayerPanel {
+  readonly el: HTMLElement;
+  private readonly title: HTMLElement;
+  private readonly subtitle: HTMLElement;
+  private readonly flags: HTMLElement;
+  private readonly statsBody: HTMLElement;
+  private readonly strips: HeatStrip[];
+  private readonly weights: Heatmap;
+  private readonly gradient: Heatmap;
+
+  constructor(
+    private readonly store: Store,
+    theme: Theme,
+    private readonly jump: (step: number) => void,
+    private readonly keyframeFor: (step: number) => number,
+  ) {
+    this.title = h('h2', { id: 'layer-title', text: 'Layer' });
+    this.subtitle = h('div', { class: 'muted', id: 'layer-subtitle' });
+    this.flags = h('ul', { class: 'flags', id: 'health', 'aria-label': 'Health' });
+    this.statsBody = h('tbody', {});
+    const table = h(
+      'table',
+      { class: 'stats', 'aria-label': 'Statistics at this step' },
+      h('thead', {}, h('tr', {}, ...['tensor', 'mean', 'std', 'min', 'max', 'zeros', 'NaN/Inf'].map((c) => h('th', { scope: 'col', text: c })))),
+      this.statsBody,
+    );
+    this.strips = STRIP_ROLES.map((r) => new HeatStrip(`${roleSymbol(r.role, r.main ? 'kernel' : undefined)} — ${roleWords(r.role, r.main ? 'kernel' : undefined)}`, theme, jump));
+    this.weights = new Heatmap('W — weights', theme);
+    this.gradient = new Heatmap('∂L/∂W — gradient of the weights', theme);
+    this.el = h(
+      'section',
+      { class: 'card layer-panel', 'aria-labelledby': 'layer-title' },
+      this.title,
+      this.subtitle,
+      this.flags,
+      table,
+      h('h3', { text: 'Distributions over the run' }),
+      h('div', { class: 'strips' }, ...this.strips.map((s) => s.el)),
+      h('h3', { text: 'Weight matrix' }),
+      h('div', { class: 'heatmaps' }, this.weights.el, this.gradient.el),
+    );
+    store.subscribe((m, changed) => this.update(m, changed));
+  }
+
+  setTheme(theme: Theme): void {
+    for (const s of this.strips) s.setTheme(theme);
+    this.weights.setTheme(theme);
+    this.gradient.setTheme(theme);
+    this.markStrips();
+  }
+
+  private layer(): LayerInfo | undefined {
+    const m = this.store.state;
+    return m.meta?.model.layers[m.selectedLayer];
+  }
+
+  private update(m: Readonly<PanelModel>, changed: ReadonlySet<ModelKey>): void {
+    const layer = this.layer();
+    if (!layer) return;
+    if (changed.has('selectedLayer') || changed.has('meta')) {
+      setText(this.title, `${layer.name} · ${layer.type}${layer.activation ? ` (${layer.activation})` : ''}`);
+      setText(this.subtitle, `output ${formatShape(layer.outputShape)} · ${formatInt(layer.paramCount)} parameters${layer.paramFormula ? ` — ${layer.paramFormula}` : ''}${layer.nativeBackward ? '' : ' · backward by tfjs autodiff'}`);
+    }
+    if (changed.has('selectedLayer') || changed.has('record') || changed.has('meta')) this.renderStats(layer, m.record);
+    if (changed.has('histories') || changed.has('selectedLayer') || changed.has('meta')) {
+      const main = layer.params[0]?.name;
+      STRIP_ROLES.forEach((r, i) => this.strips[i].setSeries(m.histories.get(historyKey(layer.index, r.role, r.main ? main : undefined))));
+      this.markStrips();
+    } else if (changed.has('step')) this.markStrips();
+    if (changed.has('paramRecord') || changed.has('selectedLayer') || changed.has('step') || changed.has('meta')) this.renderHeatmaps(layer, m.paramRecord, m.step);
+  }
+
+  private markStrips(): void {
+    for (const s of this.strips) s.mark(this.store.state.step);
+  }
+
+  private renderStats(layer: LayerInfo, record: StepRecord | undefined): void {
+    const meta = this.store.state.meta;
+    const mine = record?.summaries.filter((s) => s.layer === layer.index) ?? [];
+    const rows = mine.map((s) => {
+      const st = s.stats;
+      const cells = st
+        ? [formatNum(st.mean), formatNum(st.std), formatNum(st.min), formatNum(st.max), formatPercent(st.zeroFraction), `${st.nanCount}/${st.infCount}`]
+        : ['—', '—', '—', '—', '—', '—'];
+      const tr = h('tr', {}, h('th', { scope: 'row', title: roleWords(s.role, s.param), text: roleSymbol(s.role, s.param) }), ...cells.map((c) => h('td', { text: c })));
+      if (st && st.nanCount + st.infCount > 0) tr.classList.add('bad');
+      return tr;
+    });
+    if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 7, class: 'muted', text: record ? 'No statistics recorded for this layer.' : 'Loading…' })));
+    this.statsBody.replaceChildren(...rows);
+
+    const health = record && meta ? layerHealth(record.summaries, [layer])[0] : undefined;
+    const items: HTMLElement[] = [];
+    if (health) {
+      for (const f of health.flags) {
+        items.push(h('li', { class: `flag flag-${f}` }, h('span', { class: 'codicon codicon-warning', 'aria-hidden': 'true' }), h('strong', { text: f.replace('-', ' ') }), ` — ${adviceFor(f)}`));
+      }
+      if (health.flags.length === 0) items.push(h('li', { class: 'flag flag-ok' }, h('span', { class: 'codicon codicon-pass', 'aria-hidden': 'true' }), 'healthy at this step'));
+      const facts: string[] = [];
+      if (health.deadFraction !== undefined) facts.push(`dead units ${formatPercent(health.deadFraction)}`);
+      if (health.gradNorm !== undefined) facts.push(`‖∂L/∂W‖ ${formatNum(health.gradNorm)}`);
+      if (health.gradToWeight !== undefined) facts.push(`‖∂L/∂W‖/‖W‖ ${formatNum(health.gradToWeight)}`);
+      if (facts.length > 0) items.push(h('li', { class: 'flag-facts muted', text: facts.join(' · ') }));
+    }
+    this.flags.replaceChildren(...items);
+  }
+
+  private renderHeatmaps(layer: LayerInfo, record: StepRecord | undefined, step: number): void {
+    const main = layer.params[0]?.name;
+    if (!main) {
+      this.weights.set(undefined, 'this layer has no parameters');
+      this.gradient.set(undefined, 'this layer has no parameters');
+      return;
+    }
+    const w = findTensor(record, layer.index, 'param', main);
+    const g = findTensor(record, layer.index, 'gradParam', main);
+    const keyframe = this.keyframeFor(step);
+    const from = record ? (record.step === step ? `step ${formatInt(step)}` : `keyframe step ${formatInt(record.step)} (full tensors are kept at keyframes)`) : '';
+    const missing = record && record.step === keyframe ? 'not kept in this trace' : `loading keyframe step ${formatInt(keyframe)}…`;
+    this.weights.set(w, w ? `after the update of ${from}` : missing);
+    this.gradient.set(g, g ? from : record ? `not kept at ${from || 'this step'}` : missing);
+  }
+}

@@ -1,0 +1,213 @@
+// Loss (and accuracy, when the run has it) over the run's steps, with the current step marked;
+// a click jumps there. The curves are drawn once into a back buffer when the data, size or
+// theme change; a step change only copies the buffer and draws the marker.
+import type { StepIndexEntry } from '../src/shared/traceTypes';
+import { context2d, fitCanvas, h, setText } from './dom';
+import { formatInt, formatNum } from './format';
+import type { ModelKey, PanelModel, Store } from './state';
+import type { Theme } from './theme';
+
+const HEIGHT = 170;
+const PAD = { left: 44, right: 40, top: 10, bottom: 20 };
+
+export class LossChart {
+  readonly el: HTMLElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly back = document.createElement('canvas');
+  private readonly readout: HTMLElement;
+  private readonly legend: HTMLElement;
+  private width = 0;
+  private lossRange: [number, number] = [0, 1];
+  private hasAccuracy = false;
+
+  constructor(
+    private readonly store: Store,
+    private theme: Theme,
+    private readonly jump: (step: number) => void,
+  ) {
+    this.canvas = h('canvas', { class: 'loss-canvas', role: 'img', 'aria-label': 'Loss curve' });
+    this.readout = h('div', { class: 'readout', 'aria-hidden': 'true' });
+    this.legend = h('div', { class: 'legend' });
+    this.el = h('section', { class: 'card loss-chart', 'aria-labelledby': 'loss-title' }, h('h2', { id: 'loss-title', text: 'Loss over steps' }), this.legend, this.canvas, this.readout);
+    this.canvas.addEventListener('click', (e) => {
+      const step = this.stepAt(e.offsetX);
+      if (step !== undefined) this.jump(step);
+    });
+    this.canvas.addEventListener('mousemove', (e) => {
+      const step = this.stepAt(e.offsetX);
+      const entry = step === undefined ? undefined : nearest(this.store.state.curve, step);
+      setText(this.readout, entry ? `step ${formatInt(entry.step)} · loss ${formatNum(entry.loss)}${entry.accuracy !== null ? ` · accuracy ${formatNum(entry.accuracy)}` : ''}` : '');
+    });
+    this.canvas.addEventListener('mouseleave', () => setText(this.readout, ''));
+    new ResizeObserver(() => {
+      const w = this.canvas.clientWidth;
+      if (w > 0 && w !== this.width) {
+        this.width = w;
+        this.redrawAll();
+      }
+    }).observe(this.el);
+    store.subscribe((m, changed) => this.update(m, changed));
+  }
+
+  setTheme(theme: Theme): void {
+    this.theme = theme;
+    this.redrawAll();
+  }
+
+  private update(m: Readonly<PanelModel>, changed: ReadonlySet<ModelKey>): void {
+    if (changed.has('curve') || changed.has('stepCount')) this.redrawAll();
+    else if (changed.has('step')) this.drawMarker();
+  }
+
+  private redrawAll(): void {
+    const w = this.canvas.clientWidth || this.el.clientWidth || 300;
+    fitCanvas(this.canvas, w, HEIGHT);
+    this.back.width = this.canvas.width;
+    this.back.height = this.canvas.height;
+    this.drawCurves(w);
+    this.drawMarker();
+  }
+
+  private x(step: number): number {
+    const [first, last] = this.store.stepRange();
+    const w = this.canvas.clientWidth - PAD.left - PAD.right;
+    return PAD.left + (last > first ? ((step - first) / (last - first)) * w : w / 2);
+  }
+
+  private yLoss(loss: number): number {
+    const [lo, hi] = this.lossRange;
+    const hgt = HEIGHT - PAD.top - PAD.bottom;
+    return PAD.top + (1 - (loss - lo) / (hi - lo || 1)) * hgt;
+  }
+
+  private yAcc(acc: number): number {
+    return PAD.top + (1 - acc) * (HEIGHT - PAD.top - PAD.bottom);
+  }
+
+  private stepAt(offsetX: number): number | undefined {
+    const [first, last] = this.store.stepRange();
+    if (this.store.state.stepCount === 0) return undefined;
+    const w = this.canvas.clientWidth - PAD.left - PAD.right;
+    const t = Math.max(0, Math.min(1, (offsetX - PAD.left) / (w || 1)));
+    return Math.round(first + t * (last - first));
+  }
+
+  private drawCurves(w: number): void {
+    const curve = this.store.state.curve;
+    const t = this.theme;
+    const ctx = context2d(this.back);
+    const dpr = this.back.width / Math.max(1, w);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, HEIGHT);
+    let lo = Infinity;
+    let hi = -Infinity;
+    this.hasAccuracy = false;
+    for (const e of curve) {
+      if (Number.isFinite(e.loss)) {
+        lo = Math.min(lo, e.loss);
+        hi = Math.max(hi, e.loss);
+      }
+      if (e.accuracy !== null || e.testAccuracy !== null) this.hasAccuracy = true;
+    }
+    if (!Number.isFinite(lo)) [lo, hi] = [0, 1];
+    lo = Math.min(0, lo);
+    this.lossRange = [lo, hi + (hi - lo) * 0.05 || 1];
+    const bottom = HEIGHT - PAD.bottom;
+    // Axes and labels.
+    ctx.strokeStyle = t.border;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(PAD.left, PAD.top);
+    ctx.lineTo(PAD.left, bottom);
+    ctx.lineTo(w - PAD.right, bottom);
+    ctx.stroke();
+    ctx.font = t.font;
+    ctx.fillStyle = t.muted;
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'right';
+    ctx.fillText(formatNum(this.lossRange[1]), PAD.left - 4, PAD.top + 4);
+    ctx.fillText(formatNum(this.lossRange[0]), PAD.left - 4, bottom);
+    const [first, last] = this.store.stepRange();
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'left';
+    ctx.fillText(formatInt(first), PAD.left, bottom + 4);
+    ctx.textAlign = 'right';
+    ctx.fillText(formatInt(last), w - PAD.right, bottom + 4);
+    if (this.hasAccuracy) {
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'middle';
+      ctx.fillText('1', w - PAD.right + 4, PAD.top + 4);
+      ctx.fillText('0', w - PAD.right + 4, bottom);
+    }
+    if (curve.length === 0) return;
+    const line = (color: string, y: (e: StepIndexEntry) => number | null) => {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      let pen = false;
+      for (const e of curve) {
+        const v = y(e);
+        if (v === null || !Number.isFinite(v)) {
+          pen = false;
+          continue;
+        }
+        if (pen) ctx.lineTo(this.x(e.step), v);
+        else ctx.moveTo(this.x(e.step), v);
+        pen = true;
+      }
+      ctx.stroke();
+    };
+    if (this.hasAccuracy) line(t.accuracyColor, (e) => (e.accuracy === null ? null : this.yAcc(e.accuracy)));
+    line(t.lossColor, (e) => this.yLoss(e.loss));
+    ctx.fillStyle = t.testColor;
+    for (const e of curve) if (e.testAccuracy !== null) ctx.fillRect(this.x(e.step) - 2, this.yAcc(e.testAccuracy) - 2, 4, 4);
+    this.legend.replaceChildren(
+      h('span', { class: 'swatch loss-swatch' }), ' loss',
+      ...(this.hasAccuracy ? [h('span', { class: 'swatch acc-swatch' }), ' accuracy (right axis, 0–1)'] : []),
+      ...(curve.some((e) => e.testAccuracy !== null) ? [h('span', { class: 'swatch test-swatch' }), ' test accuracy'] : []),
+    );
+    const firstE = curve[0];
+    const lastE = curve[curve.length - 1];
+    this.canvas.setAttribute('aria-label', `Loss curve over ${formatInt(this.store.state.stepCount)} steps: from ${formatNum(firstE.loss)} at step ${formatInt(firstE.step)} to ${formatNum(lastE.loss)} at step ${formatInt(lastE.step)}. Click to jump to a step.`);
+  }
+
+  private drawMarker(): void {
+    const ctx = context2d(this.canvas);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.drawImage(this.back, 0, 0);
+    const m = this.store.state;
+    if (m.stepCount === 0) return;
+    const w = this.canvas.clientWidth || 1;
+    const dpr = this.canvas.width / w;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    const x = this.x(m.step);
+    ctx.strokeStyle = this.theme.focus;
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    ctx.moveTo(x, PAD.top);
+    ctx.lineTo(x, HEIGHT - PAD.bottom);
+    ctx.stroke();
+    const entry = nearest(m.curve, m.step);
+    if (entry && Number.isFinite(entry.loss)) {
+      ctx.fillStyle = this.theme.lossColor;
+      ctx.beginPath();
+      ctx.arc(x, this.yLoss(entry.loss), 3.5, 0, Math.PI * 2);
+      ctx.fill();
+    }
+  }
+}
+
+/** The curve point closest to `step` (the curve may be downsampled): binary search. */
+function nearest(curve: readonly StepIndexEntry[], step: number): StepIndexEntry | undefined {
+  if (curve.length === 0) return undefined;
+  let lo = 0;
+  let hi = curve.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (curve[mid].step < step) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && Math.abs(curve[lo - 1].step - step) < Math.abs(curve[lo].step - step)) return curve[lo - 1];
+  return curve[lo];
+}

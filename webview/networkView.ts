@@ -1,0 +1,418 @@
+// The network diagram: the input and every layer as a block (a column of units when the layer
+// is small, a compact grid of cells when it is large), edges between them, and a loss node.
+// Colour shows the current phase's values for the selected sample (activations going forward,
+// gradients coming back, updates at the end); where no per-unit values were kept, the block
+// shows the tensor's histogram instead. One canvas, redrawn whole (it is small); one
+// transparent button per block on top of it carries hover, focus, click and the labels.
+import { layerHealth } from '../src/shared/health';
+import type { PhaseStop } from '../src/shared/phases';
+import type { LayerInfo, RunMeta, StepRecord, TensorRole, TensorSummary } from '../src/shared/traceTypes';
+import { context2d, fitCanvas, h } from './dom';
+import { formatInt, formatNum, formatShape, roleSymbol, unitsOf } from './format';
+import { findSummary, findTensor, firstRow } from './records';
+import type { ModelKey, PanelModel, Store } from './state';
+import { divergingIndex, lutColor, type Theme } from './theme';
+import { layerTooltip, type Tooltip } from './tooltip';
+
+const HEIGHT = 250;
+const CAPTION = 34;
+const UNITS_MAX = 32;
+const CELLS_MAX = 4096;
+
+interface NodeLayout {
+  /** -1 for the input, else the layer's position in meta.model.layers. */
+  layer: number;
+  units: number;
+  mode: 'units' | 'grid';
+  cols: number;
+  rows: number;
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  cx: number;
+  /** Units mode: radius and centre y of each unit. */
+  r: number;
+  unitY: number[];
+}
+
+interface NodeValues {
+  role: TensorRole;
+  param?: string;
+  values?: Float32Array;
+  summary?: TensorSummary;
+  /** This node is what the current phase is about. */
+  active: boolean;
+  /** The phase has not reached this node yet (forward) or it shows older values (backward). */
+  faded: boolean;
+}
+
+export interface NetworkActions {
+  select(layer: number): void;
+}
+
+export class NetworkView {
+  readonly el: HTMLElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly hits: HTMLElement;
+  private buttons: HTMLButtonElement[] = [];
+  private layout: NodeLayout[] = [];
+  private lossBox = { x: 0, y: 0, w: 0, h: 0 };
+  private width = 0;
+  private hovered = -2;
+
+  constructor(
+    private readonly store: Store,
+    private readonly tooltip: Tooltip,
+    private theme: Theme,
+    private readonly actions: NetworkActions,
+  ) {
+    this.canvas = h('canvas', { class: 'network-canvas', 'aria-hidden': 'true' });
+    this.hits = h('div', { class: 'network-hits', role: 'group', 'aria-label': 'Layers' });
+    this.el = h('section', { class: 'network', 'aria-label': 'Network diagram' }, this.canvas, this.hits);
+    new ResizeObserver(() => this.resize()).observe(this.el);
+    store.subscribe((model, changed) => this.update(model, changed));
+  }
+
+  setTheme(theme: Theme): void {
+    this.theme = theme;
+    this.draw();
+  }
+
+  private update(model: Readonly<PanelModel>, changed: ReadonlySet<ModelKey>): void {
+    if (changed.has('meta')) this.relayout();
+    if (changed.has('meta') || changed.has('record') || changed.has('phaseIndex') || changed.has('selectedLayer') || changed.has('step')) {
+      this.draw();
+      this.refreshTooltip();
+    }
+    if (changed.has('selectedLayer') || changed.has('meta')) {
+      this.buttons.forEach((b, i) => b.setAttribute('aria-pressed', String(this.layout[i]?.layer === model.selectedLayer)));
+    }
+  }
+
+  private resize(): void {
+    const w = this.el.clientWidth;
+    if (w === this.width || w === 0) return;
+    this.width = w;
+    this.relayout();
+    this.draw();
+  }
+
+  private relayout(): void {
+    const meta = this.store.state.meta;
+    const W = this.el.clientWidth || 600;
+    fitCanvas(this.canvas, W, HEIGHT);
+    this.canvas.style.width = `${W}px`;
+    if (!meta) {
+      this.layout = [];
+      this.buildButtons();
+      return;
+    }
+    const layers = meta.model.layers;
+    const nodes: { layer: number; units: number }[] = [
+      { layer: -1, units: unitsOf(meta.model.inputShape) },
+      ...layers.map((l, i) => ({ layer: i, units: unitsOf(l.outputShape) })),
+    ];
+    const columns = nodes.length + 1; // + the loss node
+    const colW = W / columns;
+    const usableH = HEIGHT - CAPTION - 16;
+    this.layout = nodes.map((n, i) => {
+      const cx = colW * (i + 0.5);
+      if (n.units <= UNITS_MAX) {
+        const r = Math.max(2, Math.min(8, usableH / (n.units * 2.5)));
+        const colH = n.units * r * 2.5;
+        const top = 8 + (usableH - colH) / 2;
+        const unitY = Array.from({ length: n.units }, (_, k) => top + r * 1.25 + k * r * 2.5);
+        const w = r * 2 + 8;
+        return { layer: n.layer, units: n.units, mode: 'units', cols: 1, rows: n.units, x: cx - w / 2, y: top - 4, w, h: colH + 8, cx, r, unitY };
+      }
+      const side = Math.max(24, Math.min(colW * 0.6, usableH, 120));
+      const image = isImage(n.layer === -1 ? meta.model.inputShape : layers[n.layer].outputShape);
+      const cols = image ? image[1] : Math.ceil(Math.sqrt(n.units));
+      const rows = image ? image[0] : Math.ceil(n.units / cols);
+      const aspect = rows / cols;
+      const bw = aspect > 1 ? side / aspect : side;
+      const bh = aspect > 1 ? side : side * aspect;
+      const y = 8 + (usableH - bh) / 2;
+      return { layer: n.layer, units: n.units, mode: 'grid', cols, rows, x: cx - bw / 2, y, w: bw, h: bh, cx, r: 0, unitY: [] };
+    });
+    const lw = Math.min(colW * 0.6, 70);
+    this.lossBox = { x: colW * (columns - 0.5) - lw / 2, y: 8 + usableH / 2 - 18, w: lw, h: 36 };
+    this.buildButtons();
+  }
+
+  private buildButtons(): void {
+    const meta = this.store.state.meta;
+    this.buttons = this.layout.map((n) => {
+      const layer = n.layer >= 0 ? meta?.model.layers[n.layer] : undefined;
+      const label = layer
+        ? `Layer ${layer.name}, ${layer.type}, output ${formatShape(layer.outputShape)}, ${formatInt(layer.paramCount)} parameters`
+        : `Input, shape ${formatShape(meta?.model.inputShape ?? [])}`;
+      const b = h('button', { class: 'layer-hit', type: 'button', 'aria-label': label, 'aria-describedby': 'tooltip', 'data-layer': n.layer });
+      if (layer) b.dataset.name = layer.name;
+      b.style.left = `${n.x - 6}px`;
+      b.style.top = `${n.y - 6}px`;
+      b.style.width = `${n.w + 12}px`;
+      b.style.height = `${n.h + 12 + CAPTION}px`;
+      const show = () => {
+        this.hovered = n.layer;
+        this.tooltip.show(b, this.tooltipFor(n.layer));
+      };
+      const hide = () => {
+        if (this.hovered === n.layer) this.hovered = -2;
+        this.tooltip.hide(b);
+      };
+      b.addEventListener('mouseenter', show);
+      b.addEventListener('focus', show);
+      b.addEventListener('mouseleave', hide);
+      b.addEventListener('blur', hide);
+      b.addEventListener('click', () => {
+        if (n.layer >= 0) this.actions.select(n.layer);
+      });
+      return b;
+    });
+    this.hits.replaceChildren(...this.buttons);
+  }
+
+  private tooltipFor(layerIndex: number) {
+    const { meta, record } = this.store.state;
+    if (!meta) return { title: '', rows: [] };
+    if (layerIndex < 0) {
+      const input = findSummary(record, 0, 'input');
+      const rows: [string, string][] = [['Shape', formatShape(meta.model.inputShape)], ['Total parameters', formatInt(meta.model.totalParams)]];
+      if (input?.stats) rows.push(['x', `mean ${formatNum(input.stats.mean)} · [${formatNum(input.stats.min)}, ${formatNum(input.stats.max)}]`]);
+      return { title: `Input · ${meta.model.name}`, rows };
+    }
+    const layer = meta.model.layers[layerIndex];
+    const health = record ? layerHealth(record.summaries, [layer])[0] : undefined;
+    const content = layerTooltip(layer, record, health);
+    content.rows.push(['Model total', `${formatInt(meta.model.totalParams)} parameters`]);
+    return content;
+  }
+
+  private refreshTooltip(): void {
+    if (this.hovered >= -1) this.tooltip.update(this.tooltipFor(this.hovered));
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private valuesFor(n: NodeLayout, stop: PhaseStop, record: StepRecord | undefined, layers: LayerInfo[]): NodeValues {
+    if (n.layer === -1) {
+      const t = findTensor(record, 0, 'input');
+      return { role: 'input', values: t && t.scope !== 'full' ? firstRow(t) : undefined, summary: findSummary(record, 0, 'input'), active: stop.phase === 'forward' && stop.layer === 0, faded: false };
+    }
+    const L = n.layer;
+    const last = layers.length - 1;
+    let role: TensorRole = 'activation';
+    let param: string | undefined;
+    let active = false;
+    let faded = false;
+    switch (stop.phase) {
+      case 'forward':
+        active = L === stop.layer;
+        faded = L > stop.layer;
+        break;
+      case 'loss':
+        active = L === last;
+        break;
+      case 'backward':
+        if (L >= stop.layer) role = 'gradActivation';
+        else faded = true;
+        active = L === stop.layer;
+        break;
+      case 'update':
+        role = 'delta';
+        param = layers[L].params[0]?.name;
+        active = layers[L].paramCount > 0;
+        break;
+    }
+    let values: Float32Array | undefined;
+    if (role === 'delta') {
+      // Per unit: the bias update, when the whole parameter was kept.
+      const bias = layers[L].params.find((p) => p.name === 'bias');
+      const t = bias ? findTensor(record, L, 'delta', 'bias') : undefined;
+      if (t && t.values.length === n.units) values = t.values;
+    } else {
+      const t = findTensor(record, L, role);
+      if (t && t.scope !== 'full') values = firstRow(t);
+    }
+    return { role, param, values, summary: findSummary(record, L, role, param), active, faded };
+  }
+
+  private draw(): void {
+    const { meta, record } = this.store.state;
+    const ctx = context2d(this.canvas);
+    const dpr = this.canvas.width / Math.max(1, this.el.clientWidth || 1);
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    if (!meta || this.layout.length === 0) return;
+    const t = this.theme;
+    const stop = this.store.currentStop();
+    const layers = meta.model.layers;
+    const values = this.layout.map((n) => this.valuesFor(n, stop, record, layers));
+
+    // Edges: between consecutive nodes; the one the phase is crossing is highlighted.
+    for (let i = 0; i + 1 < this.layout.length; i++) {
+      const a = this.layout[i];
+      const b = this.layout[i + 1];
+      const forwardHere = stop.phase === 'forward' && stop.layer === b.layer;
+      const backwardHere = stop.phase === 'backward' && stop.layer === b.layer;
+      const updateHere = stop.phase === 'update' && layers[b.layer].paramCount > 0;
+      const hot = forwardHere || backwardHere || updateHere;
+      ctx.strokeStyle = hot ? (backwardHere ? rgbOf(t.negative) : updateHere ? t.accent : rgbOf(t.positive)) : t.border;
+      ctx.globalAlpha = hot ? 0.5 : 0.35;
+      ctx.lineWidth = hot ? 1.2 : 0.8;
+      ctx.beginPath();
+      for (const ya of anchors(a)) for (const yb of anchors(b)) {
+        ctx.moveTo(a.x + a.w, ya);
+        ctx.lineTo(b.x, yb);
+      }
+      ctx.stroke();
+      ctx.globalAlpha = 1;
+      if (forwardHere || backwardHere) arrow(ctx, (a.x + a.w + b.x) / 2, (a.y + a.h / 2 + b.y + b.h / 2) / 2, forwardHere ? 1 : -1, ctx.strokeStyle as string);
+    }
+
+    // Loss node.
+    const out = this.layout[this.layout.length - 1];
+    const lb = this.lossBox;
+    const lossActive = stop.phase === 'loss';
+    ctx.strokeStyle = lossActive ? rgbOf(t.positive) : t.border;
+    ctx.lineWidth = lossActive ? 2 : 1;
+    ctx.beginPath();
+    ctx.moveTo(out.x + out.w, out.y + out.h / 2);
+    ctx.lineTo(lb.x, lb.y + lb.h / 2);
+    ctx.stroke();
+    ctx.strokeRect(lb.x, lb.y, lb.w, lb.h);
+    ctx.fillStyle = t.foreground;
+    ctx.font = t.font;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'middle';
+    ctx.fillText('loss', lb.x + lb.w / 2, lb.y + lb.h / 2 - 7);
+    ctx.fillText(record ? formatNum(record.loss) : '…', lb.x + lb.w / 2, lb.y + lb.h / 2 + 8);
+
+    // Nodes.
+    this.layout.forEach((n, i) => this.drawNode(ctx, n, values[i], layers));
+  }
+
+  private drawNode(ctx: CanvasRenderingContext2D, n: NodeLayout, v: NodeValues, layers: LayerInfo[]): void {
+    const t = this.theme;
+    ctx.globalAlpha = v.faded ? 0.35 : 1;
+    const scale = scaleOf(v);
+    const lut = v.role === 'input' ? t.sequential : t.diverging;
+    const colorAt = (k: number): string => {
+      if (!v.values) return t.background;
+      if (v.role === 'input') {
+        const lo = v.summary?.stats?.min ?? 0;
+        const hi = v.summary?.stats?.max ?? 1;
+        return lutColor(lut, Math.max(0, Math.min(255, Math.round(((v.values[k] - lo) / (hi - lo || 1)) * 255))));
+      }
+      return lutColor(lut, divergingIndex(v.values[k], scale));
+    };
+    if (n.mode === 'units') {
+      for (let k = 0; k < n.units; k++) {
+        ctx.beginPath();
+        ctx.arc(n.cx, n.unitY[k], n.r, 0, Math.PI * 2);
+        ctx.fillStyle = colorAt(k);
+        ctx.fill();
+        ctx.strokeStyle = t.border;
+        ctx.lineWidth = 1;
+        ctx.stroke();
+      }
+      if (!v.values && v.summary?.stats) drawHistogram(ctx, v.summary, n.x + n.w + 3, n.y + n.h / 2 - 15, 24, 30, t);
+    } else if (v.values && n.units <= CELLS_MAX && v.values.length >= n.units) {
+      const cw = n.w / n.cols;
+      const ch = n.h / n.rows;
+      for (let k = 0; k < n.units; k++) {
+        ctx.fillStyle = colorAt(k);
+        ctx.fillRect(n.x + (k % n.cols) * cw, n.y + Math.floor(k / n.cols) * ch, Math.ceil(cw), Math.ceil(ch));
+      }
+    } else if (v.summary?.stats) {
+      drawHistogram(ctx, v.summary, n.x + 2, n.y + 2, n.w - 4, n.h - 4, t);
+    }
+    // Outline: selection, then the active phase.
+    const selected = n.layer === this.store.state.selectedLayer;
+    ctx.globalAlpha = 1;
+    if (n.mode === 'grid' || selected || v.active) {
+      ctx.strokeStyle = v.active ? (v.role === 'gradActivation' ? rgbOf(t.negative) : v.role === 'delta' ? t.accent : rgbOf(t.positive)) : selected ? t.focus : t.border;
+      ctx.lineWidth = v.active || selected ? 2 : 1;
+      ctx.strokeRect(n.x - 2, n.y - 2, n.w + 4, n.h + 4);
+      if (selected && v.active) {
+        ctx.setLineDash([3, 3]);
+        ctx.strokeStyle = t.focus;
+        ctx.strokeRect(n.x - 5, n.y - 5, n.w + 10, n.h + 10);
+        ctx.setLineDash([]);
+      }
+    }
+    // Caption: name, then the value shown, in words.
+    ctx.globalAlpha = v.faded ? 0.6 : 1;
+    ctx.fillStyle = t.foreground;
+    ctx.font = t.font;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    const layer = n.layer >= 0 ? layers[n.layer] : undefined;
+    const name = layer ? layer.name : 'input';
+    ctx.fillText(`${truncate(name, 16)} · ${formatInt(n.units)}`, n.cx, HEIGHT - CAPTION);
+    ctx.fillStyle = t.muted;
+    const st = v.summary?.stats;
+    ctx.fillText(st ? `${roleSymbol(v.role, v.param)} μ ${formatNum(st.mean)} σ ${formatNum(st.std)}` : roleSymbol(v.role, v.param), n.cx, HEIGHT - CAPTION + 14);
+    ctx.globalAlpha = 1;
+  }
+}
+
+function rgbOf(c: [number, number, number]): string {
+  return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
+}
+
+/** [h, w] when a shape reads as a picture: 28×28, 28×28×1, or a flat square of ≥ 64 values like 784. */
+function isImage(shape: readonly (number | null)[]): [number, number] | undefined {
+  const dims = shape.filter((d): d is number => d !== null && d > 0);
+  if ((dims.length === 2 || (dims.length === 3 && dims[2] <= 3)) && dims[0] >= 8 && dims[1] >= 8) return [dims[0], dims[1]];
+  if (dims.length === 1) {
+    const s = Math.round(Math.sqrt(dims[0]));
+    if (s * s === dims[0] && s >= 8) return [s, s];
+  }
+  return undefined;
+}
+
+function scaleOf(v: NodeValues): number {
+  let m = 0;
+  if (v.values) for (let i = 0; i < v.values.length; i++) {
+    const a = Math.abs(v.values[i]);
+    if (a > m && Number.isFinite(a)) m = a;
+  } else if (v.summary?.stats) m = Math.max(Math.abs(v.summary.stats.min), Math.abs(v.summary.stats.max));
+  return m;
+}
+
+/** Where edges attach: every unit of a small layer, eight points along a block's side. */
+function anchors(n: NodeLayout): number[] {
+  if (n.mode === 'units') return n.unitY;
+  return Array.from({ length: 8 }, (_, k) => n.y + ((k + 0.5) / 8) * n.h);
+}
+
+function arrow(ctx: CanvasRenderingContext2D, x: number, y: number, dir: 1 | -1, color: string): void {
+  ctx.fillStyle = color;
+  ctx.beginPath();
+  ctx.moveTo(x + dir * 6, y);
+  ctx.lineTo(x - dir * 6, y - 5);
+  ctx.lineTo(x - dir * 6, y + 5);
+  ctx.closePath();
+  ctx.fill();
+}
+
+function drawHistogram(ctx: CanvasRenderingContext2D, s: TensorSummary, x: number, y: number, w: number, hgt: number, t: Theme): void {
+  const hist = s.stats?.histogram;
+  if (!hist || hist.length === 0) return;
+  let max = 0;
+  for (let i = 0; i < hist.length; i++) if (hist[i] > max) max = hist[i];
+  if (max === 0) return;
+  const bw = w / hist.length;
+  ctx.fillStyle = t.muted;
+  for (let i = 0; i < hist.length; i++) {
+    const bh = (Math.sqrt(hist[i]) / Math.sqrt(max)) * hgt;
+    ctx.fillRect(x + i * bw, y + hgt - bh, Math.max(1, bw - 0.5), bh);
+  }
+}

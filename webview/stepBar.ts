@@ -1,0 +1,151 @@
+// The step-through bar: first / previous step / previous phase / play-pause / next phase / next
+// step / last, a speed choice, a native range slider over the whole run (vscode-elements has no
+// slider), the position in words, and for live runs the runner's state and its controls.
+import { describeStop } from '../src/shared/phases';
+import type { PanelController } from './controller';
+import { h, setHidden, setText } from './dom';
+import { formatInt, formatNum } from './format';
+import { SPEEDS, type ModelKey, type PanelModel, type Store } from './state';
+
+interface ButtonSpec {
+  id: string;
+  icon: string;
+  label: string;
+  keys: string;
+  run(): void;
+}
+
+function toolbarButton(spec: ButtonSpec): HTMLElement {
+  const b = h('vscode-toolbar-button', {
+    id: spec.id,
+    icon: spec.icon,
+    label: `${spec.label} (${spec.keys})`,
+    title: `${spec.label} (${spec.keys})`,
+    'aria-keyshortcuts': spec.keys.replace(/ /g, ''),
+  });
+  b.addEventListener('click', () => spec.run());
+  return b;
+}
+
+export class StepBar {
+  readonly el: HTMLElement;
+  private readonly slider: HTMLInputElement;
+  private readonly playButton: HTMLElement;
+  private readonly speed: HTMLSelectElement;
+  private readonly position: HTMLElement;
+  private readonly phaseText: HTMLElement;
+  private readonly lossText: HTMLElement;
+  private readonly liveBox: HTMLElement;
+  private readonly liveState: HTMLElement;
+  private readonly livePause: HTMLElement;
+
+  constructor(
+    private readonly store: Store,
+    private readonly controller: PanelController,
+  ) {
+    const c = controller;
+    const buttons = [
+      { id: 'first', icon: 'arrow-circle-left', label: 'First step', keys: 'Home', run: () => c.first() },
+      { id: 'prev-step', icon: 'arrow-left', label: 'Previous step', keys: 'Shift+Left', run: () => c.prevStep() },
+      { id: 'prev-phase', icon: 'chevron-left', label: 'Previous phase', keys: 'Left', run: () => c.prevPhase() },
+    ].map(toolbarButton);
+    this.playButton = toolbarButton({ id: 'play', icon: 'play', label: 'Play', keys: 'Space', run: () => c.togglePlay() });
+    const after = [
+      { id: 'next-phase', icon: 'chevron-right', label: 'Next phase', keys: 'Right', run: () => c.nextPhase() },
+      { id: 'next-step', icon: 'arrow-right', label: 'Next step', keys: 'Shift+Right', run: () => c.nextStep() },
+      { id: 'last', icon: 'arrow-circle-right', label: 'Last step', keys: 'End', run: () => c.last() },
+    ].map(toolbarButton);
+
+    // A native select: it is keyboard-operable everywhere and themable with the same variables.
+    this.speed = h('select', { id: 'speed', class: 'speed', 'aria-label': 'Playback speed (+ / −)' });
+    SPEEDS.forEach((s, i) => this.speed.append(h('option', { value: i, text: s.label })));
+    this.speed.addEventListener('change', () => c.setSpeed(Number(this.speed.value)));
+
+    this.slider = h('input', { id: 'step-slider', type: 'range', min: 0, max: 0, step: 1, value: 0, 'aria-label': 'Step' });
+    this.slider.addEventListener('input', () => c.goTo(Number(this.slider.value)));
+
+    this.position = h('span', { class: 'position', id: 'position' });
+    this.phaseText = h('span', { class: 'phase', id: 'phase' });
+    this.lossText = h('span', { class: 'loss', id: 'loss' });
+    const status = h('div', { class: 'status', id: 'status', role: 'status', 'aria-live': 'polite' }, this.position, this.phaseText, this.lossText);
+
+    this.liveState = h('span', { class: 'live-state', id: 'live-state' });
+    this.livePause = toolbarButton({ id: 'live-pause', icon: 'debug-pause', label: 'Pause the runner', keys: 'P', run: () => this.toggleRunner() });
+    this.liveBox = h(
+      'div',
+      { class: 'live', role: 'group', 'aria-label': 'Live run' },
+      this.liveState,
+      this.livePause,
+      toolbarButton({ id: 'live-step-phase', icon: 'debug-step-into', label: 'Runner: step one phase', keys: 'I', run: () => c.control('stepPhase') }),
+      toolbarButton({ id: 'live-step-batch', icon: 'debug-step-over', label: 'Runner: step one batch', keys: 'O', run: () => c.control('stepBatch') }),
+      toolbarButton({ id: 'live-stop', icon: 'debug-stop', label: 'Stop the run', keys: 'Shift+S', run: () => c.control('stop') }),
+    );
+
+    this.el = h(
+      'section',
+      { class: 'step-bar', 'aria-label': 'Step through' },
+      h('div', { class: 'buttons', role: 'toolbar', 'aria-label': 'Step controls' }, ...buttons, this.playButton, ...after, this.speed),
+      h('label', { class: 'slider' }, h('span', { class: 'visually-hidden', text: 'Step' }), this.slider),
+      status,
+      this.liveBox,
+    );
+    store.subscribe((model, changed) => this.update(model, changed));
+  }
+
+  focusSlider(): void {
+    this.slider.focus();
+  }
+
+  private toggleRunner(): void {
+    this.controller.control(this.store.state.runState === 'paused' ? 'continue' : 'pause');
+  }
+
+  private update(m: Readonly<PanelModel>, changed: ReadonlySet<ModelKey>): void {
+    if (changed.has('curve') || changed.has('stepCount') || changed.has('meta')) {
+      const [first, last] = this.store.stepRange();
+      this.slider.min = String(first);
+      this.slider.max = String(last);
+      this.slider.disabled = m.stepCount === 0;
+    }
+    if (changed.has('step') || changed.has('curve') || changed.has('stepCount')) {
+      if (this.slider.value !== String(m.step)) this.slider.value = String(m.step);
+      const [, last] = this.store.stepRange();
+      this.slider.setAttribute('aria-valuetext', `Step ${formatInt(m.step)} of ${formatInt(last)}`);
+    }
+    if (changed.has('step') || changed.has('stepCount') || changed.has('curve') || changed.has('meta')) {
+      const [, last] = this.store.stepRange();
+      setText(this.position, m.stepCount > 0 ? `Step ${formatInt(m.step)} / ${formatInt(last)}` : 'No steps yet');
+    }
+    if (changed.has('phaseIndex') || changed.has('meta')) {
+      const names = m.meta?.model.layers.map((l) => l.name) ?? [];
+      const stops = this.store.stops();
+      setText(this.phaseText, `Phase ${m.phaseIndex + 1}/${stops.length}: ${describeStop(this.store.currentStop(), names)}`);
+    }
+    if (changed.has('record') || changed.has('loading') || changed.has('notice') || changed.has('step')) {
+      const r = m.record;
+      const stale = !r || r.step !== m.step;
+      const acc = r?.accuracy !== undefined ? ` · accuracy ${formatNum(r.accuracy)}` : '';
+      setText(this.lossText, m.notice || (stale ? 'loading…' : `loss ${formatNum(r.loss)}${acc}`));
+      this.el.classList.toggle('loading', m.loading);
+    }
+    if (changed.has('playing')) {
+      this.playButton.setAttribute('icon', m.playing ? 'debug-pause' : 'play');
+      const label = `${m.playing ? 'Pause' : 'Play'} (Space)`;
+      this.playButton.setAttribute('label', label);
+      this.playButton.setAttribute('title', label);
+      this.playButton.setAttribute('aria-pressed', String(m.playing));
+      // While playing, announce nothing: a screen reader cannot keep up with 60 updates a second.
+      this.el.querySelector('#status')?.setAttribute('aria-live', m.playing ? 'off' : 'polite');
+    }
+    if (changed.has('speed')) this.speed.value = String(m.speed);
+    if (changed.has('live') || changed.has('runState') || changed.has('atPhase') || changed.has('meta')) {
+      setHidden(this.liveBox, !m.live);
+      const at = m.atPhase ? ` at step ${formatInt(m.atPhase.step)}, ${describeStop({ phase: m.atPhase.phase, layer: m.atPhase.layer }, m.meta?.model.layers.map((l) => l.name) ?? [])}` : '';
+      setText(this.liveState, `Runner: ${m.runState}${at}`);
+      this.liveState.dataset.state = m.runState;
+      const paused = m.runState === 'paused';
+      this.livePause.setAttribute('icon', paused ? 'debug-continue' : 'debug-pause');
+      this.livePause.setAttribute('label', paused ? 'Continue the runner (P)' : 'Pause the runner (P)');
+    }
+  }
+}
