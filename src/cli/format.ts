@@ -1,0 +1,111 @@
+// Plain-text rendering of summaries, step lines and step details for the terminal.
+import type { LayerHealth } from '../shared/health';
+import type { ModelSummary, RunError, StepRecord, TensorStats, TensorSummary } from '../shared/traceTypes';
+import { phaseStops } from '../shared/phases';
+
+const ROLE_LABEL: Record<string, string> = {
+  input: 'input x',
+  preactivation: 'pre-activation z',
+  activation: 'activation a',
+  gradActivation: '∂L/∂a',
+  gradPreactivation: '∂L/∂z',
+  gradParam: '∂L/∂',
+  param: '',
+  delta: 'Δ',
+};
+
+export function num(v: number | undefined | null, digits = 4): string {
+  if (v === undefined || v === null) return '–';
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2);
+  return v.toFixed(digits);
+}
+
+export function location(err: RunError): string {
+  return err.location ? `${err.location.file}:${err.location.line}:${err.location.column}: ` : '';
+}
+
+export function formatError(err: RunError): string {
+  const step = err.step !== undefined && err.kind !== 'syntax' ? ` (step ${err.step})` : '';
+  return `${location(err)}error [${err.kind}]${step}: ${err.message}`;
+}
+
+export function formatSummary(model: ModelSummary): string {
+  const rows = model.layers.map((l) => [
+    `${l.index}`,
+    `${l.name} (${l.type}${l.activation && l.activation !== 'linear' ? `, ${l.activation}` : ''})`,
+    `[${l.outputShape.map((d) => d ?? 'batch').join(', ')}]`,
+    l.paramCount.toLocaleString('en-US'),
+    l.paramFormula,
+    l.location ? `line ${l.location.line}` : '',
+  ]);
+  const header = ['#', 'layer', 'output shape', 'params', 'how', 'built at'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  return [
+    `model ${model.name} (${model.kind})`,
+    line(header),
+    ...rows.map(line),
+    `total params: ${model.totalParams.toLocaleString('en-US')} (trainable ${model.trainableParams.toLocaleString('en-US')})`,
+  ].join('\n');
+}
+
+export function formatHealth(health: LayerHealth[], names: string[]): string {
+  return health
+    .map((h) => {
+      const parts = [names[h.layer]];
+      if (h.deadFraction !== undefined) parts.push(`dead ${Math.round(h.deadFraction * 100)}%`);
+      if (h.gradNorm !== undefined) parts.push(`‖∂W‖ ${num(h.gradNorm, 3)}`);
+      parts.push(h.flags.length ? `⚠ ${h.flags.join(',')}` : 'ok');
+      return parts.join(' ');
+    })
+    .join(' | ');
+}
+
+export function statsLine(s: TensorStats): string {
+  const bad = s.nanCount + s.infCount > 0 ? `  NaN ${s.nanCount} Inf ${s.infCount}` : '';
+  return `mean ${num(s.mean)}  std ${num(s.std)}  min ${num(s.min)}  max ${num(s.max)}  ‖·‖ ${num(s.l2)}  zeros ${(s.zeroFraction * 100).toFixed(1)}%${bad}`;
+}
+
+function tensorLine(t: TensorSummary): string {
+  const label = t.param ? `${ROLE_LABEL[t.role]}${t.param}`.replace(/^$/, t.param) : ROLE_LABEL[t.role];
+  const name = t.role === 'param' ? `${t.param} (after)` : label;
+  return `    ${name.padEnd(18)} [${t.shape.join('×')}]  ${t.stats ? statsLine(t.stats) : '(no summary)'}`;
+}
+
+/** Every phase of one step, in the order the step-through walks them. */
+export function formatStepDetail(record: StepRecord, model: ModelSummary, classNames?: string[]): string {
+  const out: string[] = [`step ${record.step}  loss ${num(record.loss)}${record.accuracy !== undefined ? `  batch accuracy ${(record.accuracy * 100).toFixed(1)}%` : ''}${record.testAccuracy !== undefined ? `  test accuracy ${(record.testAccuracy * 100).toFixed(1)}%` : ''}  (${record.stepMs.toFixed(1)} ms${record.keyframe ? ', keyframe' : ''})`];
+  const of = (layer: number, roles: string[]) => record.summaries.filter((s) => s.layer === layer && roles.includes(s.role));
+  for (const stop of phaseStops(model.layers.length)) {
+    const layer = model.layers[stop.layer];
+    if (stop.phase === 'forward') {
+      out.push(`  forward · ${layer.index} ${layer.name} (${layer.type})`);
+      of(stop.layer, stop.layer === 0 ? ['input', 'preactivation', 'activation'] : ['preactivation', 'activation']).forEach((t) => out.push(tensorLine(t)));
+    } else if (stop.phase === 'loss') {
+      out.push(`  loss · ${num(record.loss)}`);
+      for (const s of record.samples ?? []) {
+        const best = s.prediction.indexOf(Math.max(...s.prediction));
+        const target = s.target.length > 1 ? s.target.indexOf(Math.max(...s.target)) : s.target[0];
+        const name = (i: number) => (classNames?.[i] ? `${i} ${classNames[i]}` : `${i}`);
+        out.push(`    example ${s.index}: target ${s.target.length > 1 ? name(target) : num(target)}, predicted ${s.prediction.length > 1 ? `${name(best)} (p=${num(s.prediction[best], 3)})` : num(s.prediction[0])}`);
+      }
+    } else if (stop.phase === 'backward') {
+      out.push(`  backward · ${layer.index} ${layer.name}`);
+      of(stop.layer, ['gradActivation', 'gradPreactivation', 'gradParam']).forEach((t) => out.push(tensorLine(t)));
+    } else {
+      out.push('  update');
+      for (const t of record.summaries.filter((s) => s.role === 'delta')) {
+        const w = record.summaries.find((s) => s.role === 'param' && s.layer === t.layer && s.param === t.param);
+        const ratio = w?.stats && t.stats && w.stats.l2 > 0 ? `  ‖Δ‖/‖W‖ ${num(t.stats.l2 / w.stats.l2)}` : '';
+        out.push(`    ${model.layers[t.layer]?.name ?? t.layer} Δ${t.param} [${t.shape.join('×')}]  ${t.stats ? statsLine(t.stats) : ''}${ratio}`);
+      }
+    }
+  }
+  if (record.tensors.length > 0) {
+    const kept = record.tensors.map((t) => `${t.layer}:${t.role}${t.param ? `.${t.param}` : ''}(${t.scope})`);
+    out.push(`  kept tensors: ${kept.join(' ')}`);
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,180 @@
+// gradient-lens: summary, trace and show from the terminal, through the same runner and trace
+// reader the extension uses.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { RunnerClient, RunnerError } from '../host/runnerClient';
+import { defaultRunDir } from '../runner/session';
+import { TraceOpenError, TraceReader } from '../trace/traceReader';
+import type { RunError } from '../shared/traceTypes';
+import { formatError, formatHealth, formatStepDetail, formatSummary, num } from './format';
+
+const USAGE = `usage:
+  gradient-lens summary FILE                 the model's layers, shapes and parameter counts
+  gradient-lens trace FILE [--steps N] [--out DIR] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
+                                             train N steps with full tracing and write the trace
+  gradient-lens show DIR [--step K]          print one recorded step, phase by phase`;
+
+class UsageError extends Error {}
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`gradient-lens: ${message}\n`);
+  process.exit(code);
+}
+
+function intOption(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${value}'`);
+  return n;
+}
+
+function modelFile(arg: string | undefined): string {
+  if (!arg) throw new UsageError('missing FILE');
+  const file = path.resolve(arg);
+  if (!fs.existsSync(file)) throw new UsageError(`${arg}: no such file`);
+  if (!/\.(ts|mts|js|mjs)$/.test(file)) throw new UsageError(`${arg}: expected a TypeScript model file (.ts)`);
+  return file;
+}
+
+function spawnRunner(backend?: string): RunnerClient {
+  const runner = RunnerClient.spawn({ backend, onOutput: (text) => process.stderr.write(text) });
+  runner.onMessage((msg) => {
+    if (msg.type === 'log') (msg.level === 'info' ? process.stdout : process.stderr).write(`  [model] ${msg.text}\n`);
+  });
+  return runner;
+}
+
+async function summary(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { backend: { type: 'string' }, json: { type: 'boolean' } } });
+  const file = modelFile(positionals[0]);
+  const runner = spawnRunner(values.backend);
+  try {
+    const reply = await runner.load(file);
+    if (values.json) console.log(JSON.stringify(reply.model, null, 2));
+    else console.log(`${formatSummary(reply.model)}\nbackend: ${reply.backend.name} (${reply.backend.reason})`);
+    return 0;
+  } finally {
+    await runner.stop();
+  }
+}
+
+async function trace(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      steps: { type: 'string' },
+      out: { type: 'string' },
+      seed: { type: 'string' },
+      'batch-size': { type: 'string' },
+      backend: { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const file = modelFile(positionals[0]);
+  const overrides = {
+    steps: intOption(values.steps, 'steps', 1),
+    seed: intOption(values.seed, 'seed', 0),
+    batchSize: intOption(values['batch-size'], 'batch-size', 1),
+  };
+  const outDir = path.resolve(values.out ?? defaultRunDir(process.cwd(), file));
+  const runner = spawnRunner(values.backend);
+  let failure: RunError | undefined;
+  let finalState = '';
+  const started = Date.now();
+  runner.onMessage((msg) => {
+    if (msg.type === 'stepDone' && !values.quiet) {
+      const e = msg.entry;
+      const acc = e.accuracy !== null ? `  acc ${(e.accuracy * 100).toFixed(1)}%` : '';
+      const test = e.testAccuracy !== null ? `  test ${(e.testAccuracy * 100).toFixed(1)}%` : '';
+      console.log(`step ${String(e.step).padStart(5)}  loss ${num(e.loss)}${acc}${test}  ${msg.stepMs.toFixed(1)} ms  | ${formatHealth(msg.health, layerNames)}`);
+    } else if (msg.type === 'failed') {
+      failure = msg.error;
+    } else if (msg.type === 'state') {
+      finalState = msg.state;
+    }
+  });
+  let layerNames: string[] = [];
+  const onSignal = () => void runner.stop();
+  process.once('SIGINT', onSignal);
+  try {
+    const hello = await runner.ready;
+    const startedRun = await runner.start({ file, outDir, overrides });
+    layerNames = startedRun.meta.model.layers.map((l) => l.name);
+    console.log(`tracing ${path.relative(process.cwd(), file) || file}: ${startedRun.meta.model.totalParams.toLocaleString('en-US')} params, ${startedRun.meta.config.steps} steps, batch ${startedRun.meta.config.batchSize}, seed ${startedRun.meta.config.seed}`);
+    console.log(`backend: ${hello.backend.name} (${hello.backend.reason})`);
+    await runner.exited;
+  } catch (e) {
+    if (e instanceof RunnerError) failure = e.runError;
+    else throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+  }
+  if (fs.existsSync(path.join(outDir, 'meta.json'))) {
+    console.log(`trace: ${outDir}  (${finalState || 'ended'}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  if (failure) {
+    process.stderr.write(`${formatError(failure)}\n`);
+    return 1;
+  }
+  return finalState === 'finished' ? 0 : 1;
+}
+
+function show(args: string[]): number {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { step: { type: 'string' }, json: { type: 'boolean' } } });
+  const dir = positionals[0];
+  if (!dir) throw new UsageError('missing DIR');
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`${dir}: no such trace folder`);
+  const reader = TraceReader.open(dir);
+  try {
+    if (reader.stepCount === 0) throw new UsageError(`${dir}: the trace holds no complete step`);
+    const last = reader.entry(reader.stepCount - 1).step;
+    const step = intOption(values.step, 'step', 0) ?? last;
+    if (reader.positionOf(step) < 0) throw new UsageError(`--step ${step}: the trace has steps 0–${last}`);
+    const record = reader.readStep(step);
+    if (values.json) {
+      console.log(JSON.stringify(record, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
+      return 0;
+    }
+    const { meta } = reader;
+    console.log(`${meta.model.name}: ${path.basename(meta.file)}, backend ${meta.backend.name}, seed ${meta.config.seed}, ${reader.stepCount} steps recorded`);
+    const end = reader.end;
+    if (!end) console.log('note: the run did not finish (no end.json): it was cut short or is still running');
+    else if (end.error) console.log(`run ${end.state}: ${formatError(end.error)}`);
+    for (const d of reader.damage) console.log(`damage: ${d}`);
+    console.log(formatStepDetail(record, meta.model, meta.classNames));
+    return 0;
+  } finally {
+    reader.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'summary':
+      return summary(rest);
+    case 'trace':
+      return trace(rest);
+    case 'show':
+      return show(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail(`${(e as Error).message}\n${USAGE}`, 2);
+    if (e instanceof RunnerError) fail(formatError(e.runError));
+    if (e instanceof TraceOpenError) fail(e.message);
+    fail((e as Error).stack ?? String(e));
+  },
+);

@@ -1,0 +1,105 @@
+// The runner child process: loads tfjs on the best backend, then serves requests from the
+// extension host or the CLI over IPC (see src/shared/protocol.ts). It runs the user's code, so
+// it lives apart from the extension host and can be killed at any time.
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Envelope, FromRunner, ToRunner } from '../shared/protocol';
+import type { BackendInfo } from '../shared/traceTypes';
+import { selectBackend, type BackendPreference } from './backend';
+import { prepareRun } from './prepareRun';
+import { toRunError } from './runError';
+import { TrainingSession } from './session';
+import { disposeSpec } from './userModule';
+
+let nextId = 1;
+let session: TrainingSession | undefined;
+let backend: BackendInfo;
+
+let lastSent: Promise<void> = Promise.resolve();
+
+function send(body: FromRunner, inReplyTo?: number): void {
+  lastSent = new Promise((resolve) => {
+    const sent = process.send?.({ id: nextId++, inReplyTo, body } satisfies Envelope<FromRunner>, undefined, {}, () => resolve());
+    if (!sent && !process.connected) resolve();
+  });
+}
+
+/** Exits once every message is on its way (process.exit would drop queued IPC messages). */
+function exitWhenSent(code: number): void {
+  void lastSent.then(() => process.exit(code));
+}
+
+function forwardConsole(): void {
+  const levels = { log: 'info', info: 'info', warn: 'warn', error: 'error' } as const;
+  for (const [method, level] of Object.entries(levels)) {
+    (console as unknown as Record<string, (...a: unknown[]) => void>)[method] = (...args: unknown[]) =>
+      send({ type: 'log', level, text: args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ') });
+  }
+}
+
+async function handle(env: Envelope<ToRunner>): Promise<void> {
+  const msg = env.body;
+  switch (msg.type) {
+    case 'load': {
+      // Builds the model without training; everything it allocated is freed afterwards.
+      tf.engine().startScope();
+      try {
+        const run = await prepareRun(msg.file);
+        send({ type: 'summary', model: run.tracer.summary, config: run.config, backend }, env.id);
+        disposeSpec(run.spec);
+      } catch (e) {
+        send({ type: 'failed', error: toRunError(e, () => false) }, env.id);
+      } finally {
+        tf.engine().endScope();
+      }
+      return;
+    }
+    case 'start': {
+      if (session) {
+        send({ type: 'failed', error: { kind: 'internal', message: 'A run is already in progress in this runner.' } }, env.id);
+        return;
+      }
+      let run;
+      try {
+        run = await prepareRun(msg.file, msg.overrides);
+      } catch (e) {
+        send({ type: 'failed', error: toRunError(e, (f) => f === path.resolve(msg.file)) }, env.id);
+        send({ type: 'state', state: 'failed', step: 0 });
+        return;
+      }
+      session = new TrainingSession(run, send, msg.startPaused ?? false);
+      const runId = path.basename(msg.outDir);
+      const meta = session.meta(backend, msg.lesson, runId);
+      send({ type: 'started', meta, traceDir: msg.outDir }, env.id);
+      await session.runTo(msg.outDir, meta);
+      return;
+    }
+    case 'control':
+      session?.control(msg.action, msg.toStep);
+      send({ type: 'ack' }, env.id);
+      return;
+    case 'stop':
+      if (session) session.stop();
+      else exitWhenSent(0);
+      return;
+  }
+}
+
+async function main(): Promise<void> {
+  forwardConsole();
+  backend = await selectBackend((process.env.GRADIENT_LENS_BACKEND as BackendPreference) || 'auto');
+  process.on('message', (env: Envelope<ToRunner>) => {
+    handle(env).then(
+      () => {
+        if (env.body.type === 'start') exitWhenSent(0);
+      },
+      (e) => {
+        send({ type: 'failed', error: toRunError(e, () => false) }, env.id);
+      },
+    );
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'hello', pid: process.pid, backend });
+}
+
+void main();

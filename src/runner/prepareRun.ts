@@ -1,0 +1,59 @@
+// From a model file to a ready tracer: bundle, run the file with its seed, check the spec it
+// declared, and build the tracer for its model (which reports what it cannot trace).
+import * as tf from '@tensorflow/tfjs';
+import { isTappedModel, type Split, type TrainingSpec } from '../api/index';
+import type { StartRequest } from '../shared/protocol';
+import type { RunConfig } from '../shared/traceTypes';
+import { batchSource, type BatchSource } from './batches';
+import { LocatedError } from './runError';
+import { DEFAULT_SEED, resolveConfig } from './runConfig';
+import { resolveLoss, type Loss } from './tracer/losses';
+import { SequentialTracer, type ModelTracer } from './tracer/sequentialTracer';
+import { TappedTracer } from './tracer/tappedTracer';
+import { bundleUserFile, evaluateUserFile, type UserFile } from './userModule';
+
+export interface PreparedRun {
+  user: UserFile;
+  spec: TrainingSpec;
+  config: RunConfig;
+  loss: Loss;
+  tracer: ModelTracer;
+  batches: BatchSource;
+  test?: Split;
+}
+
+function checkSpec(spec: TrainingSpec, file: string): void {
+  const problems: string[] = [];
+  if (!spec.model) problems.push('model is missing');
+  if (!spec.data) problems.push('data is missing');
+  if (!spec.loss) problems.push('loss is missing');
+  if (!spec.optimizer || typeof (spec.optimizer as tf.Optimizer).applyGradients !== 'function') {
+    problems.push('optimizer must be a tfjs optimizer, e.g. tf.train.sgd(0.1)');
+  }
+  if (problems.length > 0) {
+    throw new LocatedError({ kind: 'contract', message: `defineTraining: ${problems.join('; ')}.`, location: { file, line: 1, column: 1 } });
+  }
+}
+
+export async function prepareRun(file: string, overrides: StartRequest['overrides'] = {}): Promise<PreparedRun> {
+  const user = await bundleUserFile(file);
+  const { spec, seed, locations } = evaluateUserFile(user, overrides.seed, DEFAULT_SEED);
+  checkSpec(spec, user.file);
+  let loss;
+  try {
+    loss = resolveLoss(spec.loss);
+  } catch (e) {
+    throw new LocatedError({ kind: 'contract', message: (e as Error).message, location: { file: user.file, line: 1, column: 1 } });
+  }
+  const config = resolveConfig(spec, loss.name, seed, overrides);
+  const batches = batchSource(spec.data, config.batchSize, seed);
+  let tracer: ModelTracer;
+  if (isTappedModel(spec.model)) {
+    const sample = batches.batch(0);
+    tracer = new TappedTracer(spec.model, locations, loss, spec.optimizer, sample.xs);
+    tf.dispose([sample.xs, sample.ys]);
+  } else {
+    tracer = new SequentialTracer(spec.model, locations, loss, spec.optimizer);
+  }
+  return { user, spec, config, loss, tracer, batches, test: spec.data.test };
+}

@@ -1,0 +1,22 @@
+import type { TrainingSpec } from '../api/index';
+import type { StartRequest } from '../shared/protocol';
+import type { RunConfig } from '../shared/traceTypes';
+import { DEFAULT_CAPTURE } from './capture/recordBuilder';
+
+export const DEFAULT_SEED = 42;
+
+/** What the run will do: the user's spec, then the caller's overrides, then defaults. */
+export function resolveConfig(spec: TrainingSpec, lossName: string, seed: number, overrides: StartRequest['overrides'] = {}): RunConfig {
+  const steps = overrides.steps ?? spec.steps ?? 100;
+  const opt = spec.optimizer as unknown as { getClassName?(): string; learningRate?: number };
+  return {
+    batchSize: overrides.batchSize ?? spec.batchSize ?? 32,
+    steps,
+    seed,
+    loss: lossName,
+    optimizer: opt?.getClassName?.() ?? 'optimizer',
+    learningRate: typeof opt?.learningRate === 'number' ? opt.learningRate : undefined,
+    evalEvery: overrides.evalEvery ?? spec.evalEvery ?? Math.max(1, Math.round(steps / 10)),
+    capture: { ...DEFAULT_CAPTURE, ...spec.capture, ...overrides.capture },
+  };
+}

@@ -1,0 +1,213 @@
+// One traced run inside the runner: steps through training phase by phase, holds between
+// phases when paused (like a debugger), writes every step to the trace, and streams progress.
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { AtPhase, ControlAction, FromRunner, RunState } from '../shared/protocol';
+import type { PhaseStop } from '../shared/phases';
+import { layerHealth } from '../shared/health';
+import type { BackendInfo, RunError, RunMeta, StepRecord } from '../shared/traceTypes';
+import { TraceWriter } from '../trace/traceWriter';
+import { indexEntryOf } from '../trace/recordCodec';
+import { buildStepRecord, firstNonFinite, isKeyframe } from './capture/recordBuilder';
+import type { PreparedRun } from './prepareRun';
+import { toRunError } from './runError';
+import { batchAccuracy } from './tracer/losses';
+
+type HoldRule = (stop: PhaseStop, step: number) => boolean;
+
+const EVAL_CHUNK = 512;
+
+export class TrainingSession {
+  private state: RunState = 'running';
+  private hold?: HoldRule;
+  private release?: () => void;
+  private stopRequested = false;
+  private writer?: TraceWriter;
+  private stepsDone = 0;
+
+  constructor(
+    private readonly run: PreparedRun,
+    private readonly send: (msg: FromRunner) => void,
+    startPaused: boolean,
+  ) {
+    if (startPaused) this.hold = () => true;
+  }
+
+  meta(backend: BackendInfo, lesson: string | undefined, runId: string): RunMeta {
+    return {
+      formatVersion: 1,
+      runId,
+      file: this.run.user.file,
+      lesson,
+      createdAt: new Date().toISOString(),
+      backend,
+      model: this.run.tracer.summary,
+      config: this.run.config,
+      classNames: this.run.spec.classNames,
+      tfjsVersion: tf.version.tfjs,
+    };
+  }
+
+  control(action: ControlAction, toStep?: number): void {
+    switch (action) {
+      case 'pause':
+        this.hold = () => true;
+        return;
+      case 'continue':
+        this.hold = undefined;
+        break;
+      case 'stepPhase':
+        this.hold = () => true;
+        break;
+      case 'stepBatch': {
+        const current = this.stepsDone;
+        this.hold = (stop, step) => stop.phase === 'update' && step >= current;
+        break;
+      }
+      case 'runTo': {
+        const target = toStep ?? this.stepsDone;
+        this.hold = (stop, step) => stop.phase === 'update' && step >= target;
+        break;
+      }
+    }
+    this.resume();
+  }
+
+  stop(): void {
+    this.stopRequested = true;
+    this.resume();
+  }
+
+  private resume(): void {
+    const release = this.release;
+    this.release = undefined;
+    release?.();
+  }
+
+  private setState(state: RunState, step = this.stepsDone): void {
+    this.state = state;
+    this.send({ type: 'state', state, step });
+  }
+
+  private async holdAt(at: AtPhase): Promise<void> {
+    this.setState('paused', at.step);
+    this.send(at);
+    await new Promise<void>((resolve) => (this.release = resolve));
+    if (!this.stopRequested) this.setState('running', at.step);
+  }
+
+  async runTo(outDir: string, meta: RunMeta): Promise<void> {
+    this.writer = new TraceWriter(outDir, meta);
+    const { config, tracer } = this.run;
+    let failure: RunError | undefined;
+    this.setState('running', 0);
+    try {
+      if (this.hold) await this.holdAt({ type: 'atPhase', step: 0, phase: 'forward', layer: -1 });
+      for (let step = 0; step < config.steps && !this.stopRequested; step++) {
+        const record = await this.traceStep(step);
+        if (!record) break;
+        this.stepsDone = step + 1;
+        this.writer.append(record);
+        this.send({ type: 'stepDone', entry: indexEntryOf(record), stepMs: record.stepMs, health: layerHealth(record.summaries, tracer.summary.layers) });
+        failure = this.nonFinite(record);
+        if (failure) break;
+        // Let stop and pause requests in: user code may keep the thread busy between steps.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } catch (e) {
+      failure = toRunError(e, (f) => this.run.user.sources.has(f), this.stepsDone);
+    }
+    if (failure) {
+      this.send({ type: 'failed', error: failure });
+      this.writer.close({ state: 'failed', error: failure });
+      this.setState('failed');
+    } else {
+      const state = this.stopRequested ? 'stopped' : 'finished';
+      this.writer.close({ state });
+      this.setState(state);
+    }
+  }
+
+  /** One step, phase by phase; undefined when stopped while held. */
+  private async traceStep(step: number): Promise<StepRecord | undefined> {
+    const { config, tracer, batches } = this.run;
+    const capturing = config.capture.summaries || config.capture.sampleIndices.length > 0;
+    const batch = batches.batch(step);
+    let computeMs = 0;
+    try {
+      const phases = tracer.step(batch.xs, batch.ys, capturing);
+      for (;;) {
+        const t0 = performance.now();
+        const next = phases.next();
+        computeMs += performance.now() - t0;
+        if (next.done) {
+          const t1 = performance.now();
+          const record = buildStepRecord({ step, keyframe: isKeyframe(step, config.steps, config.capture), stepMs: 0, policy: config.capture, outcome: next.value });
+          next.value.scope.dispose();
+          computeMs += performance.now() - t1;
+          record.stepMs = computeMs;
+          this.evaluate(step, record);
+          return record;
+        }
+        if (this.hold?.(next.value, step)) {
+          await this.holdAt({ type: 'atPhase', step, ...next.value });
+          if (this.stopRequested) {
+            phases.return(undefined as never);
+            return undefined;
+          }
+        }
+      }
+    } finally {
+      tf.dispose([batch.xs, batch.ys]);
+    }
+  }
+
+  /** Held-out loss and accuracy, in inference mode, on the steps the config asks for. */
+  private evaluate(step: number, record: StepRecord): void {
+    const { test, config, tracer } = this.run;
+    if (!test || config.evalEvery <= 0) return;
+    if (step % config.evalEvery !== 0 && step !== config.steps - 1) return;
+    const n = test.xs.shape[0];
+    let correct = 0;
+    let lossSum = 0;
+    let counted = false;
+    for (let start = 0; start < n; start += EVAL_CHUNK) {
+      const size = Math.min(EVAL_CHUNK, n - start);
+      tf.tidy(() => {
+        const xs = tf.slice(test.xs, start, size);
+        const ys = tf.slice(test.ys, start, size);
+        const pred = tracer.predict(xs);
+        lossSum += this.run.loss.fn(ys, pred).dataSync()[0] * size;
+        const acc = batchAccuracy(config.loss, ys, pred);
+        if (acc) {
+          counted = true;
+          correct += acc.dataSync()[0] * size;
+        }
+      });
+    }
+    record.testLoss = lossSum / n;
+    if (counted) record.testAccuracy = correct / n;
+  }
+
+  private nonFinite(record: StepRecord): RunError | undefined {
+    const bad = firstNonFinite(record);
+    if (Number.isFinite(record.loss) && !bad) return undefined;
+    const layers = this.run.tracer.summary.layers;
+    const layer = bad && bad.layer >= 0 ? layers[bad.layer] : undefined;
+    const what = bad ? `${bad.role}${bad.param ? ` (${bad.param})` : ''}` : '';
+    const where = layer ? ` The first non-finite values appeared in layer ${layer.index} '${layer.name}' (${layer.type}), in its ${what}.` : '';
+    return {
+      kind: 'non-finite',
+      message: `The loss became ${record.loss} at step ${record.step}.${where} Try a smaller learning rate.`,
+      step: record.step,
+      layer: layer?.index,
+      layerName: layer?.name,
+      location: layer?.location,
+    };
+  }
+}
+
+export function defaultRunDir(root: string, file: string): string {
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return path.join(root, '.gradient-lens', 'runs', `${stamp}-${path.basename(file).replace(/\.[^.]+$/, '')}`);
+}

@@ -1,0 +1,88 @@
+// Turns a tfjs layers model into the layers the tracer walks, or says exactly which layer it
+// cannot trace and why.
+import type * as tf from '@tensorflow/tfjs';
+import { LocatedError } from '../runError';
+import type { LayerLocations } from '../layerLocations';
+import { describeLayer, paramHandles } from './layerInfo';
+import type { TraceableLayer } from './traceableLayer';
+import { DenseTracer } from './layers/dense';
+import { Conv2DTracer } from './layers/conv2d';
+import { BatchNormTracer } from './layers/batchNorm';
+import { DropoutTracer } from './layers/dropout';
+import { AutodiffLayerTracer } from './layers/autodiffLayer';
+
+type NativeCtor = new (layer: tf.layers.Layer, info: ReturnType<typeof describeLayer>, params: ReturnType<typeof paramHandles>) => TraceableLayer;
+
+/** Layers whose backward pass the tracer writes itself. */
+const NATIVE: Record<string, NativeCtor> = {
+  Dense: DenseTracer,
+  Conv2D: Conv2DTracer,
+  BatchNormalization: BatchNormTracer,
+  Dropout: DropoutTracer,
+};
+
+/** Deterministic, stateless layers: tfjs autodiff of the layer's own call is their backward. */
+const AUTODIFF = new Set([
+  'Activation', 'Flatten', 'Reshape', 'Permute', 'RepeatVector',
+  'MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D', 'AveragePooling2D',
+  'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
+  'ZeroPadding2D', 'Cropping2D', 'UpSampling2D',
+  'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU',
+  'LayerNormalization', 'Embedding', 'Conv1D', 'SeparableConv2D', 'DepthwiseConv2D',
+]);
+
+const WHY_NOT: Record<string, string> = {
+  LSTM: 'recurrent layers are not traced yet',
+  GRU: 'recurrent layers are not traced yet',
+  SimpleRNN: 'recurrent layers are not traced yet',
+  Bidirectional: 'recurrent layers are not traced yet',
+  TimeDistributed: 'wrapper layers are not traced yet',
+  GaussianNoise: 'random layers other than Dropout are not traced yet (forward and backward would see different noise)',
+  GaussianDropout: 'random layers other than Dropout are not traced yet (forward and backward would see different noise)',
+  AlphaDropout: 'random layers other than Dropout are not traced yet (forward and backward would see different noise)',
+  SpatialDropout1D: 'random layers other than Dropout are not traced yet (forward and backward would see different noise)',
+};
+
+function unsupported(layer: tf.layers.Layer, index: number, locations: LayerLocations, why: string): LocatedError {
+  const location = locations.of(layer);
+  return new LocatedError({
+    kind: 'unsupported-layer',
+    message: `Layer ${index} '${layer.name}' (${layer.getClassName()}) cannot be traced: ${why}.`,
+    location,
+    layer: index,
+    layerName: layer.name,
+  });
+}
+
+export function buildTraceableLayers(model: tf.LayersModel, locations: LayerLocations): TraceableLayer[] {
+  if (model.getClassName() !== 'Sequential') {
+    throw new LocatedError({
+      kind: 'unsupported-layer',
+      message: `Only tf.sequential models (and hand-written models with tappedModel) are traced yet; this model is a ${model.getClassName()}.`,
+    });
+  }
+  if (!model.layers.every((l) => l.built)) {
+    throw new LocatedError({
+      kind: 'contract',
+      message: 'The model is not built: give its first layer an inputShape, e.g. tf.layers.dense({ inputShape: [784], units: 256 }).',
+    });
+  }
+  return model.layers.map((layer, index) => {
+    const type = layer.getClassName();
+    const params = paramHandles(layer);
+    const location = locations.of(layer);
+    const Native = NATIVE[type];
+    const inputRank = (describeLayer(layer, index, params, location, false).inputShape.length);
+    try {
+      if (Native && !(type === 'Dense' && inputRank !== 2)) {
+        return new Native(layer, describeLayer(layer, index, params, location, true), params);
+      }
+    } catch (e) {
+      throw unsupported(layer, index, locations, (e as Error).message);
+    }
+    if (AUTODIFF.has(type) || Native) {
+      return new AutodiffLayerTracer(layer, describeLayer(layer, index, params, location, false), params);
+    }
+    throw unsupported(layer, index, locations, WHY_NOT[type] ?? `${type} layers are not traced yet`);
+  });
+}

@@ -1,0 +1,39 @@
+// Any other stateless layer (pooling, flatten, reshape, activation, padding...): forward with
+// the layer's own call, backward through tfjs autodiff of that call.
+import * as tf from '@tensorflow/tfjs';
+import { vjp } from '../vjp';
+import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
+import type { LayerInfo } from '../../../shared/traceTypes';
+
+export class AutodiffLayerTracer implements TraceableLayer {
+  private savedInput?: tf.Tensor;
+
+  constructor(
+    private readonly layer: tf.layers.Layer,
+    readonly info: LayerInfo,
+    readonly params: ParamHandle[],
+  ) {}
+
+  private call(x: tf.Tensor): tf.Tensor {
+    return this.layer.apply(x, { training: true }) as tf.Tensor;
+  }
+
+  forward(x: tf.Tensor, capture: CaptureSink, keep: Keep): tf.Tensor {
+    const y = this.call(x);
+    this.savedInput = keep(x);
+    capture('activation', y);
+    return y;
+  }
+
+  backward(dY: tf.Tensor, needInputGrad: boolean, capture: CaptureSink): BackwardResult {
+    const x = this.savedInput!;
+    this.savedInput = undefined;
+    capture('gradActivation', dY);
+    const trainable = this.params.filter((p) => p.trainable);
+    const grads = new Map<string, tf.Tensor>();
+    if (!needInputGrad && trainable.length === 0) return { grads };
+    const all = vjp(() => this.call(x), [x, ...trainable.map((p) => p.variable)], dY);
+    trainable.forEach((p, i) => grads.set(p.name, all[i + 1]));
+    return { dInput: needInputGrad ? all[0] : undefined, grads };
+  }
+}

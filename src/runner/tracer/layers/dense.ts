@@ -1,0 +1,48 @@
+// Dense: z = x·W + b, a = act(z). Backward written so every matMul is a plain, untransposed
+// matMul of an explicitly transposed operand: on tfjs-wasm that reaches XNNPACK, while the
+// transposed-flag matMuls of the built-in gradient fall to a slow scalar loop (DESIGN.md).
+import * as tf from '@tensorflow/tfjs';
+import { activationBackward, layerActivation } from '../activations';
+import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
+import type { LayerInfo } from '../../../shared/traceTypes';
+
+export class DenseTracer implements TraceableLayer {
+  private readonly act;
+  private readonly kernel: tf.Variable;
+  private readonly bias?: tf.Variable;
+  private saved?: { x: tf.Tensor2D; z: tf.Tensor; a: tf.Tensor };
+
+  constructor(
+    layer: tf.layers.Layer,
+    readonly info: LayerInfo,
+    readonly params: ParamHandle[],
+  ) {
+    this.act = layerActivation(layer);
+    this.kernel = params.find((p) => p.name === 'kernel')!.variable;
+    this.bias = params.find((p) => p.name === 'bias')?.variable;
+  }
+
+  forward(x: tf.Tensor, capture: CaptureSink, keep: Keep): tf.Tensor {
+    const x2 = x as tf.Tensor2D;
+    let z: tf.Tensor = tf.matMul(x2, this.kernel as tf.Tensor2D);
+    if (this.bias) z = tf.add(z, this.bias);
+    const a = this.act && this.act.name !== 'linear' ? this.act.apply(z) : z;
+    this.saved = { x: keep(x2), z: keep(z), a: keep(a) };
+    if (a !== z) capture('preactivation', z);
+    capture('activation', a);
+    return a;
+  }
+
+  backward(dA: tf.Tensor, needInputGrad: boolean, capture: CaptureSink): BackwardResult {
+    const { x, z, a } = this.saved!;
+    this.saved = undefined;
+    const dZ = activationBackward(this.act, z, a, dA) as tf.Tensor2D;
+    capture('gradActivation', dA);
+    if (dZ !== dA) capture('gradPreactivation', dZ);
+    const grads = new Map<string, tf.Tensor>();
+    grads.set('kernel', tf.matMul(tf.transpose(x), dZ));
+    if (this.bias) grads.set('bias', tf.sum(dZ, 0));
+    const dInput = needInputGrad ? tf.matMul(dZ, tf.transpose(this.kernel as tf.Tensor2D)) : undefined;
+    return { dInput, grads };
+  }
+}

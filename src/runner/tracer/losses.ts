@@ -1,0 +1,62 @@
+// Loss functions by name (or the user's own), their gradient with respect to the prediction
+// through tfjs autodiff (cheap next to the layers), and batch accuracy where it means something.
+import * as tf from '@tensorflow/tfjs';
+import type { LossFn, LossName } from '../../api/index';
+
+const EPSILON = 1e-7;
+
+function crossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
+  // As tfjs-layers does: renormalise, clip away from 0 and 1, then −Σ y·log p per example.
+  const p = tf.clipByValue(tf.div(yPred, tf.sum(yPred, -1, true)), EPSILON, 1 - EPSILON);
+  return tf.mean(tf.neg(tf.sum(tf.mul(yTrue, tf.log(p)), -1)));
+}
+
+const NAMED: Record<LossName, LossFn> = {
+  categoricalCrossentropy: crossEntropy,
+  sparseCategoricalCrossentropy: (yTrue, yPred) =>
+    crossEntropy(tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), 'int32'), yPred.shape[yPred.shape.length - 1]), yPred),
+  binaryCrossentropy: (yTrue, yPred) => {
+    const p = tf.clipByValue(yPred, EPSILON, 1 - EPSILON);
+    return tf.mean(tf.neg(tf.add(tf.mul(yTrue, tf.log(p)), tf.mul(tf.sub(1, yTrue), tf.log(tf.sub(1, p))))));
+  },
+  meanSquaredError: (yTrue, yPred) => tf.mean(tf.squaredDifference(yPred, yTrue)),
+  meanAbsoluteError: (yTrue, yPred) => tf.mean(tf.abs(tf.sub(yPred, yTrue))),
+  hinge: (yTrue, yPred) => tf.mean(tf.relu(tf.sub(1, tf.mul(yTrue, yPred)))),
+  perceptron: (yTrue, yPred) => tf.mean(tf.relu(tf.neg(tf.mul(yTrue, yPred)))),
+};
+
+export interface Loss {
+  name: string;
+  fn: LossFn;
+}
+
+export function resolveLoss(loss: LossName | LossFn): Loss {
+  if (typeof loss === 'function') return { name: loss.name || 'custom', fn: loss };
+  const fn = NAMED[loss];
+  if (!fn) throw new Error(`Unknown loss '${String(loss)}'. Known: ${Object.keys(NAMED).join(', ')}, or a function (yTrue, yPred) => tf.Scalar.`);
+  return { name: loss, fn };
+}
+
+/** The loss value and ∂L/∂prediction. */
+export function lossAndGradient(loss: Loss, yTrue: tf.Tensor, yPred: tf.Tensor): { value: tf.Scalar; grad: tf.Tensor } {
+  const { value, grad } = tf.valueAndGrad((p: tf.Tensor) => loss.fn(yTrue, p))(yPred);
+  return { value: value as tf.Scalar, grad };
+}
+
+/** Fraction of the batch classified right, or undefined for regression. */
+export function batchAccuracy(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar | undefined {
+  const classes = yPred.shape[yPred.shape.length - 1];
+  if (lossName === 'perceptron' || lossName === 'hinge') {
+    return tf.mean(tf.cast(tf.equal(tf.sign(yPred), tf.sign(yTrue)), 'float32'));
+  }
+  if (lossName === 'sparseCategoricalCrossentropy') {
+    return tf.mean(tf.cast(tf.equal(tf.argMax(yPred, -1), tf.cast(tf.reshape(yTrue, [-1]), 'int32')), 'float32'));
+  }
+  if (classes > 1 && (lossName === 'categoricalCrossentropy' || lossName === 'meanSquaredError')) {
+    return tf.mean(tf.cast(tf.equal(tf.argMax(yPred, -1), tf.argMax(yTrue, -1)), 'float32'));
+  }
+  if (classes === 1 && lossName === 'binaryCrossentropy') {
+    return tf.mean(tf.cast(tf.equal(tf.round(yPred), yTrue), 'float32'));
+  }
+  return undefined;
+}

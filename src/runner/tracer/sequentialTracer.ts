@@ -1,0 +1,102 @@
+// Traces a tf.sequential model one phase at a time: forward layer by layer, the loss, backward
+// from the last layer to the first with the tracer's own backward passes, then the update.
+import * as tf from '@tensorflow/tfjs';
+import type { ModelSummary } from '../../shared/traceTypes';
+import type { LayerLocations } from '../layerLocations';
+import { buildTraceableLayers } from './buildLayers';
+import { batchAccuracy, lossAndGradient, type Loss } from './losses';
+import { StepScope, type StepGenerator } from './stepScope';
+import type { TraceableLayer } from './traceableLayer';
+import { applyUpdate, type ParamGradient } from './update';
+
+export interface ModelTracer {
+  readonly summary: ModelSummary;
+  /** One training step on a batch; yields after each phase. */
+  step(xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): StepGenerator;
+  /** Inference (dropout off, running statistics), for held-out evaluation. */
+  predict(xs: tf.Tensor): tf.Tensor;
+}
+
+export class SequentialTracer implements ModelTracer {
+  readonly summary: ModelSummary;
+  private readonly layers: TraceableLayer[];
+
+  constructor(
+    private readonly model: tf.LayersModel,
+    locations: LayerLocations,
+    private readonly loss: Loss,
+    private readonly optimizer: tf.Optimizer,
+  ) {
+    this.layers = buildTraceableLayers(model, locations);
+    const infos = this.layers.map((l) => l.info);
+    this.summary = {
+      name: model.name,
+      kind: 'layers',
+      inputShape: infos[0]?.inputShape ?? [],
+      layers: infos,
+      totalParams: infos.reduce((s, l) => s + l.paramCount, 0),
+      trainableParams: infos.reduce((s, l) => s + l.params.filter((p) => p.trainable).reduce((n, p) => n + p.count, 0), 0),
+    };
+  }
+
+  predict(xs: tf.Tensor): tf.Tensor {
+    return this.model.predict(xs) as tf.Tensor;
+  }
+
+  *step(xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): StepGenerator {
+    const scope = new StepScope(capturing);
+    const n = this.layers.length;
+    scope.sinkFor(0)('input', xs);
+    let out: tf.Tensor = xs;
+    for (let i = 0; i < n; i++) {
+      const input = out;
+      out = tf.tidy(() => scope.keep(this.layers[i].forward(input, scope.sinkFor(i), scope.keep)));
+      yield { phase: 'forward', layer: i };
+    }
+
+    const prediction = out;
+    const lossResult = tf.tidy(() => {
+      const { value, grad } = lossAndGradient(this.loss, ys, prediction);
+      const acc = batchAccuracy(this.loss.name, ys, prediction);
+      return { value: scope.keep(value), grad: scope.keep(grad), acc: acc && scope.keep(acc) };
+    });
+    const loss = lossResult.value.dataSync()[0];
+    const accuracy = lossResult.acc?.dataSync()[0];
+    yield { phase: 'loss', layer: -1 };
+
+    const grads: ParamGradient[] = [];
+    let dOut: tf.Tensor = lossResult.grad;
+    for (let i = n - 1; i >= 0; i--) {
+      const layer = this.layers[i];
+      const dY = dOut;
+      const sink = scope.sinkFor(i);
+      const result = tf.tidy(() => {
+        const r = layer.backward(dY, i > 0, sink);
+        for (const [name, g] of r.grads) {
+          scope.keep(g);
+          sink('gradParam', g, name);
+        }
+        return { dInput: r.dInput && scope.keep(r.dInput), grads: r.grads };
+      });
+      for (const p of layer.params) {
+        const g = result.grads.get(p.name);
+        if (p.trainable && g) grads.push({ layer: i, param: p.name, variable: p.variable, grad: g });
+      }
+      if (result.dInput) dOut = result.dInput;
+      yield { phase: 'backward', layer: i };
+    }
+
+    tf.tidy(() => applyUpdate(this.optimizer, grads, scope));
+    yield { phase: 'update', layer: -1 };
+
+    const outputSize = prediction.shape[prediction.shape.length - 1] ?? 1;
+    return {
+      loss,
+      accuracy,
+      prediction: prediction.dataSync() as Float32Array,
+      target: ys.dataSync() as Float32Array,
+      outputSize,
+      scope,
+    };
+  }
+}

@@ -1,0 +1,64 @@
+// Tensor lifetimes across one traced step. Each phase runs in a tf.tidy; whatever must outlive
+// it (a layer's output, what its backward pass needs, what the capture will read) is kept here,
+// and everything kept is freed when the step ends.
+import * as tf from '@tensorflow/tfjs';
+import type { PhaseStop } from '../../shared/phases';
+import type { TensorRole } from '../../shared/traceTypes';
+
+/** A tensor the step wants recorded: still on the backend, or already read back. */
+export interface CapturedTensor {
+  layer: number;
+  role: TensorRole;
+  param?: string;
+  shape: number[];
+  /** True when the first dimension is the batch (so single examples can be cut out). */
+  perExample: boolean;
+  tensor?: tf.Tensor;
+  values?: Float32Array;
+}
+
+const PARAMETER_ROLES = new Set<TensorRole>(['gradParam', 'param', 'delta']);
+
+export class StepScope {
+  private readonly kept: tf.Tensor[] = [];
+  readonly captures: CapturedTensor[] = [];
+
+  constructor(readonly capturing: boolean) {}
+
+  keep = <T extends tf.Tensor>(t: T): T => {
+    tf.keep(t);
+    this.kept.push(t);
+    return t;
+  };
+
+  /** A capture sink bound to a layer. */
+  sinkFor(layer: number) {
+    return (role: TensorRole, tensor: tf.Tensor, param?: string) => {
+      if (!this.capturing) return;
+      const perExample = !PARAMETER_ROLES.has(role);
+      this.captures.push({ layer, role, param, shape: tensor.shape, perExample, tensor: this.keep(tensor) });
+    };
+  }
+
+  recordValues(layer: number, role: TensorRole, param: string, shape: number[], values: Float32Array): void {
+    this.captures.push({ layer, role, param, shape, perExample: false, values });
+  }
+
+  dispose(): void {
+    for (const t of this.kept) if (!t.isDisposed) t.dispose();
+    this.kept.length = 0;
+  }
+}
+
+/** What a finished step hands back to the session. */
+export interface StepOutcome {
+  loss: number;
+  accuracy?: number;
+  /** Predictions and targets of the batch, read back (small: batch × outputs). */
+  prediction: Float32Array;
+  target: Float32Array;
+  outputSize: number;
+  scope: StepScope;
+}
+
+export type StepGenerator = Generator<PhaseStop, StepOutcome, void>;

@@ -1,0 +1,27 @@
+// The optimizer's update, with ΔW recorded: parameter values are read back before and after
+// the optimizer applies its step (whatever the optimizer: SGD, momentum, Adam...).
+import * as tf from '@tensorflow/tfjs';
+import type { StepScope } from './stepScope';
+
+export interface ParamGradient {
+  layer: number;
+  param: string;
+  variable: tf.Variable;
+  grad: tf.Tensor;
+}
+
+export function applyUpdate(optimizer: tf.Optimizer, grads: ParamGradient[], scope: StepScope): void {
+  const before = scope.capturing ? grads.map((g) => g.variable.dataSync().slice() as Float32Array) : [];
+  const named: Record<string, tf.Tensor> = {};
+  for (const g of grads) named[g.variable.name] = g.grad;
+  optimizer.applyGradients(named);
+  if (!scope.capturing) return;
+  grads.forEach((g, i) => {
+    const after = g.variable.dataSync() as Float32Array;
+    const delta = new Float32Array(after.length);
+    const old = before[i];
+    for (let k = 0; k < after.length; k++) delta[k] = after[k] - old[k];
+    scope.recordValues(g.layer, 'param', g.param, g.variable.shape, after.slice());
+    scope.recordValues(g.layer, 'delta', g.param, g.variable.shape, delta);
+  });
+}

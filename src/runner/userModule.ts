@@ -1,0 +1,164 @@
+// Loads the user's TypeScript model file: bundles it with esbuild in memory (inline source maps,
+// so stacks point into their .ts), resolves its imports of tfjs and 'gradient-lens' to this
+// process's single instances, runs it, and returns the TrainingSpec it declared.
+import * as path from 'node:path';
+import Module from 'node:module';
+import * as esbuild from 'esbuild';
+import * as tf from '@tensorflow/tfjs';
+import * as api from '../api/index';
+import * as data from '../api/data';
+import type { TrainingSpec } from '../api/index';
+import { LocatedError, userFrame } from './runError';
+import { seedMathRandom } from './seededRandom';
+import { LayerLocations, withLayerLocations } from './layerLocations';
+
+process.setSourceMapsEnabled(true);
+
+const HOST_MODULES = [
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-node',
+  '@tensorflow/tfjs-node-gpu',
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-layers',
+  'gradient-lens',
+  'gradient-lens/data',
+];
+const HOST_GLOBAL = '__gradientLensHost';
+
+export interface UserFile {
+  file: string;
+  /** The bundled JavaScript, with an inline source map. */
+  code: string;
+  /** The user's own source files in the bundle (absolute), for locating stack frames. */
+  sources: Set<string>;
+}
+
+export interface LoadedSpec {
+  spec: TrainingSpec;
+  seed: number;
+  locations: LayerLocations;
+}
+
+/** Bundles the file; a syntax error becomes a LocatedError at the user's line and column. */
+export async function bundleUserFile(file: string): Promise<UserFile> {
+  const absolute = path.resolve(file);
+  let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[]; metafile: esbuild.Metafile };
+  try {
+    result = await esbuild.build({
+      entryPoints: [absolute],
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: 'cjs',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: 'inline',
+      sourcesContent: false,
+      logLevel: 'silent',
+      outfile: absolute + '.gradient-lens.js',
+      absWorkingDir: path.dirname(absolute),
+      // Other packages the user imports load from their own node_modules at run time.
+      packages: 'external',
+      plugins: [hostModulesPlugin()],
+    });
+  } catch (e) {
+    const failure = e as esbuild.BuildFailure;
+    const first = failure.errors?.[0];
+    if (!first) throw e;
+    const loc = first.location;
+    throw new LocatedError({
+      kind: 'syntax',
+      message: first.text,
+      location: loc
+        ? { file: path.resolve(path.dirname(absolute), loc.file), line: loc.line, column: loc.column + 1 }
+        : undefined,
+    });
+  }
+  const sources = new Set(
+    Object.keys(result.metafile.inputs)
+      .filter((f) => !f.startsWith('gradient-lens-host:'))
+      .map((f) => path.resolve(path.dirname(absolute), f)),
+  );
+  sources.add(absolute);
+  return { file: absolute, code: result.outputFiles[0].text, sources };
+}
+
+function hostModulesPlugin(): esbuild.Plugin {
+  return {
+    name: 'gradient-lens-host',
+    setup(build) {
+      const filter = new RegExp(`^(${HOST_MODULES.map((m) => m.replace(/[/.-]/g, '\\$&')).join('|')})$`);
+      build.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'gradient-lens-host' }));
+      build.onLoad({ filter: /.*/, namespace: 'gradient-lens-host' }, (args) => ({
+        contents: `module.exports = globalThis.${HOST_GLOBAL}[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+      }));
+    },
+  };
+}
+
+/**
+ * Runs the bundle with Math.random seeded, so weight initialisation is reproducible. The seed
+ * comes from `seedOverride`, else from the spec itself: when the spec names a different seed
+ * than the one the file first ran with, it runs again with that seed.
+ */
+export function evaluateUserFile(user: UserFile, seedOverride?: number, defaultSeed = 42): LoadedSpec {
+  const first = runOnce(user, seedOverride ?? defaultSeed);
+  if (seedOverride !== undefined || first.spec.seed === undefined || first.spec.seed === defaultSeed) return first;
+  disposeSpec(first.spec);
+  return runOnce(user, first.spec.seed);
+}
+
+function runOnce(user: UserFile, seed: number): LoadedSpec {
+  seedMathRandom(seed);
+  const isUserFile = (f: string) => user.sources.has(f);
+  const locations = new LayerLocations(isUserFile);
+  const userTf = withLayerLocations(tf, locations);
+  (globalThis as Record<string, unknown>)[HOST_GLOBAL] = {
+    '@tensorflow/tfjs': userTf,
+    '@tensorflow/tfjs-node': userTf,
+    '@tensorflow/tfjs-node-gpu': userTf,
+    '@tensorflow/tfjs-core': userTf,
+    '@tensorflow/tfjs-layers': userTf,
+    'gradient-lens': api,
+    'gradient-lens/data': data,
+  };
+  api.takeRegisteredSpec();
+  const filename = user.file + '.gradient-lens.js';
+  const mod = new Module(filename);
+  mod.filename = filename;
+  mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(user.file));
+  try {
+    (mod as unknown as { _compile(code: string, filename: string): void })._compile(user.code, filename);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    throw new LocatedError({
+      kind: 'load',
+      message: `${err.message}`,
+      location: userFrame(err.stack, isUserFile),
+      stack: err.stack,
+    });
+  }
+  const exported = (mod.exports as { default?: TrainingSpec }).default;
+  const spec = api.takeRegisteredSpec() ?? exported;
+  if (!spec) {
+    throw new LocatedError({
+      kind: 'contract',
+      message: 'The file declares no training: export default defineTraining({ model, data, loss, optimizer }) from "gradient-lens".',
+      location: { file: user.file, line: 1, column: 1 },
+    });
+  }
+  return { spec, seed, locations };
+}
+
+/** Frees the tensors a discarded spec holds (its model's weights; data may be shared, so kept). */
+export function disposeSpec(spec: TrainingSpec): void {
+  const model = spec.model as tf.LayersModel;
+  if (!api.isTappedModel(model) && typeof model.dispose === 'function') {
+    try {
+      model.dispose();
+    } catch {
+      // Already disposed, or never built: nothing to free.
+    }
+  }
+}

@@ -1,0 +1,253 @@
+// Opens a trace folder and reads any step at random. Opening reads only meta.json and the index
+// (32 bytes a step, kept in typed columns), so a 100,000-step run opens fast and stays small.
+// A torn or corrupt tail (a killed runner) is detected, everything before it stays readable,
+// and `damage` says what was lost.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { HistorySeries } from '../shared/protocol';
+import type { RunMeta, StepIndexEntry, StepRecord, TensorRole } from '../shared/traceTypes';
+import {
+  CorruptRecordError,
+  DATA_FILE,
+  DATA_HEADER,
+  END_FILE,
+  FRAME_BYTES,
+  INDEX_ENTRY_BYTES,
+  INDEX_FILE,
+  INDEX_HEADER,
+  META_FILE,
+  decodeRecord,
+  indexEntryOf,
+  readFrame,
+} from './recordCodec';
+import type { RunEnd } from './traceWriter';
+
+export class TraceOpenError extends Error {}
+
+/** Growable typed columns: the index of a long run without an object per step. */
+class IndexColumns {
+  count = 0;
+  steps = new Uint32Array(1024);
+  offsets = new Float64Array(1024);
+  lengths = new Uint32Array(1024);
+  loss = new Float32Array(1024);
+  accuracy = new Float32Array(1024);
+  testAccuracy = new Float32Array(1024);
+
+  push(step: number, offset: number, length: number, loss: number, accuracy: number, testAccuracy: number): void {
+    if (this.count === this.steps.length) this.grow();
+    const i = this.count++;
+    this.steps[i] = step;
+    this.offsets[i] = offset;
+    this.lengths[i] = length;
+    this.loss[i] = loss;
+    this.accuracy[i] = accuracy;
+    this.testAccuracy[i] = testAccuracy;
+  }
+
+  private grow(): void {
+    const n = this.steps.length * 2;
+    const grow = <T extends Uint32Array | Float64Array | Float32Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.steps = grow(this.steps);
+    this.offsets = grow(this.offsets);
+    this.lengths = grow(this.lengths);
+    this.loss = grow(this.loss);
+    this.accuracy = grow(this.accuracy);
+    this.testAccuracy = grow(this.testAccuracy);
+  }
+}
+
+const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
+
+export class TraceReader {
+  readonly damage: string[] = [];
+  private readonly columns = new IndexColumns();
+  private dataFd: number;
+  private dataEnd = DATA_HEADER.length;
+  private indexBytesRead = INDEX_HEADER.length;
+
+  private constructor(
+    readonly dir: string,
+    readonly meta: RunMeta,
+    private readonly live: boolean,
+  ) {
+    this.dataFd = fs.openSync(path.join(dir, DATA_FILE), 'r');
+    const header = Buffer.alloc(DATA_HEADER.length);
+    fs.readSync(this.dataFd, header, 0, header.length, 0);
+    if (!header.equals(DATA_HEADER)) {
+      fs.closeSync(this.dataFd);
+      throw new TraceOpenError(`${path.join(dir, DATA_FILE)} is not a Gradient Lens step file (bad header)`);
+    }
+    this.refresh();
+  }
+
+  /** `live`: the run may still be writing, so a partial last record is not damage. */
+  static open(dir: string, options: { live?: boolean } = {}): TraceReader {
+    const metaPath = path.join(dir, META_FILE);
+    if (!fs.existsSync(metaPath)) throw new TraceOpenError(`${dir} is not a Gradient Lens trace: it has no ${META_FILE}`);
+    let meta: RunMeta;
+    try {
+      meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as RunMeta;
+    } catch (e) {
+      throw new TraceOpenError(`${metaPath} is not valid JSON: ${(e as Error).message}`);
+    }
+    if (meta.formatVersion !== 1) throw new TraceOpenError(`${metaPath}: unknown trace format version ${String(meta.formatVersion)}`);
+    if (!fs.existsSync(path.join(dir, DATA_FILE))) throw new TraceOpenError(`${dir} has no ${DATA_FILE}: the run recorded no step`);
+    return new TraceReader(dir, meta, options.live ?? false);
+  }
+
+  get stepCount(): number {
+    return this.columns.count;
+  }
+
+  /** How the run ended, or undefined when it was cut short (or is still running). */
+  get end(): RunEnd | undefined {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(this.dir, END_FILE), 'utf8')) as RunEnd;
+    } catch {
+      return undefined;
+    }
+  }
+
+  entry(i: number): StepIndexEntry {
+    const c = this.columns;
+    return { step: c.steps[i], loss: c.loss[i], accuracy: orNull(c.accuracy[i]), testAccuracy: orNull(c.testAccuracy[i]) };
+  }
+
+  /** Every index entry as objects (for small runs and tests; prefer `curve` for the panel). */
+  get index(): StepIndexEntry[] {
+    return Array.from({ length: this.stepCount }, (_, i) => this.entry(i));
+  }
+
+  /**
+   * Picks up steps appended since the last call (a live run), validating the index against the
+   * data file and recovering records the index never got. Returns how many steps were added.
+   */
+  refresh(): number {
+    const before = this.columns.count;
+    const dataSize = fs.fstatSync(this.dataFd).size;
+    this.readIndexTail(dataSize);
+    this.scanUnindexed(dataSize);
+    return this.columns.count - before;
+  }
+
+  private readIndexTail(dataSize: number): void {
+    const indexPath = path.join(this.dir, INDEX_FILE);
+    if (!fs.existsSync(indexPath)) {
+      if (this.indexBytesRead === INDEX_HEADER.length) this.damage.push(`${INDEX_FILE} is missing: the steps were recovered from ${DATA_FILE}`);
+      return;
+    }
+    const fd = fs.openSync(indexPath, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const whole = Math.floor((size - this.indexBytesRead) / INDEX_ENTRY_BYTES);
+      if (whole <= 0) return;
+      const buf = Buffer.alloc(whole * INDEX_ENTRY_BYTES);
+      fs.readSync(fd, buf, 0, buf.length, this.indexBytesRead);
+      for (let k = 0; k < whole; k++) {
+        const at = k * INDEX_ENTRY_BYTES;
+        const offset = buf.readDoubleLE(at + 8);
+        const length = buf.readUInt32LE(at + 16);
+        // An index entry must point at the next record, wholly inside the data file.
+        if (offset !== this.dataEnd || offset + length > dataSize) break;
+        this.columns.push(buf.readUInt32LE(at), offset, length, buf.readFloatLE(at + 20), buf.readFloatLE(at + 24), buf.readFloatLE(at + 28));
+        this.dataEnd = offset + length;
+        this.indexBytesRead += INDEX_ENTRY_BYTES;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Records written after the last index entry (the runner died between the two writes). */
+  private scanUnindexed(dataSize: number): void {
+    const frameBuf = Buffer.alloc(FRAME_BYTES);
+    while (this.dataEnd < dataSize) {
+      fs.readSync(this.dataFd, frameBuf, 0, FRAME_BYTES, this.dataEnd);
+      const frame = readFrame(frameBuf);
+      const length = frame ? FRAME_BYTES + frame.payloadLength : 0;
+      if (!frame || this.dataEnd + length > dataSize) {
+        if (!this.live) this.damage.push(`${DATA_FILE} ends with ${dataSize - this.dataEnd} bytes of a torn record (lost)`);
+        return;
+      }
+      let record: StepRecord;
+      try {
+        record = this.decodeAt(this.dataEnd, length);
+      } catch (e) {
+        this.damage.push(`the record at byte ${this.dataEnd} of ${DATA_FILE} is corrupt (${(e as Error).message}); the trace stops before it`);
+        this.dataEnd = dataSize;
+        return;
+      }
+      const e = indexEntryOf(record);
+      this.columns.push(e.step, this.dataEnd, length, e.loss, e.accuracy ?? NaN, e.testAccuracy ?? NaN);
+      this.dataEnd += length;
+    }
+  }
+
+  private decodeAt(offset: number, length: number): StepRecord {
+    const buf = Buffer.alloc(length);
+    fs.readSync(this.dataFd, buf, 0, length, offset);
+    return decodeRecord(buf);
+  }
+
+  /** Position of a step in the index (steps are normally 0..n-1, so usually i === step). */
+  positionOf(step: number): number {
+    const c = this.columns;
+    if (step < c.count && c.steps[step] === step) return step;
+    let lo = 0;
+    let hi = c.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (c.steps[mid] === step) return mid;
+      if (c.steps[mid] < step) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  readStep(step: number): StepRecord {
+    const i = this.positionOf(step);
+    if (i < 0) throw new RangeError(`step ${step} is not in this trace (it has steps ${this.stepCount > 0 ? `0–${this.columns.steps[this.stepCount - 1]}` : 'none'})`);
+    try {
+      return this.decodeAt(this.columns.offsets[i], this.columns.lengths[i]);
+    } catch (e) {
+      if (e instanceof CorruptRecordError) throw new CorruptRecordError(`step ${step}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  /** The loss curve with at most `maxPoints` points: every k-th step, always the last. */
+  curve(maxPoints = 2000): StepIndexEntry[] {
+    const n = this.stepCount;
+    if (n <= maxPoints) return this.index;
+    const stride = Math.ceil(n / maxPoints);
+    const out: StepIndexEntry[] = [];
+    for (let i = 0; i < n; i += stride) out.push(this.entry(i));
+    if (out[out.length - 1].step !== this.columns.steps[n - 1]) out.push(this.entry(n - 1));
+    return out;
+  }
+
+  /** Histograms of one tensor across the run, at most `maxColumns` evenly spaced steps. */
+  history(layer: number, role: TensorRole, param: string | undefined, maxColumns: number): HistorySeries {
+    const n = this.stepCount;
+    const stride = Math.max(1, Math.ceil(n / maxColumns));
+    const series: HistorySeries = { type: 'history', layer, role, param, steps: [], ranges: [], histograms: [] };
+    for (let i = 0; i < n; i += stride) {
+      const record = this.decodeAt(this.columns.offsets[i], this.columns.lengths[i]);
+      const s = record.summaries.find((t) => t.layer === layer && t.role === role && t.param === param);
+      if (!s?.stats) continue;
+      series.steps.push(record.step);
+      series.ranges.push([s.stats.min, s.stats.max]);
+      series.histograms.push(Array.from(s.stats.histogram));
+    }
+    return series;
+  }
+
+  close(): void {
+    fs.closeSync(this.dataFd);
+  }
+}
