@@ -10,6 +10,7 @@ import { Conv2DTracer } from './layers/conv2d';
 import { BatchNormTracer } from './layers/batchNorm';
 import { DropoutTracer } from './layers/dropout';
 import { AutodiffLayerTracer } from './layers/autodiffLayer';
+import { MaxPoolingTracer } from './layers/maxPooling';
 
 type NativeCtor = new (layer: tf.layers.Layer, info: ReturnType<typeof describeLayer>, params: ReturnType<typeof paramHandles>) => TraceableLayer;
 
@@ -19,12 +20,14 @@ const NATIVE: Record<string, NativeCtor> = {
   Conv2D: Conv2DTracer,
   BatchNormalization: BatchNormTracer,
   Dropout: DropoutTracer,
+  MaxPooling1D: MaxPoolingTracer,
+  MaxPooling2D: MaxPoolingTracer,
 };
 
 /** Deterministic, stateless layers: tfjs autodiff of the layer's own call is their backward. */
 const AUTODIFF = new Set([
   'Activation', 'Flatten', 'Reshape', 'Permute', 'RepeatVector',
-  'MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D', 'AveragePooling2D',
+  'AveragePooling1D', 'AveragePooling2D',
   'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
   'ZeroPadding2D', 'Cropping2D', 'UpSampling2D',
   'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU',

@@ -50,6 +50,16 @@ function shapeOf(shape: unknown): (number | null)[] {
   return Array.isArray(s) ? (s as (number | null)[]) : [];
 }
 
+/** A built layer's input shape (tfjs exposes it through the layer's symbolic input). */
+function inputShapeOf(layer: tf.layers.Layer): (number | null)[] {
+  try {
+    const input = layer.input as unknown as { shape: (number | null)[] } | { shape: (number | null)[] }[];
+    return shapeOf(Array.isArray(input) ? input[0].shape : input.shape);
+  } catch {
+    return [];
+  }
+}
+
 export function describeLayer(
   layer: tf.layers.Layer,
   index: number,
@@ -68,7 +78,7 @@ export function describeLayer(
     index,
     name: layer.name,
     type: layer.getClassName(),
-    inputShape: shapeOf(layer.inputShape),
+    inputShape: inputShapeOf(layer),
     outputShape: shapeOf(layer.outputShape),
     activation: act ? act.getClassName().toLowerCase() : undefined,
     params: paramInfos,

@@ -1,0 +1,170 @@
+// The tracer's own backward passes against tfjs autodiff (computed on the cpu backend, which has
+// every gradient kernel), on each backend the tracer runs on.
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { phaseStops } from '../../src/shared/phases';
+import { conv2dFilterGrad } from '../../src/runner/tracer/layers/conv2d';
+import { resolveLoss } from '../../src/runner/tracer/losses';
+import { TEST_BACKENDS, captured, maxAbs, maxAbsDiff, onCpu, runStep, tracerFor, useBackend } from './helpers/tracerHarness';
+
+interface Reference {
+  grads: Float32Array[];
+  loss: number;
+}
+
+/** ∂L/∂W for every trainable weight via tf.variableGrads, with the model's own (training) call. */
+function referenceGrads(model: tf.LayersModel, lossName: 'categoricalCrossentropy' | 'meanSquaredError', xs: tf.Tensor, ys: tf.Tensor): Reference {
+  const loss = resolveLoss(lossName);
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const { value, grads } = tf.variableGrads(() => loss.fn(ys, model.apply(xs, { training: true }) as tf.Tensor), vars);
+  const out = { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync() as Float32Array) };
+  tf.dispose([value, ...Object.values(grads)]);
+  return out;
+}
+
+function randomBatch(shape: number[], classes: number, seed: number): { xs: tf.Tensor; ys: tf.Tensor } {
+  const xs = tf.randomNormal(shape, 0, 1, 'float32', seed);
+  const labels = tf.tensor1d(Array.from({ length: shape[0] }, (_, i) => (i * 7 + seed) % classes), 'int32');
+  return { xs, ys: tf.oneHot(labels, classes).toFloat() };
+}
+
+function mlp(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.dense({ inputShape: [12], units: 16, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+      tf.layers.dense({ units: 8, activation: 'tanh', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+      tf.layers.dense({ units: 8, activation: 'sigmoid', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+      tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+    ],
+  });
+}
+
+function convNet(padding: 'same' | 'valid', strides: number): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [9, 9, 2], filters: 3, kernelSize: 3, strides, padding, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }) }),
+      tf.layers.batchNormalization(),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }) }),
+    ],
+  });
+}
+
+/** Checks every captured ∂L/∂param against the reference, and ΔW = −lr·∂L/∂W for plain SGD. */
+function checkAgainstReference(model: tf.Sequential, lossName: 'categoricalCrossentropy' | 'meanSquaredError', ref: Reference, xs: tf.Tensor, ys: tf.Tensor, lr: number, tol: number): void {
+  const tracer = tracerFor(model, lossName, tf.train.sgd(lr));
+  const { stops, outcome } = runStep(tracer, xs, ys);
+  assert.deepEqual(stops, phaseStops(model.layers.length), 'phases in step-through order');
+  assert.ok(Math.abs(outcome.loss - ref.loss) < 1e-5, `loss ${outcome.loss} vs ${ref.loss}`);
+  let k = 0;
+  model.layers.forEach((layer, i) => {
+    for (const w of layer.trainableWeights) {
+      const name = w.name.split('/').pop()!.replace(/_\d+$/, '');
+      const mine = captured(outcome, i, 'gradParam', name);
+      const expected = ref.grads[k++];
+      const scale = Math.max(1e-6, maxAbs(expected));
+      assert.ok(maxAbsDiff(mine, expected) / scale < tol, `layer ${i} ${name}: max diff ${maxAbsDiff(mine, expected)} (scale ${scale})`);
+      const delta = captured(outcome, i, 'delta', name);
+      const applied = Float32Array.from(mine, (g) => -lr * g);
+      assert.ok(maxAbsDiff(delta, applied) < 1e-6 + 1e-4 * lr * scale, `ΔW of layer ${i} ${name} is −lr·∂L/∂W`);
+    }
+  });
+  outcome.scope.dispose();
+}
+
+for (const backend of TEST_BACKENDS) {
+  describe(`tracer gradients on ${backend}`, () => {
+    before(async () => useBackend(backend));
+
+    it('dense MLP (relu, tanh, sigmoid, softmax): ∂L/∂W and ∂L/∂b equal tf.variableGrads; ΔW is what SGD applied', async () => {
+      const model = mlp();
+      const { xs, ys } = randomBatch([10, 12], 4, 3);
+      const ref = await onCpu(() => referenceGrads(model, 'categoricalCrossentropy', xs, ys));
+      checkAgainstReference(model, 'categoricalCrossentropy', ref, xs, ys, 0.05, 1e-4);
+    });
+
+    for (const [padding, strides] of [['same', 1], ['valid', 2], ['same', 2]] as const) {
+      // On wasm this also pins MaxPoolingTracer's fix: tfjs-wasm's own MaxPool gradient is wrong
+      // for windows whose maximum is negative, which batch norm's output always has.
+      it(`conv2d (${padding}, stride ${strides}) + batch norm + max pooling + flatten + dense`, async () => {
+        const model = convNet(padding, strides);
+        const { xs, ys } = randomBatch([4, 9, 9, 2], 3, 11);
+        // Reference on cpu: tfjs-wasm cannot even compute it (no Conv2DBackpropFilter kernel).
+        const ref = await onCpu(() => referenceGrads(model, 'categoricalCrossentropy', xs, ys));
+        checkAgainstReference(model, 'categoricalCrossentropy', ref, xs, ys, 0.01, 1e-3);
+      });
+    }
+
+    it('conv2d filter gradient without Conv2DBackpropFilter matches tf.grad on cpu', async () => {
+      const x = tf.randomNormal([3, 8, 7, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 2, 2, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
+      for (const [strides, padding] of [[1, 'same'], [2, 'valid'], [2, 'same']] as const) {
+        const dz = tf.tidy(() => tf.randomNormal(tf.conv2d(x, w, strides, padding).shape, 0, 1, 'float32', 3)) as tf.Tensor4D;
+        const mine = conv2dFilterGrad(x, dz, { strides: [strides, strides], padding, dilation: [1, 1], kernelSize: [3, 2] }).dataSync();
+        const expected = await onCpu(() => tf.grad((f: tf.Tensor4D) => tf.sum(tf.mul(tf.conv2d(x, f, strides, padding), dz)))(w).dataSync());
+        assert.ok(maxAbsDiff(mine, expected) < 1e-3, `${padding}/${strides}: ${maxAbsDiff(mine, expected)}`);
+      }
+    });
+
+    it('∂L/∂activation matches a finite-difference check', () => {
+      const model = tf.sequential({
+        layers: [
+          tf.layers.dense({ inputShape: [3], units: 4, activation: 'tanh', kernelInitializer: tf.initializers.randomNormal({ seed: 7 }) }),
+          tf.layers.dense({ units: 2, activation: 'linear', kernelInitializer: tf.initializers.randomNormal({ seed: 8 }) }),
+        ],
+      });
+      const xs = tf.tensor2d([[0.5, -1, 2], [1, 0.3, -0.7]]);
+      const ys = tf.tensor2d([[1, -1], [0.5, 2]]);
+      const loss = resolveLoss('meanSquaredError');
+      // L as a function of the hidden activation a (layer 0's output), everything else fixed.
+      const a = (model.layers[0].apply(xs) as tf.Tensor).dataSync().slice() as Float32Array;
+      const lossAt = (values: Float32Array) =>
+        tf.tidy(() => loss.fn(ys, model.layers[1].apply(tf.tensor2d(values, [2, 4])) as tf.Tensor).dataSync()[0]);
+      const eps = 1e-2;
+      const numeric = Float32Array.from(a, (_, i) => {
+        const up = a.slice();
+        const down = a.slice();
+        up[i] += eps;
+        down[i] -= eps;
+        return (lossAt(up) - lossAt(down)) / (2 * eps);
+      });
+      const tracer = tracerFor(model, 'meanSquaredError', tf.train.sgd(0));
+      const { outcome } = runStep(tracer, xs, ys);
+      const traced = captured(outcome, 0, 'gradActivation');
+      assert.ok(maxAbsDiff(traced, numeric) < 2e-3, `max diff ${maxAbsDiff(traced, numeric)}`);
+      outcome.scope.dispose();
+    });
+
+    it('dropout: the backward pass reuses the forward mask', () => {
+      const model = tf.sequential({
+        layers: [
+          tf.layers.dense({ inputShape: [6], units: 32, activation: 'relu', kernelInitializer: tf.initializers.ones() }),
+          tf.layers.dropout({ rate: 0.5 }),
+          tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.ones() }),
+        ],
+      });
+      const xs = tf.ones([4, 6]);
+      const ys = tf.zeros([4, 2]);
+      const { outcome } = runStep(tracerFor(model, 'meanSquaredError', tf.train.sgd(0)), xs, ys);
+      const dropped = captured(outcome, 1, 'activation');
+      const before = captured(outcome, 0, 'activation');
+      const zeros = dropped.filter((v) => v === 0).length / dropped.length;
+      assert.ok(zeros > 0.3 && zeros < 0.7, `about half dropped (${zeros})`);
+      dropped.forEach((v, i) => assert.ok(v === 0 || Math.abs(v - before[i] * 2) < 1e-4, 'kept units scaled by 1/(1−rate)'));
+      // ∂L/∂W of the first layer is zero exactly where every example dropped the unit.
+      const grad = captured(outcome, 0, 'gradParam', 'kernel');
+      for (let unit = 0; unit < 32; unit++) {
+        const droppedEverywhere = [0, 1, 2, 3].every((b) => dropped[b * 32 + unit] === 0);
+        if (droppedEverywhere) assert.equal(grad[unit], 0, `unit ${unit} dropped in every example gets no gradient`);
+      }
+      outcome.scope.dispose();
+    });
+
+    it('says which layer it cannot trace, and why', () => {
+      const model = tf.sequential({ layers: [tf.layers.simpleRNN({ inputShape: [3, 2], units: 2 }), tf.layers.dense({ units: 1 })] });
+      assert.throws(() => tracerFor(model, 'meanSquaredError'), /Layer 0 '.*' \(SimpleRNN\) cannot be traced: recurrent layers are not traced yet/);
+    });
+  });
+}
+
