@@ -42,15 +42,13 @@ async function tryWasm(skipped: string[]): Promise<BackendInfo | undefined> {
 }
 
 export async function selectBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
-  const skipped: string[] = [];
+  const skipped: string[] = preference === 'auto' ? [] : [`${preference} requested`];
   let chosen: BackendInfo | undefined;
   if (preference === 'auto' || preference === 'tensorflow') chosen = tryNative(skipped);
   if (chosen) {
     await tf.setBackend('tensorflow');
   } else if (preference !== 'cpu') {
     chosen = await tryWasm(skipped);
-  } else {
-    skipped.push('cpu requested');
   }
   if (!chosen) {
     await tf.setBackend('cpu');

@@ -193,9 +193,16 @@ export class TrainingSession {
     const bad = firstNonFinite(record);
     if (Number.isFinite(record.loss) && !bad) return undefined;
     const layers = this.run.tracer.summary.layers;
-    const layer = bad && bad.layer >= 0 ? layers[bad.layer] : undefined;
-    const what = bad ? `${bad.role}${bad.param ? ` (${bad.param})` : ''}` : '';
-    const where = layer ? ` The first non-finite values appeared in layer ${layer.index} '${layer.name}' (${layer.type}), in its ${what}.` : '';
+    let where = '';
+    let layer = bad && bad.layer >= 0 ? layers[bad.layer] : undefined;
+    if (layer && bad) {
+      where = ` The first non-finite values appeared in layer ${layer.index} '${layer.name}' (${layer.type}), in its ${bad.role}${bad.param ? ` (${bad.param})` : ''}.`;
+    } else {
+      // Every tensor is still finite: the loss itself overflowed. Point at the largest outputs.
+      const largest = largestActivation(record);
+      layer = largest ? layers[largest.layer] : undefined;
+      if (layer && largest) where = ` No layer's values were non-finite yet: the loss overflowed; the largest outputs (|a| up to ${largest.magnitude.toExponential(2)}) came from layer ${layer.index} '${layer.name}'.`;
+    }
     return {
       kind: 'non-finite',
       message: `The loss became ${record.loss} at step ${record.step}.${where} Try a smaller learning rate.`,
@@ -205,6 +212,16 @@ export class TrainingSession {
       location: layer?.location,
     };
   }
+}
+
+function largestActivation(record: StepRecord): { layer: number; magnitude: number } | undefined {
+  let best: { layer: number; magnitude: number } | undefined;
+  for (const s of record.summaries) {
+    if (s.role !== 'activation' || !s.stats) continue;
+    const magnitude = Math.max(Math.abs(s.stats.min), Math.abs(s.stats.max));
+    if (!best || magnitude > best.magnitude) best = { layer: s.layer, magnitude };
+  }
+  return best;
 }
 
 export function defaultRunDir(root: string, file: string): string {

@@ -32,6 +32,15 @@ interface RecordHeader extends Omit<StepRecord, 'summaries' | 'tensors'> {
   tensors: TensorHeader[];
 }
 
+// JSON has no NaN or Infinity, and a diverging run is exactly when they matter.
+const NON_FINITE = new Set(['NaN', 'Infinity', '-Infinity']);
+function keepNonFinite(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
+}
+function restoreNonFinite(_key: string, value: unknown): unknown {
+  return typeof value === 'string' && NON_FINITE.has(value) ? Number(value) : value;
+}
+
 export function encodeRecord(record: StepRecord): Buffer {
   const { summaries, tensors, ...rest } = record;
   const header: RecordHeader = {
@@ -43,7 +52,7 @@ export function encodeRecord(record: StepRecord): Buffer {
     }),
     tensors: tensors.map(({ values, ...t }) => ({ ...t, length: values.length })),
   };
-  const json = Buffer.from(JSON.stringify(header));
+  const json = Buffer.from(JSON.stringify(header, keepNonFinite));
   const jsonPadded = (4 + json.length + 3) & ~3;
   const histCount = summaries.filter((s) => s.stats).length;
   const valueCount = tensors.reduce((n, t) => n + t.values.length, 0);
@@ -93,7 +102,7 @@ export function decodeRecord(framed: Buffer): StepRecord {
   if (zlib.crc32(payload) !== frame.crc) throw new CorruptRecordError('record checksum does not match');
   const raw = frame.flags & FLAG_DEFLATED ? zlib.inflateRawSync(payload) : payload;
   const jsonLength = raw.readUInt32LE(0);
-  const header = JSON.parse(raw.toString('utf8', 4, 4 + jsonLength)) as RecordHeader;
+  const header = JSON.parse(raw.toString('utf8', 4, 4 + jsonLength), restoreNonFinite) as RecordHeader;
   // Copy the binary part into an aligned buffer so typed-array views need no per-tensor copy.
   const binStart = (4 + jsonLength + 3) & ~3;
   const bin = new ArrayBuffer(raw.length - binStart);
