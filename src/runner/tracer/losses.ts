@@ -17,12 +17,12 @@ const NAMED: Record<LossName, LossFn> = {
     crossEntropy(tf.oneHot(tf.cast(tf.reshape(yTrue, [-1]), 'int32'), yPred.shape[yPred.shape.length - 1]), yPred),
   binaryCrossentropy: (yTrue, yPred) => {
     const p = tf.clipByValue(yPred, EPSILON, 1 - EPSILON);
-    return tf.mean(tf.neg(tf.add(tf.mul(yTrue, tf.log(p)), tf.mul(tf.sub(1, yTrue), tf.log(tf.sub(1, p))))));
+    return tf.mean(tf.neg(tf.add(tf.mul(yTrue, tf.log(p)), tf.mul(tf.sub(1, yTrue), tf.log(tf.sub(1, p)))))) as tf.Scalar;
   },
-  meanSquaredError: (yTrue, yPred) => tf.mean(tf.squaredDifference(yPred, yTrue)),
-  meanAbsoluteError: (yTrue, yPred) => tf.mean(tf.abs(tf.sub(yPred, yTrue))),
-  hinge: (yTrue, yPred) => tf.mean(tf.relu(tf.sub(1, tf.mul(yTrue, yPred)))),
-  perceptron: (yTrue, yPred) => tf.mean(tf.relu(tf.neg(tf.mul(yTrue, yPred)))),
+  meanSquaredError: (yTrue, yPred) => tf.mean(tf.squaredDifference(yPred, yTrue)) as tf.Scalar,
+  meanAbsoluteError: (yTrue, yPred) => tf.mean(tf.abs(tf.sub(yPred, yTrue))) as tf.Scalar,
+  hinge: (yTrue, yPred) => tf.mean(tf.relu(tf.sub(1, tf.mul(yTrue, yPred)))) as tf.Scalar,
+  perceptron: (yTrue, yPred) => tf.mean(tf.relu(tf.neg(tf.mul(yTrue, yPred)))) as tf.Scalar,
 };
 
 export interface Loss {
@@ -45,6 +45,10 @@ export function lossAndGradient(loss: Loss, yTrue: tf.Tensor, yPred: tf.Tensor):
 
 /** Fraction of the batch classified right, or undefined for regression. */
 export function batchAccuracy(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar | undefined {
+  return batchAccuracyTensor(lossName, yTrue, yPred) as tf.Scalar | undefined;
+}
+
+function batchAccuracyTensor(lossName: string, yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor | undefined {
   const classes = yPred.shape[yPred.shape.length - 1];
   if (lossName === 'perceptron' || lossName === 'hinge') {
     return tf.mean(tf.cast(tf.equal(tf.sign(yPred), tf.sign(yTrue)), 'float32'));

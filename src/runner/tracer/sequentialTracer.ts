@@ -6,7 +6,7 @@ import type { LayerLocations } from '../layerLocations';
 import { buildTraceableLayers } from './buildLayers';
 import { batchAccuracy, lossAndGradient, type Loss } from './losses';
 import { StepScope, type StepGenerator } from './stepScope';
-import type { TraceableLayer } from './traceableLayer';
+import type { BackwardResult, TraceableLayer } from './traceableLayer';
 import { applyUpdate, type ParamGradient } from './update';
 
 export interface ModelTracer {
@@ -70,13 +70,14 @@ export class SequentialTracer implements ModelTracer {
       const layer = this.layers[i];
       const dY = dOut;
       const sink = scope.sinkFor(i);
-      const result = tf.tidy(() => {
-        const r = layer.backward(dY, i > 0, sink);
-        for (const [name, g] of r.grads) {
+      let result!: BackwardResult;
+      tf.tidy(() => {
+        result = layer.backward(dY, i > 0, sink);
+        for (const [name, g] of result.grads) {
           scope.keep(g);
           sink('gradParam', g, name);
         }
-        return { dInput: r.dInput && scope.keep(r.dInput), grads: r.grads };
+        if (result.dInput) scope.keep(result.dInput);
       });
       for (const p of layer.params) {
         const g = result.grads.get(p.name);

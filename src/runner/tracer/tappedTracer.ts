@@ -100,13 +100,13 @@ export class TappedTracer implements ModelTracer {
       const tap: Tap = (_name, value) => {
         const index = i++;
         values[index] = scope.keep(value.clone());
-        const identity = tf.customGrad((v: tf.Tensor) => ({
+        const identity = tf.customGrad(((v: tf.Tensor) => ({
           value: v.clone(),
           gradFunc: (dy: tf.Tensor) => {
             gradsOfStages[index] = scope.keep(dy.clone());
             return dy;
           },
-        }));
+        })) as unknown as Parameters<typeof tf.customGrad>[0]);
         return identity(value) as tf.Tensor;
       };
       const grads = vjp(

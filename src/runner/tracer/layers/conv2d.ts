@@ -105,8 +105,8 @@ export class Conv2DTracer implements TraceableLayer {
     if (needInputGrad) {
       const dilated = this.cfg.dilation[0] > 1 || this.cfg.dilation[1] > 1;
       dInput = dilated
-        ? tf.grad((input: tf.Tensor4D) =>
-            tf.conv2d(input, this.kernel as tf.Tensor4D, 1, this.cfg.padding, 'NHWC', this.cfg.dilation),
+        ? tf.grad((input: tf.Tensor) =>
+            tf.conv2d(input as tf.Tensor4D, this.kernel as tf.Tensor4D, 1, this.cfg.padding, 'NHWC', this.cfg.dilation),
           )(x, dZ)
         : tf.conv2dTranspose(dZ, this.kernel as tf.Tensor4D, x.shape, this.cfg.strides, this.cfg.padding);
     }
