@@ -1,11 +1,88 @@
-// Entry point of the extension host side: wires the modules together and owns nothing else.
+// Entry point of the extension host side: builds the modules and wires them together. Every
+// runner process belongs to a session or the model-info cache, both disposed on deactivate.
 import * as vscode from 'vscode';
+import { Commands } from './commands';
+import { ModelCodeLensProvider } from './codeLens';
+import { Diagnostics } from './diagnostics';
+import { InlineValues } from './inlineValues';
+import { CursorLayerSync, revealLayer } from './layerNavigation';
+import { LayerHoverProvider } from './layerHover';
+import { ModelInfoCache } from './modelInfoCache';
+import { createLog } from './outputLog';
+import { PANEL_VIEW_TYPE } from './panelHost';
+import { PanelSerializer } from './panelSerializer';
+import { spawnRunner } from './runnerProcess';
+import type { RunSession } from './runSession';
+import { SessionManager } from './sessions';
+import { readSettings } from './settings';
+import { RunStatusBar } from './statusBar';
+import { trustRefusal } from './trust';
 
-export function activate(context: vscode.ExtensionContext): void {
-  const ids = (context.extension.packageJSON as { contributes: { commands: { command: string }[] } }).contributes.commands;
-  for (const { command } of ids) {
-    context.subscriptions.push(vscode.commands.registerCommand(command, () => undefined));
-  }
+/** What activate() returns: for the extension-host tests, and for other extensions to read runs. */
+export interface GradientLensApi {
+  sessions(): RunSession[];
+  activeSession(): RunSession | undefined;
+  statusText(): string;
+  diagnostics(file: string): readonly vscode.Diagnostic[];
+  trustRefusal: typeof trustRefusal;
+  inlineDecorations: typeof InlineValues.decorationsFor;
 }
 
-export function deactivate(): void {}
+let current: { sessions: SessionManager; models: ModelInfoCache } | undefined;
+
+export function activate(context: vscode.ExtensionContext): GradientLensApi {
+  const log = createLog();
+  context.subscriptions.push(log);
+  const extensionPath = context.extensionUri.fsPath;
+
+  const sessions = new SessionManager(context.extensionUri, log, {
+    revealLayer: (session, layer) => void revealLayer(session, layer),
+    stop: (session) => void session.stop(),
+  });
+  const models = new ModelInfoCache(
+    () => spawnRunner({ extensionPath, backend: readSettings().backend, log }),
+    log,
+  );
+  const diagnostics = new Diagnostics(sessions, models);
+  const statusBar = new RunStatusBar(sessions);
+  const inlineValues = new InlineValues(sessions);
+  const commands = new Commands({
+    context,
+    sessions,
+    log,
+    spawn: (settings, cwd) => spawnRunner({ extensionPath, backend: settings.backend, cwd, log }),
+    reportFailure: (file, error) => diagnostics.reportFailure(file, error),
+  });
+  const typescript: vscode.DocumentSelector = { language: 'typescript', scheme: 'file' };
+  const codeLens = new ModelCodeLensProvider(models);
+  context.subscriptions.push(
+    sessions,
+    models,
+    diagnostics,
+    statusBar,
+    inlineValues,
+    new CursorLayerSync(sessions),
+    ...commands.register(),
+    vscode.languages.registerHoverProvider(typescript, new LayerHoverProvider(models, sessions)),
+    codeLens,
+    vscode.languages.registerCodeLensProvider(typescript, codeLens),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new PanelSerializer(sessions, log)),
+  );
+  current = { sessions, models };
+
+  return {
+    sessions: () => sessions.sessions,
+    activeSession: () => sessions.active,
+    statusText: () => statusBar.text,
+    diagnostics: (file) => diagnostics.diagnosticsFor(file),
+    trustRefusal,
+    inlineDecorations: InlineValues.decorationsFor,
+  };
+}
+
+/** Kills every runner: those of the sessions and the model-info cache's. */
+export function deactivate(): void {
+  current?.sessions.dispose();
+  current?.models.dispose();
+  current = undefined;
+}

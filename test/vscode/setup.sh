@@ -17,7 +17,7 @@ fi
 command -v rg >/dev/null || { echo "setup.sh: Debian's ripgrep is missing (apt-get install ripgrep)" >&2; exit 1; }
 
 # @vscode/ripgrep's postinstall looks in $TMPDIR/vscode-ripgrep-cache-<version>/ before it downloads.
-export TMPDIR="$D/.tmp"
+export TMPDIR="$D/.work/tmp"  # .work/ is gitignored
 mkdir -p "$TMPDIR/vscode-ripgrep-cache-1.15.11"
 RG_TGZ="$TMPDIR/vscode-ripgrep-cache-1.15.11/ripgrep-v13.0.0-10-x86_64-unknown-linux-musl.tar.gz"
 [ -f "$RG_TGZ" ] || tar czf "$RG_TGZ" -C "$(dirname "$(command -v rg)")" rg

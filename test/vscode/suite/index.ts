@@ -7,6 +7,9 @@ import { testConfig } from './testConfig';
 
 const suites = [
   () => import('./commands.test'),
+  () => import('./trust.test'),
+  () => import('./editor.test'),
+  () => import('./run.test'),
 ];
 
 export async function run(): Promise<void> {

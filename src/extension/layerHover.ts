@@ -1,0 +1,69 @@
+// Hover on a layer call (`tf.layers.dense({...})`): type, output shape, parameter count with its
+// formula, and, during or after a run of the file, the current step's statistics.
+import * as vscode from 'vscode';
+import { layerHealth } from '../shared/health';
+import type { LayerInfo } from '../shared/traceTypes';
+import { activationStats, formatCount, formatNumber, formatPercent, formatShape } from './layerFormat';
+import { layerAtLine, type ModelInfoCache } from './modelInfoCache';
+import type { SessionManager } from './sessions';
+
+/** A line that builds a layer: `tf.layers.dense(`, `layers.conv2d(`… */
+export const LAYER_CALL = /\blayers\s*\.\s*[a-zA-Z0-9]+\s*\(/;
+
+export class LayerHoverProvider implements vscode.HoverProvider {
+  constructor(
+    private readonly models: ModelInfoCache,
+    private readonly sessions: SessionManager,
+  ) {}
+
+  async provideHover(document: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
+    const lineText = document.lineAt(position.line).text;
+    const call = LAYER_CALL.exec(lineText);
+    if (!call) return undefined;
+    const file = document.uri.fsPath;
+    // A session of this file knows the layers too (and has numbers); else build the model.
+    const session = this.sessions.sessionsFor(file)[0];
+    let layer: LayerInfo | undefined = session ? layerAtLine(session.meta.model.layers, file, position.line) : undefined;
+    if (!layer) {
+      const pending = this.models.get(document);
+      if (!pending) return undefined;
+      const info = await pending;
+      if (token.isCancellationRequested) return undefined;
+      if (info.error) {
+        const md = new vscode.MarkdownString(`**Gradient Lens** · the model did not build: ${info.error.message}`);
+        return new vscode.Hover(md);
+      }
+      layer = info.summary ? layerAtLine(info.summary.model.layers, file, position.line) : undefined;
+    }
+    if (!layer) return undefined;
+    const range = new vscode.Range(position.line, call.index, position.line, call.index + call[0].length);
+    return new vscode.Hover(this.describe(layer, session), range);
+  }
+
+  private describe(layer: LayerInfo, session: ReturnType<SessionManager['sessionsFor']>[number] | undefined): vscode.MarkdownString {
+    const md = new vscode.MarkdownString();
+    md.appendMarkdown(`**${layer.type}** \`${layer.name}\` · output \`${formatShape(layer.outputShape)}\``);
+    if (layer.activation && layer.activation !== 'linear') md.appendMarkdown(` · ${layer.activation}`);
+    md.appendMarkdown(`\n\n**${formatCount(layer.paramCount)} parameters**: ${layer.paramFormula}`);
+    const record = session?.recordAtCursor();
+    if (session && record) {
+      const stats = activationStats(record, layer.index);
+      const health = layerHealth(record.summaries, session.meta.model.layers)[layer.index];
+      md.appendMarkdown(`\n\n---\n\nStep ${record.step} · loss ${formatNumber(record.loss)}\n\n`);
+      const rows: [string, string][] = [];
+      if (stats) {
+        rows.push(['activation mean ± std', `${formatNumber(stats.mean)} ± ${formatNumber(stats.std)}`]);
+        rows.push(['activation range', `${formatNumber(stats.min)} … ${formatNumber(stats.max)}`]);
+        if (stats.deadUnitFraction !== undefined) rows.push(['dead units', formatPercent(stats.deadUnitFraction)]);
+      }
+      if (health?.gradNorm !== undefined) rows.push(['‖∂L/∂W‖', formatNumber(health.gradNorm)]);
+      if (health?.gradToWeight !== undefined) rows.push(['‖∂L/∂W‖ / ‖W‖', formatNumber(health.gradToWeight)]);
+      if (rows.length > 0) {
+        md.appendMarkdown('| | |\n|---|---|\n');
+        for (const [k, v] of rows) md.appendMarkdown(`| ${k} | ${v} |\n`);
+      }
+      if (health && health.flags.length > 0) md.appendMarkdown(`\n⚠ ${health.flags.join(', ')}`);
+    }
+    return md;
+  }
+}

@@ -1,0 +1,50 @@
+// Between the panel and the code: a layer picked in the panel reveals the line that built it;
+// the editor's cursor on a layer's line selects that layer in the panel.
+import * as vscode from 'vscode';
+import { Disposable } from './disposable';
+import { layerAtLine } from './modelInfoCache';
+import type { RunSession } from './runSession';
+import type { SessionManager } from './sessions';
+
+/** Shows the line `layer` was built on, in the editor that has the file (or the first column). */
+export async function revealLayer(session: RunSession, layer: number): Promise<vscode.TextEditor | undefined> {
+  const loc = session.meta.model.layers[layer]?.location;
+  if (!loc) return undefined;
+  const uri = vscode.Uri.file(loc.file);
+  const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === uri.fsPath);
+  const position = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
+  const editor = await vscode.window.showTextDocument(uri, {
+    viewColumn: visible?.viewColumn ?? vscode.ViewColumn.One,
+    preserveFocus: true,
+    selection: new vscode.Range(position, position),
+  });
+  editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+  return editor;
+}
+
+export class CursorLayerSync extends Disposable {
+  private lastKey = '';
+
+  constructor(private readonly sessions: SessionManager) {
+    super();
+    this.register(vscode.window.onDidChangeTextEditorSelection((e) => this.onSelection(e)));
+  }
+
+  private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
+    // Our own reveal moves the cursor too; only the user's moves select.
+    if (e.kind === undefined || e.kind === vscode.TextEditorSelectionChangeKind.Command) return;
+    const file = e.textEditor.document.uri.fsPath;
+    const line = e.selections[0]?.active.line;
+    if (line === undefined) return;
+    for (const session of this.sessions.sessionsFor(file)) {
+      const layer = layerAtLine(session.meta.model.layers, file, line);
+      if (!layer) continue;
+      const key = `${session.id}:${layer.index}`;
+      if (key === this.lastKey) return;
+      this.lastKey = key;
+      for (const panel of this.sessions.panelsOf(session)) panel.selectLayer(layer.index);
+      return;
+    }
+    this.lastKey = '';
+  }
+}

@@ -1,0 +1,201 @@
+// The host side of the step-through panel: one webview panel showing one run session. Speaks
+// the protocol of src/shared/protocol.ts: on `ready` it sends `init`; it answers `requestStep`
+// and `requestHistory` from the trace, forwards `control` to the session, and streams
+// `progress` while the run is live. Messages from the webview are checked before use.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Envelope, FromWebview, ToWebview } from '../shared/protocol';
+import type { StepIndexEntry } from '../shared/traceTypes';
+import { Disposable } from './disposable';
+import { panelHtml } from './panelHtml';
+import type { RunSession } from './runSession';
+
+export const PANEL_VIEW_TYPE = 'gradientLens.panel';
+
+/** How often at most a live run's progress is posted (coalescing the steps in between). */
+const PROGRESS_INTERVAL_MS = 100;
+const MAX_HISTORY_COLUMNS = 2000;
+
+export interface PanelActions {
+  /** The user picked a layer in the panel: reveal its line. */
+  revealLayer(session: RunSession, layer: number): void;
+  /** Stop from the panel's button. */
+  stop(session: RunSession): void;
+}
+
+export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    // The panel keeps its position with setState and refetches on `ready`: no hidden context kept.
+    retainContextWhenHidden: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+export function panelTitle(session: RunSession): string {
+  return `Gradient Lens · ${path.basename(session.file)}`;
+}
+
+export class RunPanel extends Disposable {
+  private nextId = 1;
+  private ready = false;
+  private pendingEntries: StepIndexEntry[] = [];
+  private progressTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
+  readonly onDidDispose = this.disposedEmitter.event;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly session: RunSession,
+    extensionUri: vscode.Uri,
+    private readonly actions: PanelActions,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    super();
+    panel.title = panelTitle(session);
+    panel.webview.options = panelOptions(extensionUri);
+    panel.webview.html = panelHtml(panel.webview, extensionUri);
+    this.register(panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
+    this.register(panel.onDidDispose(() => this.dispose()));
+    this.register(session.onDidChange((change) => this.onSessionChange(change)));
+  }
+
+  get visible(): boolean {
+    return this.panel.visible;
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, true);
+  }
+
+  /** The editor's cursor is on a layer's line. */
+  selectLayer(layer: number): void {
+    if (this.ready) this.post({ type: 'selectLayer', layer });
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.disposedEmitter.fire();
+    super.dispose();
+    this.panel.dispose();
+  }
+
+  private post(body: ToWebview, inReplyTo?: number): void {
+    const envelope: Envelope<ToWebview> = { id: this.nextId++, body, ...(inReplyTo !== undefined ? { inReplyTo } : {}) };
+    void this.panel.webview.postMessage(envelope);
+  }
+
+  private sendInit(): void {
+    const s = this.session;
+    this.pendingEntries = [];
+    this.post({
+      type: 'init',
+      meta: s.meta,
+      curve: s.reader.curve(),
+      stepCount: s.stepCount,
+      state: s.state,
+      error: s.error,
+      live: s.live,
+      // The folder identifies the run across reloads (PanelState.runDir).
+      runDir: s.runDir,
+    } as ToWebview);
+  }
+
+  private onSessionChange(change: Parameters<Parameters<RunSession['onDidChange']>[0]>[0]): void {
+    if (!this.ready) return;
+    if (change.kind === 'progress') this.pendingEntries.push(...change.entries);
+    if (change.kind === 'cursor') return;
+    // State changes go out at once; step progress at most every PROGRESS_INTERVAL_MS.
+    if (change.kind === 'progress') {
+      this.progressTimer ??= setTimeout(() => this.flushProgress(), PROGRESS_INTERVAL_MS);
+    } else {
+      this.flushProgress();
+    }
+  }
+
+  private flushProgress(): void {
+    if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    if (this.isDisposed) return;
+    const s = this.session;
+    const entries = this.pendingEntries;
+    this.pendingEntries = [];
+    this.post({ type: 'progress', entries, stepCount: s.stepCount, state: s.state, atPhase: s.atPhase, error: s.error });
+  }
+
+  private receive(raw: unknown): void {
+    const envelope = asEnvelope(raw);
+    if (!envelope) {
+      this.log.warn('panel: ignored a malformed message');
+      return;
+    }
+    const { id, body } = envelope;
+    const t0 = performance.now();
+    try {
+      switch (body.type) {
+        case 'ready':
+          this.ready = true;
+          this.sendInit();
+          break;
+        case 'requestStep':
+          this.post({ type: 'stepData', record: this.session.reader.readStep(body.step) }, id);
+          break;
+        case 'requestHistory': {
+          const columns = Math.min(Math.max(1, Math.floor(body.maxColumns)), MAX_HISTORY_COLUMNS);
+          this.post(this.session.reader.history(body.layer, body.role, body.param, columns), id);
+          break;
+        }
+        case 'layerSelected':
+          this.actions.revealLayer(this.session, body.layer);
+          break;
+        case 'control':
+          if (body.action === 'stop') this.actions.stop(this.session);
+          else void this.session.control(body.action, body.toStep).catch((e: Error) => this.log.error(`control ${body.action}: ${e.message}`));
+          break;
+      }
+    } catch (e) {
+      // The panel's request times out on its side; the reason goes to the log.
+      this.log.error(`panel: ${body.type} failed: ${(e as Error).message}`);
+    }
+    const ms = performance.now() - t0;
+    if (ms > 50) this.log.warn(`panel: ${body.type} took ${ms.toFixed(0)} ms`);
+  }
+}
+
+const CONTROL_ACTIONS = new Set(['pause', 'continue', 'stepPhase', 'stepBatch', 'runTo', 'stop']);
+const ROLES = new Set([
+  'input', 'preactivation', 'activation', 'prediction', 'target',
+  'gradActivation', 'gradPreactivation', 'gradParam', 'param', 'delta',
+]);
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+
+/** Checks a message from the webview against FromWebview; undefined when it does not fit. */
+export function asEnvelope(raw: unknown): Envelope<FromWebview> | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { id, body } = raw as { id?: unknown; body?: unknown };
+  if (!isInt(id) || typeof body !== 'object' || body === null) return undefined;
+  const b = body as Record<string, unknown>;
+  switch (b.type) {
+    case 'ready':
+      break;
+    case 'requestStep':
+      if (!isInt(b.step) || b.step < 0) return undefined;
+      break;
+    case 'requestHistory':
+      if (!isInt(b.layer) || typeof b.role !== 'string' || !ROLES.has(b.role) || !isInt(b.maxColumns)) return undefined;
+      if (b.param !== undefined && typeof b.param !== 'string') return undefined;
+      break;
+    case 'layerSelected':
+      if (!isInt(b.layer)) return undefined;
+      break;
+    case 'control':
+      if (typeof b.action !== 'string' || !CONTROL_ACTIONS.has(b.action)) return undefined;
+      if (b.toStep !== undefined && !isInt(b.toStep)) return undefined;
+      break;
+    default:
+      return undefined;
+  }
+  return { id, body: body as FromWebview };
+}

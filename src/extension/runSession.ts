@@ -1,0 +1,332 @@
+// One run, live or reopened from its trace: the controller the panel(s), the status bar, the
+// inline values and the diagnostics are views of. A live session owns its runner process and
+// kills it when the run ends, on Stop, and on dispose; nothing waits on the runner untimed.
+import * as vscode from 'vscode';
+import type { AtPhase, ControlAction, FromRunner, RunState, StartRequest, StateChanged } from '../shared/protocol';
+import { RunnerError } from '../host/runnerClient';
+import type { LayerHealth } from '../shared/health';
+import { layerHealth } from '../shared/health';
+import { phaseStops } from '../shared/phases';
+import type { RunError, RunMeta, StepIndexEntry, StepRecord } from '../shared/traceTypes';
+import { TraceReader } from '../trace/traceReader';
+import { Disposable } from './disposable';
+import type { RunnerPort } from './runnerPort';
+
+/** A position in the run: a recorded step and a stop of its phase walk (see phaseStops). */
+export interface Cursor {
+  step: number;
+  phaseIndex: number;
+}
+
+export type SessionChange =
+  | { kind: 'progress'; entries: StepIndexEntry[] }
+  | { kind: 'state' }
+  | { kind: 'atPhase' }
+  | { kind: 'cursor' };
+
+const TERMINAL: ReadonlySet<RunState> = new Set(['finished', 'stopped', 'failed']);
+
+let nextSessionId = 1;
+
+export class RunSession extends Disposable {
+  readonly id = nextSessionId++;
+  private readonly changes = this.register(new vscode.EventEmitter<SessionChange>());
+  /** Fires on new steps, state changes, the runner reaching a phase, and cursor moves. */
+  readonly onDidChange = this.changes.event;
+
+  private runState: RunState;
+  private runError: RunError | undefined;
+  private phase: AtPhase | undefined;
+  private latestHealth: LayerHealth[] = [];
+  /** Where the editor's views are when the user stepped back into history; undefined: following the run. */
+  private historyCursor: Cursor | undefined;
+  private lastRecord: StepRecord | undefined;
+
+  private constructor(
+    readonly reader: TraceReader,
+    private runner: RunnerPort | undefined,
+    state: RunState,
+    error?: RunError,
+  ) {
+    super();
+    this.runState = state;
+    this.runError = error;
+    if (runner) {
+      this.register(runner.onMessage((m) => this.onRunnerMessage(m)));
+      void runner.exited.then(() => this.onRunnerExited());
+    }
+  }
+
+  /**
+   * Starts a run in `runner` (already spawned and ready) and opens its trace as it is written.
+   * The runner replies `started` before its trace writer has created the files; its first
+   * `state` message comes after, so the trace is opened then.
+   */
+  static async start(runner: RunnerPort, request: Omit<StartRequest, 'type'>, timeoutMs = 30_000): Promise<RunSession> {
+    let firstState: ((m: StateChanged) => void) | undefined;
+    const stateSeen = new Promise<StateChanged>((resolve) => (firstState = resolve));
+    const early: FromRunner[] = [];
+    const listening = runner.onMessage((m) => {
+      early.push(m);
+      if (m.type === 'state') firstState?.(m);
+    });
+    try {
+      const started = await runner.start(request);
+      const state = await Promise.race([
+        stateSeen,
+        runner.exited.then(() => {
+          throw new Error('The runner exited before the run began.');
+        }),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`The run did not begin within ${timeoutMs} ms.`)), timeoutMs)),
+      ]);
+      if (state.state === 'failed') {
+        const failed = early.find((m): m is Extract<FromRunner, { type: 'failed' }> => m.type === 'failed');
+        throw new RunnerError(failed?.error ?? { kind: 'internal', message: 'The run failed to begin.' });
+      }
+      const reader = TraceReader.open(started.traceDir, { live: true });
+      const session = new RunSession(reader, runner, 'running');
+      // Replay what arrived while the trace was being opened (hold at entry, first steps).
+      for (const m of early) session.onRunnerMessage(m);
+      return session;
+    } finally {
+      listening.dispose();
+    }
+  }
+
+  /** A recorded run, from its folder: no runner, read only. */
+  static open(dir: string): RunSession {
+    const reader = TraceReader.open(dir);
+    const end = reader.end;
+    return new RunSession(reader, undefined, end?.state ?? 'stopped', end?.error);
+  }
+
+  get runDir(): string {
+    return this.reader.dir;
+  }
+
+  get meta(): RunMeta {
+    return this.reader.meta;
+  }
+
+  /** The user's model file of this run. */
+  get file(): string {
+    return this.reader.meta.file;
+  }
+
+  get live(): boolean {
+    return this.runner !== undefined && !TERMINAL.has(this.runState);
+  }
+
+  get state(): RunState {
+    return this.runState;
+  }
+
+  get error(): RunError | undefined {
+    return this.runError;
+  }
+
+  get atPhase(): AtPhase | undefined {
+    return this.phase;
+  }
+
+  get stepCount(): number {
+    return this.reader.stepCount;
+  }
+
+  /** The newest recorded step, or -1 before the first. */
+  get lastStep(): number {
+    return this.stepCount > 0 ? this.reader.entry(this.stepCount - 1).step : -1;
+  }
+
+  get lastLoss(): number | undefined {
+    return this.stepCount > 0 ? this.reader.entry(this.stepCount - 1).loss : undefined;
+  }
+
+  get health(): LayerHealth[] {
+    return this.latestHealth;
+  }
+
+  /** The runner's process id while it lives (the tests check it is gone after Stop). */
+  get pid(): number | undefined {
+    return this.runner?.pid;
+  }
+
+  get runnerExited(): Promise<unknown> {
+    return this.runner?.exited ?? Promise.resolve();
+  }
+
+  /** Where the editor shows values: the history cursor, or the newest recorded step's last phase. */
+  get cursor(): Cursor | undefined {
+    if (this.historyCursor) return this.historyCursor;
+    if (this.stepCount === 0) return undefined;
+    return { step: this.lastStep, phaseIndex: this.stopCount() - 1 };
+  }
+
+  get inHistory(): boolean {
+    return this.historyCursor !== undefined;
+  }
+
+  /** The record at the cursor (cached: the views ask for it often). */
+  recordAtCursor(): StepRecord | undefined {
+    const cursor = this.cursor;
+    if (!cursor) return undefined;
+    if (this.lastRecord?.step !== cursor.step) {
+      try {
+        this.lastRecord = this.reader.readStep(cursor.step);
+      } catch {
+        return undefined;
+      }
+    }
+    return this.lastRecord;
+  }
+
+  /** Health of each layer at the cursor's step. */
+  healthAtCursor(): LayerHealth[] {
+    if (!this.historyCursor && this.latestHealth.length > 0) return this.latestHealth;
+    const record = this.recordAtCursor();
+    return record ? layerHealth(record.summaries, this.meta.model.layers) : [];
+  }
+
+  private stopCount(): number {
+    return phaseStops(this.meta.model.layers.length).length;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Control, like a debugger. In history the step commands walk the recording; at the live edge
+  // they drive the runner.
+
+  async control(action: ControlAction, toStep?: number): Promise<void> {
+    if ((action === 'stepPhase' || action === 'stepBatch') && this.historyCursor) {
+      this.stepForwardInHistory(action === 'stepPhase' ? 'phase' : 'step');
+      return;
+    }
+    if (!this.runner || !this.live) {
+      if (action === 'stepPhase' || action === 'stepBatch') this.stepForwardInHistory(action === 'stepPhase' ? 'phase' : 'step');
+      else if (action === 'runTo' && toStep !== undefined) this.moveCursor({ step: toStep, phaseIndex: this.stopCount() - 1 });
+      return;
+    }
+    if (action === 'continue' || action === 'runTo') this.setHistoryCursor(undefined);
+    await this.runner.control(action, toStep);
+  }
+
+  /** One phase back through the recorded steps. */
+  stepBack(): boolean {
+    const from = this.cursor;
+    if (!from) return false;
+    const first = this.reader.entry(0).step;
+    if (from.phaseIndex > 0) this.setHistoryCursor({ step: from.step, phaseIndex: from.phaseIndex - 1 });
+    else if (from.step > first) this.setHistoryCursor({ step: from.step - 1, phaseIndex: this.stopCount() - 1 });
+    else return false;
+    return true;
+  }
+
+  /** Jumps the editor's views to a recorded step (clamped). */
+  moveCursor(cursor: Cursor): void {
+    if (this.stepCount === 0) return;
+    const first = this.reader.entry(0).step;
+    const step = Math.min(Math.max(cursor.step, first), this.lastStep);
+    const phaseIndex = Math.min(Math.max(cursor.phaseIndex, 0), this.stopCount() - 1);
+    const atEdge = step === this.lastStep && phaseIndex === this.stopCount() - 1;
+    this.setHistoryCursor(atEdge && this.live ? undefined : { step, phaseIndex });
+  }
+
+  private stepForwardInHistory(unit: 'phase' | 'step'): void {
+    const from = this.cursor;
+    if (!from) return;
+    const last = this.stopCount() - 1;
+    const next: Cursor =
+      unit === 'phase'
+        ? from.phaseIndex < last
+          ? { step: from.step, phaseIndex: from.phaseIndex + 1 }
+          : { step: from.step + 1, phaseIndex: 0 }
+        : { step: from.step + 1, phaseIndex: from.phaseIndex };
+    if (next.step > this.lastStep) {
+      // Caught up with the recording: a live run follows the runner again.
+      if (this.live) this.setHistoryCursor(undefined);
+      return;
+    }
+    this.setHistoryCursor(next);
+  }
+
+  private setHistoryCursor(cursor: Cursor | undefined): void {
+    const same =
+      cursor?.step === this.historyCursor?.step && cursor?.phaseIndex === this.historyCursor?.phaseIndex;
+    if (same) return;
+    this.historyCursor = cursor;
+    this.changes.fire({ kind: 'cursor' });
+  }
+
+  /** Asks the runner to finish and exit; kills it after the runner client's grace period. */
+  async stop(): Promise<void> {
+    const runner = this.runner;
+    if (!runner) return;
+    if (!TERMINAL.has(this.runState)) this.setState('stopped');
+    await runner.stop();
+  }
+
+  override dispose(): void {
+    if (this.isDisposed) return;
+    this.runner?.dispose();
+    super.dispose();
+    try {
+      this.reader.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // What the runner says (validated by the runner client before it reaches here).
+
+  private onRunnerMessage(m: FromRunner): void {
+    switch (m.type) {
+      case 'stepDone': {
+        const before = this.stepCount;
+        this.reader.refresh();
+        const entries: StepIndexEntry[] = [];
+        for (let i = before; i < this.stepCount; i++) entries.push(this.reader.entry(i));
+        this.latestHealth = m.health;
+        this.phase = undefined;
+        this.changes.fire({ kind: 'progress', entries });
+        break;
+      }
+      case 'state':
+        this.setState(m.state);
+        break;
+      case 'atPhase':
+        this.phase = m;
+        this.runState = 'paused';
+        this.changes.fire({ kind: 'atPhase' });
+        break;
+      case 'failed':
+        this.runError = m.error;
+        this.setState('failed');
+        break;
+      default:
+        break;
+    }
+  }
+
+  private setState(state: RunState): void {
+    if (state === this.runState) return;
+    const wasTerminal = TERMINAL.has(this.runState);
+    this.runState = state;
+    if (state !== 'paused') this.phase = undefined;
+    if (TERMINAL.has(state)) {
+      this.reader.refresh();
+      // The run is over: its process has nothing more to do.
+      if (!wasTerminal) void this.runner?.stop();
+    }
+    this.changes.fire({ kind: 'state' });
+  }
+
+  private onRunnerExited(): void {
+    if (this.isDisposed) return;
+    if (!TERMINAL.has(this.runState)) {
+      this.runError ??= { kind: 'runner-crashed', message: 'The runner process exited before the run ended.' };
+      this.setState('failed');
+    } else {
+      this.changes.fire({ kind: 'state' });
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// Starts runner processes for the extension (dist/runner.js beside dist/extension.js) through
+// the engine's RunnerClient, with the runner's own output going to the log channel.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { RunnerClient } from '../host/runnerClient';
+import type { RunnerPort } from './runnerPort';
+import type { BackendPreference } from './settings';
+
+export interface SpawnOptions {
+  extensionPath: string;
+  backend: BackendPreference;
+  /** The model's folder: the runner resolves relative paths the user's file opens from here. */
+  cwd?: string;
+  log: vscode.LogOutputChannel;
+}
+
+/** Spawns a runner and waits for its hello (tfjs loaded, backend chosen). */
+export async function spawnRunner(options: SpawnOptions): Promise<RunnerPort> {
+  const client = RunnerClient.spawn({
+    runnerPath: path.join(options.extensionPath, 'dist', 'runner.js'),
+    backend: options.backend,
+    cwd: options.cwd,
+    onOutput: (text) => {
+      for (const line of text.split('\n')) if (line.trim()) options.log.info(`[runner] ${line}`);
+    },
+  });
+  try {
+    const hello = await client.ready;
+    options.log.info(`runner ${hello.pid} up: backend ${hello.backend.name} (${hello.backend.reason})`);
+  } catch (e) {
+    client.dispose();
+    throw e;
+  }
+  return adapt(client, options.log);
+}
+
+function adapt(client: RunnerClient, log: vscode.LogOutputChannel): RunnerPort {
+  const offLog = client.onMessage((m) => {
+    if (m.type === 'log') log[m.level === 'info' ? 'info' : m.level](`[model] ${m.text}`);
+  });
+  return {
+    get pid() {
+      return client.alive ? client.pid : undefined;
+    },
+    exited: client.exited,
+    onMessage: (listener) => new vscode.Disposable(client.onMessage(listener)),
+    load: (file) => client.load(file),
+    start: (request) => client.start(request),
+    control: (action, toStep) => client.control(action, toStep),
+    stop: async () => {
+      await client.stop();
+      offLog();
+    },
+    dispose: () => {
+      offLog();
+      client.dispose();
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// The run sessions of this window: which one is active (the one the commands, the status bar
+// and the editor decorations follow), their panels, and the context keys the manifest's
+// `when` clauses read. Closing a session's last panel ends the session and its runner.
+import * as vscode from 'vscode';
+import { Disposable, disposeAll } from './disposable';
+import { PANEL_VIEW_TYPE, RunPanel, type PanelActions } from './panelHost';
+import type { RunSession } from './runSession';
+
+export class SessionManager extends Disposable {
+  private readonly all = new Map<RunSession, { panels: Set<RunPanel>; subscriptions: vscode.Disposable[] }>();
+  private activeSession: RunSession | undefined;
+  private readonly activeEmitter = this.register(new vscode.EventEmitter<RunSession | undefined>());
+  /** The active session changed (or was replaced). */
+  readonly onDidChangeActive = this.activeEmitter.event;
+  private readonly changeEmitter = this.register(new vscode.EventEmitter<RunSession>());
+  /** Something changed in any session (progress, state, cursor). */
+  readonly onDidChangeSession = this.changeEmitter.event;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly actions: PanelActions,
+  ) {
+    super();
+    void this.updateContext();
+  }
+
+  get active(): RunSession | undefined {
+    return this.activeSession;
+  }
+
+  get sessions(): RunSession[] {
+    return [...this.all.keys()];
+  }
+
+  /** Sessions of a model file (absolute path), the active one first. */
+  sessionsFor(file: string): RunSession[] {
+    const mine = this.sessions.filter((s) => s.file === file);
+    return mine.sort((a, b) => (a === this.activeSession ? -1 : b === this.activeSession ? 1 : b.id - a.id));
+  }
+
+  panelsOf(session: RunSession): RunPanel[] {
+    return [...(this.all.get(session)?.panels ?? [])];
+  }
+
+  add(session: RunSession): void {
+    if (this.all.has(session)) return;
+    const subscriptions = [
+      session.onDidChange((change) => {
+        if (change.kind === 'state' || change.kind === 'atPhase') void this.updateContext();
+        this.changeEmitter.fire(session);
+      }),
+    ];
+    this.all.set(session, { panels: new Set(), subscriptions });
+    this.setActive(session);
+  }
+
+  setActive(session: RunSession | undefined): void {
+    if (session === this.activeSession) return;
+    this.activeSession = session;
+    void this.updateContext();
+    this.activeEmitter.fire(session);
+  }
+
+  /** Opens a panel for `session` beside the active editor (or adopts a restored one). */
+  showPanel(session: RunSession, restored?: vscode.WebviewPanel): RunPanel {
+    const entry = this.all.get(session);
+    if (!entry) throw new Error('showPanel: unknown session');
+    if (!restored) {
+      const existing = [...entry.panels][0];
+      if (existing) {
+        existing.reveal();
+        return existing;
+      }
+    }
+    const webviewPanel =
+      restored ??
+      vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Gradient Lens', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {});
+    const panel = new RunPanel(webviewPanel, session, this.extensionUri, this.actions, this.log);
+    entry.panels.add(panel);
+    webviewPanel.onDidChangeViewState((e) => {
+      if (e.webviewPanel.active) this.setActive(session);
+    });
+    panel.onDidDispose(() => {
+      entry.panels.delete(panel);
+      if (entry.panels.size === 0) this.end(session);
+    });
+    return panel;
+  }
+
+  /** Ends a session: its panels close, its runner is killed, it leaves the list. */
+  end(session: RunSession): void {
+    const entry = this.all.get(session);
+    if (!entry) return;
+    this.all.delete(session);
+    this.log.info(`run ${session.meta.runId} closed${session.pid !== undefined ? `; runner ${session.pid} killed` : ''}`);
+    disposeAll(entry.subscriptions);
+    for (const panel of entry.panels) panel.dispose();
+    session.dispose();
+    if (this.activeSession === session) this.setActive(this.sessions[this.sessions.length - 1]);
+    void this.updateContext();
+  }
+
+  override dispose(): void {
+    for (const session of this.sessions) this.end(session);
+    super.dispose();
+  }
+
+  private async updateContext(): Promise<void> {
+    const s = this.activeSession;
+    await vscode.commands.executeCommand('setContext', 'gradientLens.hasRun', s !== undefined);
+    await vscode.commands.executeCommand('setContext', 'gradientLens.runActive', s?.live ?? false);
+    await vscode.commands.executeCommand('setContext', 'gradientLens.runState', s?.state ?? '');
+  }
+}

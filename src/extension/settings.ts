@@ -1,0 +1,61 @@
+// The `gradientLens.*` settings (documented in package.json), read in one place, and what they
+// mean for a run: the overrides sent to the runner and the folder the trace goes into.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { StartRequest } from '../shared/protocol';
+
+export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+export interface Settings {
+  steps: number | null;
+  backend: BackendPreference;
+  stepBudgetBytes: number | null;
+  keyframeBudgetBytes: number | null;
+  keyframeEvery: number | null;
+  inlineValues: boolean;
+  modelInfo: boolean;
+  traceFolder: string;
+  startPaused: boolean;
+}
+
+export function readSettings(scope?: vscode.Uri): Settings {
+  const c = vscode.workspace.getConfiguration('gradientLens', scope);
+  return {
+    steps: c.get<number | null>('steps', null),
+    backend: c.get<BackendPreference>('backend', 'auto'),
+    stepBudgetBytes: c.get<number | null>('capture.stepBudgetBytes', null),
+    keyframeBudgetBytes: c.get<number | null>('capture.keyframeBudgetBytes', null),
+    keyframeEvery: c.get<number | null>('capture.keyframeEvery', null),
+    inlineValues: c.get<boolean>('inlineValues.enabled', true),
+    modelInfo: c.get<boolean>('modelInfo.enabled', true),
+    traceFolder: c.get<string>('traceFolder', ''),
+    startPaused: c.get<boolean>('startPaused', false),
+  };
+}
+
+/** What the settings override of the file's own `defineTraining`; only what is set. */
+export function runOverrides(s: Settings): NonNullable<StartRequest['overrides']> {
+  const overrides: NonNullable<StartRequest['overrides']> = {};
+  if (s.steps !== null) overrides.steps = s.steps;
+  const capture: NonNullable<NonNullable<StartRequest['overrides']>['capture']> = {};
+  if (s.stepBudgetBytes !== null) capture.stepBudgetBytes = s.stepBudgetBytes;
+  if (s.keyframeBudgetBytes !== null) capture.keyframeBudgetBytes = s.keyframeBudgetBytes;
+  if (s.keyframeEvery !== null) capture.keyframeEvery = s.keyframeEvery;
+  if (Object.keys(capture).length > 0) overrides.capture = capture;
+  return overrides;
+}
+
+/**
+ * The folder a run of `file` is recorded in: the setting when set (relative paths are taken from
+ * the file's workspace folder), else `.gradient-lens/runs` in the file's workspace folder, else
+ * the extension's global storage (a file outside any workspace, e.g. a lesson).
+ */
+export function runsFolder(file: vscode.Uri, s: Settings, globalStorage: vscode.Uri): string {
+  const folder = vscode.workspace.getWorkspaceFolder(file) ?? vscode.workspace.workspaceFolders?.[0];
+  if (s.traceFolder) {
+    if (path.isAbsolute(s.traceFolder)) return s.traceFolder;
+    if (folder) return path.join(folder.uri.fsPath, s.traceFolder);
+  }
+  if (folder) return path.join(folder.uri.fsPath, '.gradient-lens', 'runs');
+  return path.join(globalStorage.fsPath, 'runs');
+}

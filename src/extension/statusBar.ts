@@ -1,0 +1,66 @@
+// The status bar item of the active run: state, step, loss and backend; click shows the panel.
+import * as vscode from 'vscode';
+import { Disposable } from './disposable';
+import { formatNumber } from './layerFormat';
+import type { SessionManager } from './sessions';
+
+const ICON: Record<string, string> = {
+  loading: '$(loading~spin)',
+  running: '$(pulse)',
+  paused: '$(debug-pause)',
+  finished: '$(pass)',
+  stopped: '$(debug-stop)',
+  failed: '$(error)',
+};
+
+export class RunStatusBar extends Disposable {
+  private readonly item = this.register(vscode.window.createStatusBarItem('gradientLens.run', vscode.StatusBarAlignment.Left, 50));
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly sessions: SessionManager) {
+    super();
+    this.item.name = 'Gradient Lens run';
+    this.item.command = 'gradientLens.showPanel';
+    this.register(sessions.onDidChangeSession(() => this.schedule()));
+    this.register(sessions.onDidChangeActive(() => this.update()));
+    this.update();
+  }
+
+  /** The item's text (for the tests). */
+  get text(): string {
+    return this.item.text;
+  }
+
+  private schedule(): void {
+    this.timer ??= setTimeout(() => {
+      this.timer = undefined;
+      this.update();
+    }, 100);
+  }
+
+  private update(): void {
+    const s = this.sessions.active;
+    if (!s) {
+      this.item.hide();
+      return;
+    }
+    const cursor = s.cursor;
+    const step = s.atPhase && !s.inHistory ? s.atPhase.step : cursor?.step;
+    const parts = [`${ICON[s.state] ?? ''} ${s.state}`];
+    if (step !== undefined) parts.push(`step ${step}${s.inHistory ? ' (history)' : ''}`);
+    const loss = s.inHistory ? s.recordAtCursor()?.loss : s.lastLoss;
+    if (loss !== undefined) parts.push(`loss ${formatNumber(loss)}`);
+    parts.push(s.meta.backend.name);
+    this.item.text = parts.join(' · ');
+    this.item.tooltip = new vscode.MarkdownString(
+      `**Gradient Lens** · ${s.meta.model.name}\n\n${s.stepCount} of ${s.meta.config.steps} steps recorded · backend ${s.meta.backend.name}: ${s.meta.backend.reason}\n\nClick to show the panel.`,
+    );
+    this.item.backgroundColor = s.state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.show();
+  }
+
+  override dispose(): void {
+    clearTimeout(this.timer);
+    super.dispose();
+  }
+}

@@ -1,0 +1,167 @@
+// Runs through the commands, in the real extension host: Trace This File on the seed model, live
+// stepping like a debugger, Stop, and reopening the recording.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { GradientLensApi } from '../../../src/extension/extension';
+import type { RunSession } from '../../../src/extension/runSession';
+import { activateExtension, closeAllEditors, processAlive, seedModel, waitFor, waitForSession } from './helpers';
+import { testConfig } from './testConfig';
+
+async function setSetting(key: string, value: unknown): Promise<void> {
+  await vscode.workspace.getConfiguration('gradientLens').update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+function panelTabs(): { tab: vscode.Tab; group: vscode.TabGroup }[] {
+  return vscode.window.tabGroups.all.flatMap((group) =>
+    group.tabs.filter((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('gradientLens.panel')).map((tab) => ({ tab, group })),
+  );
+}
+
+suite('runs', () => {
+  let api: GradientLensApi;
+  suiteSetup(async () => {
+    api = await activateExtension();
+  });
+  suiteTeardown(async () => {
+    await setSetting('startPaused', undefined);
+    await setSetting('steps', undefined);
+    await closeAllEditors();
+  });
+
+  let finished: RunSession;
+
+  test('Trace This File on the seed model records a run and opens the panel beside the code', async () => {
+    await vscode.window.showTextDocument(seedModel(), { viewColumn: vscode.ViewColumn.One });
+    const session = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.traceFile');
+    assert.ok(session, 'no session');
+    assert.equal(api.activeSession(), session);
+    assert.equal(session.meta.model.totalParams, 235146);
+    assert.ok(session.runDir.startsWith(testConfig().runsDir), `${session.runDir} is not in the test's trace folder`);
+    const state = await waitForSession(session, 'the run to finish', () => (session.state === 'finished' ? session.state : undefined), 120_000);
+    assert.equal(state, 'finished');
+    for (const f of ['meta.json', 'steps.bin', 'index.bin', 'end.json']) assert.ok(fs.existsSync(path.join(session.runDir, f)), `${f} missing`);
+    const meta = JSON.parse(fs.readFileSync(path.join(session.runDir, 'meta.json'), 'utf8'));
+    assert.equal(meta.model.totalParams, 235146);
+    assert.equal(session.stepCount, meta.config.steps);
+    assert.equal(session.reader.readStep(session.lastStep).step, session.lastStep);
+    // Its runner is gone once the run is over.
+    await session.runnerExited;
+    // The panel is open in another editor group than the model's.
+    const tabs = await waitFor('the panel tab', () => (panelTabs().length > 0 ? panelTabs() : undefined));
+    const modelGroup = vscode.window.tabGroups.all.find((g) => g.tabs.some((t) => t.input instanceof vscode.TabInputText && t.input.uri.fsPath === seedModel().fsPath));
+    assert.ok(modelGroup);
+    assert.notEqual(tabs[0].group.viewColumn, modelGroup.viewColumn, 'the panel is not beside the code');
+    await waitFor('the status bar to show the finished run', () => /finished · step \d+ · loss [\d.]+ · (wasm|cpu|tensorflow)/.test(api.statusText()));
+    finished = session;
+  });
+
+  test('inline values after each layer line show the shape, mean and dead fraction', async () => {
+    const document = await vscode.workspace.openTextDocument(seedModel());
+    const { values } = api.inlineDecorations(finished, document);
+    assert.equal(values.length, 3);
+    const first = values[0].renderOptions?.after?.contentText ?? '';
+    assert.match(first, /^\[batch, 256\] · mean [-\d.e]+ · std [-\d.e]+ · \d+% dead/);
+    assert.equal(document.lineAt(values[0].range.start.line).text.includes('tf.layers.dense('), true);
+  });
+
+  test('stepping commands move a live run; Step Back walks the recording; Stop leaves no runner', async () => {
+    await setSetting('startPaused', true);
+    await setSetting('steps', 50);
+    await vscode.window.showTextDocument(seedModel(), { viewColumn: vscode.ViewColumn.One });
+    const session = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.traceFile', seedModel());
+    assert.ok(session);
+    const pid = session.pid;
+    assert.ok(pid !== undefined && processAlive(pid), 'the runner is not running');
+
+    // Held before the first phase, like "stop on entry".
+    await waitForSession(session, 'the run to hold at entry', () => session.state === 'paused' && session.atPhase);
+    assert.equal(session.stepCount, 0);
+
+    // Step Phase: the runner moves to the first layer's forward phase.
+    await vscode.commands.executeCommand('gradientLens.stepPhase');
+    const at = await waitForSession(session, 'forward phase of layer 0', () => session.atPhase?.phase === 'forward' && session.atPhase.layer === 0 && session.atPhase);
+    assert.equal(at.step, 0);
+    await vscode.commands.executeCommand('gradientLens.stepPhase');
+    await waitForSession(session, 'forward phase of layer 1', () => session.atPhase?.layer === 1);
+
+    // Step Batch: runs to the end of the step (held at its update, before it is recorded).
+    await vscode.commands.executeCommand('gradientLens.stepBatch');
+    await waitForSession(session, 'the update of step 0', () => session.atPhase?.phase === 'update' && session.atPhase.step === 0);
+    assert.equal(session.stepCount, 0);
+    await vscode.commands.executeCommand('gradientLens.stepBatch');
+    await waitForSession(session, 'the update of step 1', () => session.atPhase?.phase === 'update' && session.atPhase.step === 1);
+    await vscode.commands.executeCommand('gradientLens.stepBatch');
+    await waitForSession(session, 'the update of step 2', () => session.atPhase?.phase === 'update' && session.atPhase.step === 2);
+    assert.equal(session.stepCount, 2);
+    const recorded = session.stepCount;
+
+    // Step Back: into the recording, one phase at a time; the runner does not move.
+    assert.equal(session.inHistory, false);
+    await vscode.commands.executeCommand('gradientLens.stepBack');
+    assert.equal(session.inHistory, true);
+    const back = session.cursor!;
+    assert.equal(back.step, session.lastStep);
+    assert.equal(back.phaseIndex, 6); // 3 forward + loss + 3 backward + update = 8 stops; one back from the last
+    await vscode.commands.executeCommand('gradientLens.stepBack');
+    assert.equal(session.cursor!.phaseIndex, 5);
+    assert.equal(session.stepCount, recorded);
+    await waitFor('the status bar to say the editor shows history', () => /\(history\)/.test(api.statusText()));
+    // Step Phase walks forward through the recording, then follows the run again.
+    await vscode.commands.executeCommand('gradientLens.stepPhase');
+    await vscode.commands.executeCommand('gradientLens.stepPhase');
+    await vscode.commands.executeCommand('gradientLens.stepPhase');
+    assert.equal(session.inHistory, false);
+
+    // Run to Step 5: the runner runs and holds at step 5's update.
+    await vscode.commands.executeCommand('gradientLens.runToStep', 5);
+    await waitForSession(session, 'the update of step 5', () => session.atPhase?.phase === 'update' && session.atPhase.step === 5, 60_000);
+    assert.equal(session.stepCount, 5);
+
+    // Continue, then Pause: it holds at the next phase boundary.
+    await vscode.commands.executeCommand('gradientLens.continue');
+    await waitForSession(session, 'running', () => session.state === 'running' || session.stepCount > 5);
+    await vscode.commands.executeCommand('gradientLens.pause');
+    await waitForSession(session, 'paused again', () => session.state === 'paused' && session.atPhase);
+
+    // Stop: the run ends as stopped and its process is gone.
+    await vscode.commands.executeCommand('gradientLens.stop');
+    await session.runnerExited;
+    await waitFor(`runner ${pid} to be gone`, () => !processAlive(pid), { timeoutMs: 10_000 });
+    assert.ok(['stopped', 'finished'].includes(session.state), session.state);
+    assert.equal(session.live, false);
+    // What was recorded stays readable.
+    assert.ok(session.stepCount >= 5);
+    session.reader.readStep(4);
+  });
+
+  test('closing the panel of a live run kills its runner', async () => {
+    await closeAllEditors();
+    await setSetting('startPaused', true);
+    const session = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.traceFile', seedModel());
+    assert.ok(session);
+    const pid = session.pid!;
+    await waitForSession(session, 'paused at entry', () => session.state === 'paused');
+    const tab = await waitFor('the panel tab', () => panelTabs()[0]?.tab);
+    assert.ok(await vscode.window.tabGroups.close(panelTabs().map((t) => t.tab)), 'the panel did not close');
+    assert.ok(tab);
+    await waitFor('the session to end with its panel', () => !api.sessions().includes(session));
+    await waitFor(`runner ${pid} to be gone`, () => !processAlive(pid), { timeoutMs: 10_000 });
+    assert.ok(!api.sessions().includes(session));
+  });
+
+  test('Open Trace… reopens a recorded run, without a runner', async () => {
+    const session = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.openTrace', finished.runDir);
+    assert.ok(session);
+    assert.equal(session.live, false);
+    assert.equal(session.pid, undefined);
+    assert.equal(session.state, 'finished');
+    assert.equal(session.stepCount, finished.stepCount);
+    await waitFor('the reopened panel', () => panelTabs().length > 0);
+    // Stepping a recording walks it.
+    const before = session.cursor!;
+    await vscode.commands.executeCommand('gradientLens.stepBack');
+    assert.deepEqual(session.cursor, { step: before.step, phaseIndex: before.phaseIndex - 1 });
+  });
+});

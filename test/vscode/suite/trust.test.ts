@@ -1,0 +1,29 @@
+// Workspace trust. code-server runs with --disable-workspace-trust (every workspace is trusted
+// and trust cannot be revoked from an extension), so an untrusted workspace cannot be simulated
+// here: the gate itself is tested directly, and the manifest declares the restriction.
+import * as assert from 'node:assert/strict';
+import { activateExtension, manifest } from './helpers';
+import type { GradientLensApi } from '../../../src/extension/extension';
+
+suite('workspace trust', () => {
+  let api: GradientLensApi;
+  suiteSetup(async () => {
+    api = await activateExtension();
+  });
+
+  test('an untrusted workspace refuses to run user code, with a clear message', () => {
+    const refusal = api.trustRefusal(false, 'Trace This File');
+    assert.ok(refusal);
+    assert.match(refusal, /Trace This File runs the model file's code, so it needs a trusted workspace/);
+    assert.match(refusal, /Open Trace/);
+  });
+
+  test('a trusted workspace runs', () => {
+    assert.equal(api.trustRefusal(true, 'Trace This File'), undefined);
+  });
+
+  test('the manifest declares limited support for untrusted workspaces and a workspace extension', () => {
+    assert.equal(manifest().capabilities.untrustedWorkspaces.supported, 'limited');
+    assert.deepEqual(manifest().extensionKind, ['workspace']);
+  });
+});
