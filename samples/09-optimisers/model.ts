@@ -1,0 +1,28 @@
+// Lesson 9 — Optimisers: plain stochastic gradient descent (this file), momentum, Adam.
+// Each step moves every weight by −learningRate × its gradient on the current batch.
+// The model, data, batches and initial weights are the same in all three files.
+import * as tf from '@tensorflow/tfjs';
+import { defineTraining } from 'gradient-lens';
+import { loadFashionMnist } from 'gradient-lens/data';
+
+const data = loadFashionMnist({ trainCount: 2000, testCount: 500 });
+
+const model = tf.sequential({
+  layers: [
+    tf.layers.dense({ inputShape: [784], units: 128, activation: 'relu' }),
+    tf.layers.dense({ units: 10, activation: 'softmax' }),
+  ],
+});
+
+export default defineTraining({
+  name: 'Optimisers: SGD',
+  model,
+  data,
+  loss: 'categoricalCrossentropy',
+  optimizer: tf.train.sgd(0.02),
+  batchSize: 64,
+  steps: 200,
+  seed: 9,
+  evalEvery: 20,
+  classNames: data.classNames,
+});
