@@ -11,8 +11,9 @@ import { formatError, formatHealth, formatStepDetail, formatSummary, num } from 
 
 const USAGE = `usage:
   gradient-lens summary FILE                 the model's layers, shapes and parameter counts
-  gradient-lens trace FILE [--steps N] [--out DIR] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu]
+  gradient-lens trace FILE [--steps N] [--out DIR] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck]
                                              train N steps with full tracing and write the trace
+                                             (the file is type-checked alongside; a type error fails the run)
   gradient-lens show DIR [--step K]          print one recorded step, phase by phase`;
 
 class UsageError extends Error {}
@@ -70,6 +71,7 @@ async function trace(args: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       backend: { type: 'string' },
       quiet: { type: 'boolean' },
+      'no-typecheck': { type: 'boolean' },
     },
   });
   const file = modelFile(positionals[0]);
@@ -100,7 +102,7 @@ async function trace(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   try {
     const hello = await runner.ready;
-    const startedRun = await runner.start({ file, outDir, overrides });
+    const startedRun = await runner.start({ file, outDir, overrides, typeCheck: !values['no-typecheck'] });
     layerNames = startedRun.meta.model.layers.map((l) => l.name);
     console.log(`tracing ${path.relative(process.cwd(), file) || file}: ${startedRun.meta.model.totalParams.toLocaleString('en-US')} params, ${startedRun.meta.config.steps} steps, batch ${startedRun.meta.config.batchSize}, seed ${startedRun.meta.config.seed}`);
     console.log(`backend: ${hello.backend.name} (${hello.backend.reason})`);

@@ -71,7 +71,7 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
       const runId = path.basename(msg.outDir);
       const meta = session.meta(backend, msg.lesson, runId);
       send({ type: 'started', meta, traceDir: msg.outDir }, env.id);
-      await session.runTo(msg.outDir, meta);
+      await session.runTo(msg.outDir, meta, msg.typeCheck ?? true);
       return;
     }
     case 'control':

@@ -12,6 +12,7 @@ import { buildStepRecord, firstNonFinite, isKeyframe } from './capture/recordBui
 import type { PreparedRun } from './prepareRun';
 import { toRunError } from './runError';
 import { batchAccuracy } from './tracer/losses';
+import { startTypeCheck } from './typeCheck/typeCheck';
 
 type HoldRule = (stop: PhaseStop, step: number) => boolean;
 
@@ -24,6 +25,7 @@ export class TrainingSession {
   private stopRequested = false;
   private writer?: TraceWriter;
   private stepsDone = 0;
+  private typeError?: RunError;
 
   constructor(
     private readonly run: PreparedRun,
@@ -96,10 +98,12 @@ export class TrainingSession {
     if (!this.stopRequested) this.setState('running', at.step);
   }
 
-  async runTo(outDir: string, meta: RunMeta): Promise<void> {
+  async runTo(outDir: string, meta: RunMeta, typeCheck: boolean): Promise<void> {
     this.writer = new TraceWriter(outDir, meta);
     const { config, tracer } = this.run;
     let failure: RunError | undefined;
+    const typeChecked = typeCheck ? startTypeCheck(this.run.user.file, this.run.user.code) : Promise.resolve(undefined);
+    void typeChecked.then((e) => (this.typeError = e));
     this.setState('running', 0);
     try {
       if (this.hold) await this.holdAt({ type: 'atPhase', step: 0, phase: 'forward', layer: -1 });
@@ -109,11 +113,13 @@ export class TrainingSession {
         this.stepsDone = step + 1;
         this.writer.append(record);
         this.send({ type: 'stepDone', entry: indexEntryOf(record), stepMs: record.stepMs, health: layerHealth(record.summaries, tracer.summary.layers) });
-        failure = this.nonFinite(record);
+        failure = this.typeError ?? this.nonFinite(record);
         if (failure) break;
         // Let stop and pause requests in: user code may keep the thread busy between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      // A type error found after the last step still fails the run: the file is not valid TypeScript.
+      if (!failure && !this.stopRequested) failure = await typeChecked;
     } catch (e) {
       failure = toRunError(e, (f) => this.run.user.sources.has(f), this.stepsDone);
     }

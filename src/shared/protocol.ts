@@ -41,6 +41,8 @@ export interface StartRequest {
   /** Hold before the first phase, like a debugger started with "stop on entry". */
   startPaused?: boolean;
   lesson?: string;
+  /** Type-check the file alongside training and fail the run on a type error (default true). */
+  typeCheck?: boolean;
 }
 
 export type ControlAction = 'pause' | 'continue' | 'stepPhase' | 'stepBatch' | 'runTo';

@@ -192,6 +192,7 @@ export interface StepIndexEntry {
 export interface RunError {
   kind:
     | 'syntax'
+    | 'type'
     | 'load'
     | 'contract'
     | 'unsupported-layer'

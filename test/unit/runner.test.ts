@@ -107,6 +107,15 @@ describe('runner', () => {
     assert.equal(failure?.location?.column, 56);
   });
 
+  it('a type error points at the user file, line and column, and fails the run', async () => {
+    const file = fixture('broken/typeError.ts');
+    const { dir, failure } = await traceToEnd(file);
+    assert.equal(failure?.kind, 'type');
+    assert.match(failure!.message, /TS2322: Type 'string' is not assignable to type 'number'/);
+    assert.deepEqual(failure?.location, { file, line: 5, column: 7 });
+    assert.equal(TraceReader.open(dir).end?.state, 'failed');
+  });
+
   it('an exception in user code mid-training is reported at their line, with the step', async () => {
     const file = fixture('throwsMidTraining.ts');
     const { dir, failure } = await traceToEnd(file);
