@@ -100,6 +100,8 @@ export class RunPanel extends Disposable {
       // The folder identifies the run across reloads (PanelState.runDir).
       runDir: s.runDir,
     } as ToWebview);
+    // InitRun has no place for where a held run is: say it right after.
+    if (s.atPhase) this.flushProgress();
   }
 
   private onSessionChange(change: Parameters<Parameters<RunSession['onDidChange']>[0]>[0]): void {

@@ -19,9 +19,9 @@ async function runCommand(page, title) {
   await page.keyboard.press('Enter');
 }
 
-/** Reads the phase caption the panel shows in words (the step-through bar's status). */
-async function phaseCaption(frame) {
-  return (await frame.locator('[data-testid="position"]').first().textContent())?.trim() ?? '';
+/** The runner's state in words, as the panel's step-through bar shows it for a live run. */
+async function liveState(frame) {
+  return ((await frame.locator('#live-state').textContent()) ?? '').trim();
 }
 
 export async function runLessonEndToEnd({ context, server, folder, extensionPath, artifactsDir, log }) {
@@ -42,23 +42,19 @@ export async function runLessonEndToEnd({ context, server, folder, extensionPath
     await lessonRow.waitFor({ timeout: 30_000 });
     await lessonRow.click();
 
-    // The panel opens beside the code: its editor group is not the first one.
+    // The panel opens beside the code, and the lesson's run holds before its first phase.
     const frame = panelFrame(page);
-    await frame.locator('[data-testid="position"]').first().waitFor({ timeout: 60_000 });
+    const state = frame.locator('#live-state');
+    await state.filter({ hasText: /paused at step 0/ }).waitFor({ timeout: 90_000 });
     const groups = await page.locator('.editor-group-container').count();
     if (groups < 2) throw new Error(`expected the panel beside the code, found ${groups} editor group(s)`);
-    const modelTab = page.locator('.tabs-container .tab', { hasText: 'model.ts' });
-    await modelTab.first().waitFor();
+    await page.locator('.tabs-container .tab', { hasText: 'model.ts' }).first().waitFor();
 
-    // Step forward one phase from the panel's step-through bar and wait for the caption to change.
-    const before = await phaseCaption(frame);
-    await frame.locator('[data-testid="next-phase"]').first().click();
-    await frame
-      .locator('[data-testid="position"]')
-      .first()
-      .filter({ hasNotText: before })
-      .waitFor({ timeout: 30_000 });
-    const after = await phaseCaption(frame);
+    // Step the runner forward one phase from the panel and wait for it to say where it holds.
+    const before = await liveState(frame);
+    await frame.locator('#live-step-phase').click();
+    await state.filter({ hasNotText: before }).filter({ hasText: /paused at step 0/ }).waitFor({ timeout: 30_000 });
+    const after = await liveState(frame);
     log(`[e2e] stepped one phase: "${before}" → "${after}"`);
 
     mkdirSync(artifactsDir, { recursive: true });
