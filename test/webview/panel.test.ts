@@ -1,0 +1,407 @@
+// The step-through panel in real headless Chromium: the built bundle, the real panel HTML under
+// its strict CSP, and a host replaying a trace recorded from a real run of the seed model.
+import * as assert from 'node:assert/strict';
+import type { Browser } from 'playwright-core';
+import { describeStop, phaseStops } from '../../src/shared/phases';
+import type { RunError } from '../../src/shared/traceTypes';
+import { TraceReader } from '../../src/trace/traceReader';
+import { panelHtml } from '../../src/extension/panelHtml';
+import { seedRunDir } from './fixture';
+import { startHarnessServer, type HarnessServer } from './harnessPage';
+import { assertNoErrors, launchChromium, openPanel, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
+import { TraceHost, longRun } from './traceHost';
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+interface PanelHandle {
+  gradientLens: {
+    store: { state: { step: number; phaseIndex: number; selectedLayer: number; playing: boolean; speed: number }; flush(): void };
+    controller: { goTo(step: number, phase?: number): void; nextPhase(): void };
+    paints: number[];
+  };
+  __harness: { posted: { id: number; body: { type: string } }[]; states: unknown[]; violations: string[]; deliver(e: unknown): void };
+}
+
+describe('step-through panel (Chromium)', function () {
+  let browser: Browser;
+  let server: HarnessServer;
+  let reader: TraceReader;
+  let panel: PanelPage | undefined;
+
+  before(async function () {
+    reader = TraceReader.open(seedRunDir());
+    [browser, server] = await Promise.all([launchChromium(), startHarnessServer()]);
+  });
+
+  after(async function () {
+    await browser?.close();
+    await server?.close();
+    reader?.close();
+  });
+
+  afterEach(async function () {
+    if (panel) {
+      const violations = await panel.page.evaluate(() => (window as unknown as PanelHandle).__harness.violations);
+      assert.deepEqual(violations, [], 'CSP violations');
+      assertNoErrors(panel);
+      await panel.close();
+      panel = undefined;
+    }
+  });
+
+  const layers = () => reader.meta.model.layers;
+
+  it('builds a strict-CSP page: nonce on every script, nothing inline, nothing remote', function () {
+    const fakeUri = (p: string): unknown => ({ path: p, with: (c: { path: string }) => fakeUri(c.path), toString: () => `vscode-resource://ext${p}` });
+    const webview = { cspSource: 'vscode-resource:', asWebviewUri: (u: unknown) => u };
+    const a = panelHtml(webview as never, fakeUri('/ext/') as never);
+    const b = panelHtml(webview as never, fakeUri('/ext/') as never);
+    const csp = /http-equiv="Content-Security-Policy" content="([^"]+)"/.exec(a)?.[1] ?? '';
+    assert.match(csp, /^default-src 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|https?:|\*/);
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    assert.ok(nonce && nonce.length >= 16, 'a crypto nonce');
+    assert.notEqual(nonce, /'nonce-([^']+)'/.exec(b)?.[1], 'a fresh nonce per page');
+    const scripts = a.match(/<script[^>]*>/g) ?? [];
+    assert.equal(scripts.length, 2);
+    for (const s of scripts) assert.ok(s.includes(`nonce="${nonce}"`) && s.includes('type="module"') && s.includes('src="vscode-resource://ext/ext/'), s);
+    assert.match(a, /<link rel="stylesheet" id="vscode-codicon-stylesheet" href="vscode-resource:\/\/ext\/ext\/dist\/media\/codicon.css">/);
+    assert.match(a, /dist\/webview\.js/);
+    assert.match(a, /dist\/media\/vscode-elements\.js/);
+    assert.match(a, /media\/panel\.css/);
+    assert.doesNotMatch(a, /style=|<style|onload=|onclick=/);
+  });
+
+  it('loads the recorded run: model size, backend, first step', async function () {
+    panel = await openPanel(browser, server, new TraceHost(reader));
+    const { page } = panel;
+    assert.equal(reader.meta.model.totalParams, 235_146);
+    assert.match(await text(page, '#total-params'), /235,146 parameters/);
+    assert.match(await text(page, '#backend'), new RegExp(reader.meta.backend.name === 'tensorflow' ? 'native' : reader.meta.backend.name));
+    assert.match(await text(page, '#position'), new RegExp(`^Step 0 / ${reader.stepCount - 1}`));
+    const first = reader.readStep(0);
+    assert.match(await text(page, '#loss'), /^loss \d/);
+    assert.ok(first.loss > 0);
+    assert.equal(panel.host.received[0].body.type, 'ready', 'the panel says ready first');
+    // The vscode-elements components rendered (their shadow roots exist) under the CSP.
+    assert.ok(await page.locator('#next-phase').evaluate((el) => !!el.shadowRoot?.querySelector('button')));
+  });
+
+  it('walks the phases in order with the buttons: forward 0..n-1, loss, backward n-1..0, update', async function () {
+    panel = await openPanel(browser, server, new TraceHost(reader));
+    const { page } = panel;
+    const names = layers().map((l) => l.name);
+    const stops = phaseStops(names.length);
+    assert.deepEqual(
+      stops.map((s) => `${s.phase}${s.layer >= 0 ? s.layer : ''}`),
+      [...names.map((_, i) => `forward${i}`), 'loss', ...names.map((_, i) => `backward${names.length - 1 - i}`), 'update'],
+    );
+    const seen: string[] = [await text(page, '#phase')];
+    for (let i = 1; i < stops.length; i++) {
+      await page.locator('#next-phase').click();
+      await page.waitForFunction((i) => (window as unknown as PanelHandle).gradientLens.store.state.phaseIndex === i, i);
+      await waitForStep(page, 0, i);
+      seen.push(await text(page, '#phase'));
+    }
+    assert.deepEqual(seen, stops.map((s, i) => `Phase ${i + 1}/${stops.length}: ${describeStop(s, names)}`));
+    // Past the update comes the next step's first phase; and back again.
+    await page.locator('#next-phase').click();
+    await waitForStep(page, 1, 0);
+    await page.locator('#prev-phase').click();
+    await waitForStep(page, 0, stops.length - 1);
+    await page.locator('#next-step').click();
+    await waitForStep(page, 1, stops.length - 1);
+    await page.locator('#last').click();
+    await waitForStep(page, reader.stepCount - 1, stops.length - 1);
+    await page.locator('#first').click();
+    await waitForStep(page, 0, 0);
+    await screenshot(page, 'panel-walk-light');
+  });
+
+  it('jumps with the slider and requests the step', async function () {
+    panel = await openPanel(browser, server, new TraceHost(reader));
+    const { page, host } = panel;
+    const target = Math.min(17, reader.stepCount - 1);
+    const since = host.received.length;
+    await page.locator('#step-slider').fill(String(target));
+    const request = await host.waitFor((m) => m.body.type === 'requestStep' && m.body.step === target, since);
+    assert.ok(request.id > 0);
+    await waitForStep(page, target);
+    assert.match(await text(page, '#position'), new RegExp(`^Step ${target} / `));
+    const loss = reader.readStep(target).loss;
+    const shown = Number((await text(page, '#loss')).replace(/^loss ([^ ]+).*$/, '$1').replace('−', '-'));
+    assert.ok(Math.abs(shown - loss) <= Math.abs(loss) * 1e-3, `loss shown ${shown} vs recorded ${loss}`);
+    // The loss chart jumps too: click its middle.
+    const box = (await page.locator('.loss-canvas').boundingBox())!;
+    await page.mouse.click(box.x + 44 + (box.width - 84) / 2, box.y + box.height / 2);
+    const middle = Math.round((reader.stepCount - 1) / 2);
+    await waitForStep(page, middle);
+  });
+
+  it('hovering each layer shows type, shape, parameter count and formula; the parts add up to 235,146', async function () {
+    panel = await openPanel(browser, server, new TraceHost(reader));
+    const { page } = panel;
+    const counts: string[] = [];
+    for (const layer of layers()) {
+      await page.locator(`.layer-hit[data-layer="${layer.index}"]`).hover();
+      const tooltip = page.locator('#tooltip');
+      await tooltip.waitFor({ state: 'visible' });
+      await page.waitForFunction((name) => document.getElementById('tooltip')?.textContent?.includes(name), layer.name);
+      const t = (await tooltip.textContent()) ?? '';
+      assert.ok(t.includes(layer.type), t);
+      assert.ok(t.includes(fmt(layer.paramCount)), t);
+      assert.ok(t.includes(layer.paramFormula), `${t} lacks ${layer.paramFormula}`);
+      assert.ok(t.includes('235,146'), 'the model total');
+      assert.match(t, /mean/, 'this step’s statistics');
+      if (layer.paramCount > 0) counts.push(fmt(layer.paramCount));
+    }
+    assert.deepEqual(counts, ['200,960', '32,896', '1,290']);
+    // Keyboard focus shows the same tooltip.
+    await page.locator('.layer-hit[data-layer="1"]').focus();
+    await page.waitForFunction(() => document.getElementById('tooltip')?.textContent?.includes('32,896'));
+    // Click selects the layer and tells the host.
+    const since = panel.host.received.length;
+    await page.locator('.layer-hit[data-layer="2"]').click();
+    const sel = await panel.host.waitFor((m) => m.body.type === 'layerSelected', since);
+    assert.deepEqual(sel.body, { type: 'layerSelected', layer: 2 });
+    await page.waitForFunction((name) => document.getElementById('layer-title')?.textContent?.startsWith(name), layers()[2].name);
+    assert.match(await text(page, '#layer-subtitle'), /1,290/);
+  });
+
+  it('shows a failed run’s error with its message and location', async function () {
+    const error: RunError = {
+      kind: 'user-exception',
+      message: 'Error when checking input: expected dense_Dense1_input to have shape [null,784]',
+      location: { file: '/work/samples/01-what-is-a-neural-network/model.ts', line: 23, column: 7 },
+      step: 3,
+    };
+    panel = await openPanel(browser, server, new TraceHost(reader, { error }));
+    const { page } = panel;
+    const banner = page.locator('#error-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.equal(await banner.getAttribute('role'), 'alert');
+    assert.equal(await text(page, '#error-message'), error.message);
+    assert.match(await text(page, '#error-location'), /model\.ts:23:7 · step 3/);
+    assert.match(await text(page, '#run-state'), /failed/);
+    await screenshot(page, 'panel-failed-light');
+
+    // A live run that fails later: the progress message carries the error.
+    const live = new TraceHost(reader, { live: true });
+    panel.setHost(live);
+    await page.reload();
+    await waitForStep(page, undefined);
+    assert.equal(await banner.isVisible(), false);
+    await page.evaluate((env) => (window as unknown as PanelHandle).__harness.deliver(env), live.envelope({
+      type: 'progress', entries: [], stepCount: reader.stepCount, state: 'failed',
+      error: { kind: 'non-finite', message: 'NaN in ∂L/∂W of dense_Dense2', location: { file: '/m/model.ts', line: 9, column: 3 }, layerName: 'dense_Dense2' },
+    }) as object);
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await text(page, '#error-message'), /NaN/);
+    assert.match(await text(page, '#error-location'), /model\.ts:9:3 · layer dense_Dense2/);
+    assert.match(await text(page, '#live-state'), /failed/);
+  });
+
+  it('saves its state with setState and restores it after a reload', async function () {
+    panel = await openPanel(browser, server, new TraceHost(reader));
+    const { page, host } = panel;
+    const step = Math.min(5, reader.stepCount - 1);
+    await page.evaluate((s) => (window as unknown as PanelHandle).gradientLens.controller.goTo(s, 3), step);
+    await page.locator('.layer-hit[data-layer="1"]').click();
+    await waitForStep(page, step, 3);
+    await page.waitForFunction(
+      ([s]) => {
+        const states = (window as unknown as PanelHandle).__harness.states as { step: number; phaseIndex: number; selectedLayer: number }[];
+        const last = states[states.length - 1];
+        return last && last.step === s && last.phaseIndex === 3 && last.selectedLayer === 1;
+      },
+      [step] as const,
+    );
+    const saved = await page.evaluate(() => {
+      const s = (window as unknown as PanelHandle).__harness.states;
+      return s[s.length - 1];
+    });
+    assert.deepEqual(saved, { runDir: reader.dir, step, phaseIndex: 3, selectedLayer: 1 });
+
+    const since = host.received.length;
+    await page.reload();
+    await host.waitFor((m) => m.body.type === 'ready', since);
+    await host.waitFor((m) => m.body.type === 'requestStep' && m.body.step === step, since);
+    await waitForStep(page, step, 3);
+    assert.match(await text(page, '#phase'), /^Phase 4\//);
+    assert.ok((await text(page, '#layer-title')).startsWith(layers()[1].name));
+  });
+
+  it('has keyboard shortcuts for every control', async function () {
+    panel = await openPanel(browser, server, new TraceHost(reader));
+    const { page } = panel;
+    const state = () => page.evaluate(() => ({ ...(window as unknown as PanelHandle).gradientLens.store.state, record: undefined, meta: undefined, curve: undefined, histories: undefined }));
+    const last = reader.stepCount - 1;
+    const stopCount = phaseStops(layers().length).length;
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('ArrowRight');
+    await waitForStep(page, 0, 1);
+    await page.keyboard.press('ArrowLeft');
+    await waitForStep(page, 0, 0);
+    await page.keyboard.press('Shift+ArrowRight');
+    await waitForStep(page, 1, 0);
+    await page.keyboard.press('Shift+ArrowLeft');
+    await waitForStep(page, 0, 0);
+    await page.keyboard.press('End');
+    await waitForStep(page, last, stopCount - 1);
+    await page.keyboard.press('Home');
+    await waitForStep(page, 0, 0);
+    await page.keyboard.press(']');
+    await page.waitForFunction(() => (window as unknown as PanelHandle).gradientLens.store.state.selectedLayer === 1);
+    await page.keyboard.press('[');
+    await page.waitForFunction(() => (window as unknown as PanelHandle).gradientLens.store.state.selectedLayer === 0);
+    const speed = (await state()).speed;
+    await page.keyboard.press('+');
+    assert.equal((await state()).speed, speed + 1);
+    await page.keyboard.press('-');
+    assert.equal((await state()).speed, speed);
+    // Space plays (the status stops announcing), Space again pauses.
+    await page.keyboard.press('Space');
+    assert.equal((await state()).playing, true);
+    await page.waitForFunction(() => document.getElementById('play')?.getAttribute('aria-pressed') === 'true');
+    await page.waitForFunction(() => (window as unknown as PanelHandle).gradientLens.store.state.phaseIndex > 0 || (window as unknown as PanelHandle).gradientLens.store.state.step > 0);
+    await page.keyboard.press('Space');
+    assert.equal((await state()).playing, false);
+    // G focuses the slider; there the arrows move the slider by one step.
+    await page.keyboard.press('g');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'step-slider');
+    const before = (await state()).step;
+    await page.keyboard.press('ArrowRight');
+    await waitForStep(page, Math.min(last, before + 1));
+    // Every control has a name for assistive technology.
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll('vscode-toolbar-button, button, input, select')]
+        .filter((el) => !(el.getAttribute('label') || el.getAttribute('aria-label') || (el as HTMLElement).innerText?.trim()))
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    assert.deepEqual(unnamed, []);
+  });
+
+  it('redraws a phase or step change within one frame', async function () {
+    panel = await openPanel(browser, server, new TraceHost(reader));
+    const { page } = panel;
+    // Warm the cache with a few steps, then time: the views' redraw (flush), and the whole change
+    // from the call to the end of the next animation frame.
+    const result = await page.evaluate(async () => {
+      const gl = (window as unknown as PanelHandle).gradientLens;
+      const frame = () => new Promise<number>((r) => requestAnimationFrame(() => r(performance.now())));
+      const waitRecord = async (s: number) => {
+        while ((gl.store.state as unknown as { record?: { step: number } }).record?.step !== s) await frame();
+      };
+      for (const s of [0, 1, 2, 3]) {
+        gl.controller.goTo(s, 0);
+        await waitRecord(s);
+      }
+      const phase: number[] = [];
+      const step: number[] = [];
+      for (let k = 0; k < 24; k++) {
+        const t0 = performance.now();
+        gl.controller.nextPhase();
+        phase.push((await frame()) - t0);
+        if (gl.store.state.phaseIndex === 0) gl.controller.goTo(0, 0);
+      }
+      for (let k = 0; k < 24; k++) {
+        const s = k % 4;
+        const t0 = performance.now();
+        gl.controller.goTo(s === gl.store.state.step ? (s + 1) % 4 : s);
+        step.push((await frame()) - t0);
+      }
+      return { phase, step, paints: gl.paints.slice(-48) };
+    });
+    const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+    const max = (a: number[]) => Math.max(...a);
+    const report = `phase change: median ${median(result.phase).toFixed(2)} ms, max ${max(result.phase).toFixed(2)} ms; step change: median ${median(result.step).toFixed(2)} ms, max ${max(result.step).toFixed(2)} ms; redraw work per frame: median ${median(result.paints).toFixed(2)} ms, max ${max(result.paints).toFixed(2)} ms`;
+    console.log(`      ${report}`);
+    assert.ok(median(result.paints) < 16 && median(result.step) < 20, report);
+  });
+});
+
+describe('step-through panel: themes and long runs (Chromium)', function () {
+  let browser: Browser;
+  let server: HarnessServer;
+  let reader: TraceReader;
+
+  before(async function () {
+    reader = TraceReader.open(seedRunDir());
+    [browser, server] = await Promise.all([launchChromium(), startHarnessServer()]);
+  });
+
+  after(async function () {
+    await browser?.close();
+    await server?.close();
+    reader?.close();
+  });
+
+  for (const theme of ['light', 'dark', 'high-contrast'] as const) {
+    it(`renders in the ${theme} theme (screenshot test/artifacts/panel-${theme}.png)`, async function () {
+      const panel = await openPanel(browser, server, new TraceHost(reader), theme);
+      const { page } = panel;
+      const n = reader.meta.model.layers.length;
+      // Step 12, "backward · layer 1": gradients flowing back, the middle layer selected.
+      const step = Math.min(12, reader.stepCount - 1);
+      await page.evaluate(([s, p]) => (window as unknown as PanelHandle).gradientLens.controller.goTo(s, p), [step, n + 2] as const);
+      await page.locator('.layer-hit[data-layer="1"]').click();
+      await waitForStep(page, step, n + 2);
+      await page.waitForFunction(() => [...document.querySelectorAll('.strip-caption')].every((c) => c.textContent?.startsWith('values')));
+      await page.waitForFunction(() => (document.querySelector('.heatmap-caption')?.textContent ?? '').includes('×'));
+      await page.locator('.layer-hit[data-layer="1"]').hover();
+      await page.locator('#tooltip').waitFor({ state: 'visible' });
+      const file = await screenshot(page, `panel-${theme}`);
+      assert.ok(file.endsWith('.png'));
+      const violations = await page.evaluate(() => (window as unknown as PanelHandle).__harness.violations);
+      assert.deepEqual(violations, []);
+      assertNoErrors(panel);
+      await panel.close();
+    });
+  }
+
+  it('scrubs a 100,000-step run without growing in memory or DOM', async function () {
+    const host = new TraceHost(longRun(reader, 100_000));
+    const panel = await openPanel(browser, server, host);
+    const { page } = panel;
+    assert.match(await text(page, '#position'), /\/ 99,999/);
+    const cdp = await page.context().newCDPSession(page);
+    const scrub = (count: number, seed: number) =>
+      page.evaluate(
+        async ([count, seed]) => {
+          const gl = (window as unknown as PanelHandle).gradientLens;
+          let x = seed;
+          const frame = () => new Promise((r) => requestAnimationFrame(r));
+          for (let i = 0; i < count; i++) {
+            x = (x * 1103515245 + 12345) % 2147483648;
+            const s = x % 100_000;
+            gl.controller.goTo(s);
+            // Like a dragged slider: several positions per frame, then wait for the last to show.
+            if (i % 4 === 3) {
+              while ((gl.store.state as unknown as { record?: { step: number } }).record?.step !== s) await frame();
+            }
+          }
+        },
+        [count, seed] as const,
+      );
+    const measure = async () => {
+      await cdp.send('HeapProfiler.collectGarbage');
+      const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+      const nodes = await page.evaluate(() => document.getElementsByTagName('*').length);
+      return { heap: heap.usedSize, nodes };
+    };
+    await scrub(120, 7);
+    await page.locator('#step-slider').fill('54321');
+    await waitForStep(page, 54321);
+    const before = await measure();
+    await scrub(400, 99);
+    await page.locator('#step-slider').fill('99999');
+    await waitForStep(page, 99_999);
+    const after = await measure();
+    const grew = (after.heap - before.heap) / 1e6;
+    console.log(`      heap ${(before.heap / 1e6).toFixed(1)} MB → ${(after.heap / 1e6).toFixed(1)} MB after 400 more scrubs; DOM ${before.nodes} → ${after.nodes} elements`);
+    assert.ok(grew < 3, `heap grew ${grew.toFixed(1)} MB`);
+    assert.ok(after.nodes <= before.nodes + 5, `DOM grew from ${before.nodes} to ${after.nodes}`);
+    assertNoErrors(panel);
+    await panel.close();
+  });
+});
