@@ -25,6 +25,8 @@ export interface CommandDeps {
 export interface StartOptions {
   lesson?: string;
   startPaused?: boolean;
+  /** Where the panel opens; beside the active editor by default. */
+  panelColumn?: vscode.ViewColumn;
 }
 
 /** A folder name for a new run: sortable time, then the file's name. */
@@ -80,8 +82,10 @@ export class Commands {
     }
     if (!lesson) return undefined;
     const editor = await openLesson(extensionUri, lesson);
-    // A lesson is stepped through from its very first phase.
-    return this.start(editor.document.uri, { lesson: lesson.id, startPaused: true });
+    // A lesson is stepped through from its very first phase; its panel goes over the narrative,
+    // in the column right of the code (the narrative stays one tab away).
+    const panelColumn = ((editor.viewColumn ?? vscode.ViewColumn.One) + 1) as vscode.ViewColumn;
+    return this.start(editor.document.uri, { lesson: lesson.id, startPaused: true, panelColumn });
   }
 
   async openTrace(dir?: vscode.Uri | string): Promise<RunSession | undefined> {
@@ -141,7 +145,7 @@ export class Commands {
             throw new vscode.CancellationError();
           }
           sessions.add(session);
-          sessions.showPanel(session);
+          sessions.showPanel(session, undefined, options.panelColumn);
           return session;
         } catch (e) {
           runner?.dispose();

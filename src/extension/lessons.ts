@@ -43,7 +43,7 @@ export async function pickLesson(extensionUri: vscode.Uri, preselect?: string): 
   return picked?.lesson;
 }
 
-/** Opens the lesson's model in the first column and its narrative rendered beside it. */
+/** Opens the lesson's model in the first column and its narrative rendered in the next one. */
 export async function openLesson(extensionUri: vscode.Uri, lesson: Lesson): Promise<vscode.TextEditor> {
   const editor = await vscode.window.showTextDocument(lessonUri(extensionUri, lesson.model), {
     viewColumn: vscode.ViewColumn.One,

@@ -1,13 +1,16 @@
 // One run, live or reopened from its trace: the controller the panel(s), the status bar, the
 // inline values and the diagnostics are views of. A live session owns its runner process and
 // kills it when the run ends, on Stop, and on dispose; nothing waits on the runner untimed.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AtPhase, ControlAction, FromRunner, RunState, StartRequest, StateChanged } from '../shared/protocol';
+import type { AtPhase, ControlAction, FromRunner, RunFailed, RunState, StartRequest } from '../shared/protocol';
 import { RunnerError } from '../host/runnerClient';
 import type { LayerHealth } from '../shared/health';
 import { layerHealth } from '../shared/health';
 import { phaseStops } from '../shared/phases';
 import type { RunError, RunMeta, StepIndexEntry, StepRecord } from '../shared/traceTypes';
+import { DATA_FILE, META_FILE } from '../trace/recordCodec';
 import { TraceReader } from '../trace/traceReader';
 import { Disposable } from './disposable';
 import type { RunnerPort } from './runnerPort';
@@ -27,6 +30,21 @@ export type SessionChange =
 const TERMINAL: ReadonlySet<RunState> = new Set(['finished', 'stopped', 'failed']);
 
 let nextSessionId = 1;
+
+/**
+ * Resolves once `dir` has the files a reader opens (meta.json and steps.bin). Checks every 25 ms
+ * (the files are written by another process; there is no message for it); `check` throws to
+ * give up early (the run failed, the runner died).
+ */
+async function waitForTraceFiles(dir: string, check: () => void, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    check();
+    if (fs.existsSync(path.join(dir, META_FILE)) && fs.existsSync(path.join(dir, DATA_FILE))) return;
+    if (Date.now() > deadline) throw new Error(`The run's trace did not appear in ${dir} within ${timeoutMs} ms.`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 export class RunSession extends Disposable {
   readonly id = nextSessionId++;
@@ -59,33 +77,22 @@ export class RunSession extends Disposable {
 
   /**
    * Starts a run in `runner` (already spawned and ready) and opens its trace as it is written.
-   * The runner replies `started` before its trace writer has created the files; its first
-   * `state` message comes after, so the trace is opened then.
+   * The runner replies `started` before its trace files exist (they are created by its capture
+   * worker), so the trace is opened once meta.json and the step file are on disk.
    */
   static async start(runner: RunnerPort, request: Omit<StartRequest, 'type'>, timeoutMs = 30_000): Promise<RunSession> {
-    let firstState: ((m: StateChanged) => void) | undefined;
-    const stateSeen = new Promise<StateChanged>((resolve) => (firstState = resolve));
     const early: FromRunner[] = [];
-    const listening = runner.onMessage((m) => {
-      early.push(m);
-      if (m.type === 'state') firstState?.(m);
-    });
+    const listening = runner.onMessage((m) => early.push(m));
     try {
       const started = await runner.start(request);
-      const state = await Promise.race([
-        stateSeen,
-        runner.exited.then(() => {
-          throw new Error('The runner exited before the run began.');
-        }),
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`The run did not begin within ${timeoutMs} ms.`)), timeoutMs)),
-      ]);
-      if (state.state === 'failed') {
-        const failed = early.find((m): m is Extract<FromRunner, { type: 'failed' }> => m.type === 'failed');
-        throw new RunnerError(failed?.error ?? { kind: 'internal', message: 'The run failed to begin.' });
-      }
+      await waitForTraceFiles(started.traceDir, () => {
+        const failed = early.find((m): m is RunFailed => m.type === 'failed');
+        if (failed) throw new RunnerError(failed.error);
+        if (runner.pid === undefined) throw new Error('The runner exited before the run began.');
+      }, timeoutMs);
       const reader = TraceReader.open(started.traceDir, { live: true });
       const session = new RunSession(reader, runner, 'running');
-      // Replay what arrived while the trace was being opened (hold at entry, first steps).
+      // Replay what arrived while the trace was being opened (the hold at entry, first steps).
       for (const m of early) session.onRunnerMessage(m);
       return session;
     } finally {

@@ -62,8 +62,11 @@ export class SessionManager extends Disposable {
     this.activeEmitter.fire(session);
   }
 
-  /** Opens a panel for `session` beside the active editor (or adopts a restored one). */
-  showPanel(session: RunSession, restored?: vscode.WebviewPanel): RunPanel {
+  /**
+   * Opens a panel for `session` in `column` (default: beside the active editor), or adopts a
+   * restored one, or reveals the one it has.
+   */
+  showPanel(session: RunSession, restored?: vscode.WebviewPanel, column: vscode.ViewColumn = vscode.ViewColumn.Beside): RunPanel {
     const entry = this.all.get(session);
     if (!entry) throw new Error('showPanel: unknown session');
     if (!restored) {
@@ -75,7 +78,7 @@ export class SessionManager extends Disposable {
     }
     const webviewPanel =
       restored ??
-      vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Gradient Lens', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {});
+      vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Gradient Lens', { viewColumn: column, preserveFocus: true }, {});
     const panel = new RunPanel(webviewPanel, session, this.extensionUri, this.actions, this.log);
     entry.panels.add(panel);
     webviewPanel.onDidChangeViewState((e) => {

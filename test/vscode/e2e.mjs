@@ -5,9 +5,12 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openWorkbench, workbenchUrl } from './workbench.mjs';
 
-// The panel is two frames deep: VS Code's webview host iframe, then the content frame.
+// The panel is two frames deep: VS Code's webview host iframe, then the content frame. The
+// lesson's markdown preview is a webview too: pick ours by the extension id in the frame's URL.
 function panelFrame(page) {
-  return page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  return page
+    .frameLocator('iframe.webview.ready[src*="extensionId=gradient-lens.gradient-lens"]')
+    .frameLocator('#active-frame');
 }
 
 async function runCommand(page, title) {
@@ -48,7 +51,10 @@ export async function runLessonEndToEnd({ context, server, folder, extensionPath
     await state.filter({ hasText: /paused at step 0/ }).waitFor({ timeout: 90_000 });
     const groups = await page.locator('.editor-group-container').count();
     if (groups < 2) throw new Error(`expected the panel beside the code, found ${groups} editor group(s)`);
-    await page.locator('.tabs-container .tab', { hasText: 'model.ts' }).first().waitFor();
+    // The code in the first group; the panel and the lesson's narrative in the second.
+    await page.locator('.editor-group-container').nth(0).locator('.tab', { hasText: 'model.ts' }).waitFor();
+    await page.locator('.editor-group-container').nth(1).locator('.tab.active', { hasText: 'Gradient Lens' }).waitFor();
+    await page.locator('.editor-group-container').nth(1).locator('.tab', { hasText: 'README.md' }).waitFor();
 
     // Step the runner forward one phase from the panel and wait for it to say where it holds.
     const before = await liveState(frame);
@@ -56,6 +62,8 @@ export async function runLessonEndToEnd({ context, server, folder, extensionPath
     await state.filter({ hasNotText: before }).filter({ hasText: /paused at step 0/ }).waitFor({ timeout: 30_000 });
     const after = await liveState(frame);
     log(`[e2e] stepped one phase: "${before}" → "${after}"`);
+    // The editor follows: the status bar item shows the held run.
+    await page.locator('.statusbar-item', { hasText: 'paused · step 0' }).first().waitFor({ timeout: 10_000 });
 
     mkdirSync(artifactsDir, { recursive: true });
     const shot = join(artifactsDir, 'vscode-lesson-panel.png');
