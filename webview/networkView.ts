@@ -60,6 +60,7 @@ export class NetworkView {
   private lossBox = { x: 0, y: 0, w: 0, h: 0 };
   private width = 0;
   private hovered = -2;
+  private readonly cells = new Map<number, HTMLCanvasElement>();
 
   constructor(
     private readonly store: Store,
@@ -172,6 +173,20 @@ export class NetworkView {
       return b;
     });
     this.hits.replaceChildren(...this.buttons);
+  }
+
+  /** The reusable pixel canvas of a grid node. */
+  private cellCanvas(n: NodeLayout): HTMLCanvasElement {
+    let c = this.cells.get(n.layer);
+    if (!c) {
+      c = document.createElement('canvas');
+      this.cells.set(n.layer, c);
+    }
+    if (c.width !== n.cols || c.height !== n.rows) {
+      c.width = n.cols;
+      c.height = n.rows;
+    }
+    return c;
   }
 
   private tooltipFor(layerIndex: number) {
@@ -320,12 +335,22 @@ export class NetworkView {
       }
       if (!v.values && v.summary?.stats) drawHistogram(ctx, v.summary, n.x + n.w + 3, n.y + n.h / 2 - 15, 24, 30, t);
     } else if (v.values && n.units <= CELLS_MAX && v.values.length >= n.units) {
-      const cw = n.w / n.cols;
-      const ch = n.h / n.rows;
+      // One pixel per unit into a small canvas, scaled up without smoothing: one draw call.
+      const cells = this.cellCanvas(n);
+      const cctx = context2d(cells);
+      const img = cctx.createImageData(n.cols, n.rows);
+      const lo = v.summary?.stats?.min ?? 0;
+      const range = (v.summary?.stats?.max ?? 1) - lo || 1;
       for (let k = 0; k < n.units; k++) {
-        ctx.fillStyle = colorAt(k);
-        ctx.fillRect(n.x + (k % n.cols) * cw, n.y + Math.floor(k / n.cols) * ch, Math.ceil(cw), Math.ceil(ch));
+        const li = (v.role === 'input' ? Math.max(0, Math.min(255, Math.round(((v.values[k] - lo) / range) * 255))) : divergingIndex(v.values[k], scale)) * 4;
+        img.data[k * 4] = lut[li];
+        img.data[k * 4 + 1] = lut[li + 1];
+        img.data[k * 4 + 2] = lut[li + 2];
+        img.data[k * 4 + 3] = 255;
       }
+      cctx.putImageData(img, 0, 0);
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(cells, n.x, n.y, n.w, n.h);
     } else if (v.summary?.stats) {
       drawHistogram(ctx, v.summary, n.x + 2, n.y + 2, n.w - 4, n.h - 4, t);
     }

@@ -69,6 +69,8 @@ export class Store {
     notice: '',
   };
   private readonly listeners: Listener[] = [];
+  /** Time each subscriber took in the last flush, in subscription order (for profiling). */
+  readonly listenerMs: number[] = [];
   private readonly dirty = new Set<ModelKey>();
   private frame = 0;
   private stopsCache: { count: number; stops: PhaseStop[] } = { count: -1, stops: [] };
@@ -100,8 +102,14 @@ export class Store {
     const changed = new Set(this.dirty);
     this.dirty.clear();
     const t0 = performance.now();
-    for (const listener of this.listeners) listener(this.model, changed);
-    this.onFlushed?.(performance.now() - t0, changed);
+    let t = t0;
+    this.listeners.forEach((listener, i) => {
+      listener(this.model, changed);
+      const now = performance.now();
+      this.listenerMs[i] = now - t;
+      t = now;
+    });
+    this.onFlushed?.(t - t0, changed);
   }
 
   /** Stops of one step for the current model: forward 0..n-1, loss, backward n-1..0, update. */

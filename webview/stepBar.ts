@@ -4,7 +4,7 @@
 import { describeStop } from '../src/shared/phases';
 import type { PanelController } from './controller';
 import { h, setHidden, setText } from './dom';
-import { formatInt, formatNum } from './format';
+import { formatInt, formatNum, formatPercent } from './format';
 import { SPEEDS, type ModelKey, type PanelModel, type Store } from './state';
 
 interface ButtonSpec {
@@ -124,7 +124,7 @@ export class StepBar {
     if (changed.has('record') || changed.has('loading') || changed.has('notice') || changed.has('step')) {
       const r = m.record;
       const stale = !r || r.step !== m.step;
-      const acc = r?.accuracy !== undefined ? ` · accuracy ${formatNum(r.accuracy)}` : '';
+      const acc = r?.accuracy !== undefined && r.accuracy !== null ? ` · accuracy ${formatPercent(r.accuracy)}` : '';
       setText(this.lossText, m.notice || (stale ? 'loading…' : `loss ${formatNum(r.loss)}${acc}`));
       this.el.classList.toggle('loading', m.loading);
     }

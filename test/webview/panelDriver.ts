@@ -71,6 +71,8 @@ export async function waitForStep(page: Page, step: number | undefined, phase?: 
       if (!st || !st.record || st.loading) return false;
       if (s !== null && (st.step !== s || st.record.step !== s)) return false;
       if (p !== null && st.phaseIndex !== p) return false;
+      // The DOM is updated on the next animation frame: wait for it too.
+      if (!(document.getElementById('phase')?.textContent ?? '').startsWith(`Phase ${st.phaseIndex + 1}/`)) return false;
       const pos = document.getElementById('position')?.textContent ?? '';
       return pos.startsWith(`Step ${(st.step).toLocaleString('en-US')} `);
     },

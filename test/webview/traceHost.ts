@@ -36,7 +36,7 @@ export class TraceHost {
   private readonly waiters: { test: (m: Envelope<FromWebview>) => boolean; resolve: (m: Envelope<FromWebview>) => void }[] = [];
 
   constructor(
-    readonly reader: TraceSource,
+    public reader: TraceSource,
     public options: HostOptions = {},
   ) {}
 
@@ -113,6 +113,25 @@ export function longRun(reader: TraceReader, steps: number): TraceSource {
     history(layer, role, param, maxColumns) {
       const h = reader.history(layer, role, param, maxColumns);
       return { ...h, steps: h.steps.map((s) => Math.round((s / Math.max(1, n - 1)) * (steps - 1))) };
+    },
+  };
+}
+
+/** The first `steps` steps of a recorded run, as a live run shows them while it is still going. */
+export function partialRun(reader: TraceReader, steps: number): TraceSource {
+  return {
+    meta: reader.meta,
+    dir: reader.dir,
+    stepCount: Math.min(steps, reader.stepCount),
+    curve: (max?: number) => reader.curve(max).filter((e) => e.step < steps),
+    readStep: (s: number) => {
+      if (s >= steps) throw new RangeError(`step ${s} is not recorded yet`);
+      return reader.readStep(s);
+    },
+    history: (layer, role, param, maxColumns) => {
+      const h = reader.history(layer, role, param, maxColumns);
+      const keep = h.steps.map((s) => s < steps);
+      return { ...h, steps: h.steps.filter((_, i) => keep[i]), ranges: h.ranges.filter((_, i) => keep[i]), histograms: h.histograms.filter((_, i) => keep[i]) };
     },
   };
 }
