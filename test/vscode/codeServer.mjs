@@ -1,7 +1,7 @@
 // Starts the offline VS Code (code-server 4.100.3 from test/vscode/node_modules) on 127.0.0.1,
 // in its own process group with HOME, XDG and TMPDIR inside a temp folder, and stops it by
 // killing the whole group: extension hosts and the runners they fork otherwise linger.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,10 +43,11 @@ async function waitUntil(predicate, timeoutMs) {
 
 /**
  * Starts code-server. `workDir` is an empty temp folder it may write to; `settings` go into the
- * user's settings.json; `env` is added to the server's (and so the extension host's) environment.
+ * user's settings.json; `env` is added to the server's (and so the extension host's) environment;
+ * `install` lists .vsix files to install first.
  * Resolves once the server listens.
  */
-export async function startCodeServer({ testDir, workDir, settings, env = {}, log = () => {}, timeoutMs = 30_000 }) {
+export async function startCodeServer({ testDir, workDir, settings, env = {}, install = [], log = () => {}, timeoutMs = 30_000 }) {
   const entry = codeServerEntry(testDir);
   if (!existsSync(entry)) {
     throw new Error(`code-server is not installed: run \`bash test/vscode/setup.sh\` (missing ${entry})`);
@@ -61,6 +62,25 @@ export async function startCodeServer({ testDir, workDir, settings, env = {}, lo
     join(userData, 'User/settings.json'),
     JSON.stringify({ 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, ...settings }, null, 2),
   );
+  const env0 = {
+    ...process.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local/share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    TMPDIR: tmp,
+    ...env,
+  };
+  // Installs extensions (a .vsix path each) into this server's extensions folder first.
+  for (const vsix of install) {
+    const result = spawnSync(process.execPath, [entry, '--user-data-dir', userData, '--extensions-dir', extensions, '--install-extension', vsix, '--force'], {
+      env: env0,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    log(`[code-server] ${result.stdout}${result.stderr}`.trim());
+    if (result.status !== 0) throw new Error(`installing ${vsix} failed (exit ${result.status}): ${result.stderr || result.stdout}`);
+  }
   const port = await freePort();
   const config = join(workDir, 'config.yaml');
   writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
@@ -80,15 +100,7 @@ export async function startCodeServer({ testDir, workDir, settings, env = {}, lo
   const child = spawn(process.execPath, args, {
     detached: true, // its own process group, killed as one
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      HOME: home,
-      XDG_CONFIG_HOME: join(home, '.config'),
-      XDG_DATA_HOME: join(home, '.local/share'),
-      XDG_CACHE_HOME: join(home, '.cache'),
-      TMPDIR: tmp,
-      ...env,
-    },
+    env: env0,
   });
   const pgid = child.pid;
   let exited = false;

@@ -13,13 +13,29 @@ function panelFrame(page) {
     .frameLocator('#active-frame');
 }
 
-async function runCommand(page, title) {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
-  await input.fill(`>${title}`);
-  await page.locator(`.quick-input-list .monaco-list-row:has-text("${title}")`).first().waitFor();
-  await page.keyboard.press('Enter');
+/**
+ * Runs a command from the palette. The palette lists the commands known when it opens; an
+ * extension whose contributions are still being registered is missing from it, so a palette
+ * without the row is closed and opened again (bounded by `timeoutMs`).
+ */
+async function runCommand(page, title, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = page.locator(`.quick-input-list .monaco-list-row:has-text("${title}")`).first();
+    try {
+      await row.waitFor({ timeout: Math.min(5_000, Math.max(1, deadline - Date.now())) });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (e) {
+      if (Date.now() >= deadline) throw e;
+      await page.keyboard.press('Escape');
+      await input.waitFor({ state: 'hidden' });
+    }
+  }
 }
 
 /** The runner's state in words, as the panel's step-through bar shows it for a live run. */
@@ -27,11 +43,15 @@ async function liveState(frame) {
   return ((await frame.locator('#live-state').textContent()) ?? '').trim();
 }
 
-export async function runLessonEndToEnd({ context, server, folder, extensionPath, artifactsDir, log }) {
+/**
+ * `extensionPath` is where the lessons are read from; with `installed`, the workbench runs the
+ * extension installed in the server (a .vsix) instead of loading it from `extensionPath`.
+ */
+export async function runLessonEndToEnd({ context, server, folder, extensionPath, installed = false, artifactsDir, log }) {
   const lessons = JSON.parse(readFileSync(join(extensionPath, 'samples/lessons.json'), 'utf8'));
   const first = lessons[0];
   const url = workbenchUrl(server, folder, [
-    ['extensionDevelopmentPath', server.remoteUri(extensionPath)],
+    ...(installed ? [] : [['extensionDevelopmentPath', server.remoteUri(extensionPath)]]),
     ['skipWelcome', 'true'],
   ]);
   const { page } = await openWorkbench(context, url, log);
@@ -66,7 +86,7 @@ export async function runLessonEndToEnd({ context, server, folder, extensionPath
     await page.locator('.statusbar-item', { hasText: 'paused · step 0' }).first().waitFor({ timeout: 10_000 });
 
     mkdirSync(artifactsDir, { recursive: true });
-    const shot = join(artifactsDir, 'vscode-lesson-panel.png');
+    const shot = join(artifactsDir, installed ? 'vscode-vsix-lesson-panel.png' : 'vscode-lesson-panel.png');
     await page.screenshot({ path: shot });
     log(`[e2e] screenshot: ${shot}`);
     return { before, after, screenshot: shot };

@@ -5,7 +5,8 @@
 //
 // Env: GL_VSCODE_TIMEOUT_MS (overall, default 300000), GL_VSCODE_SKIP_E2E=1, GL_VSCODE_KEEP=1
 // (keep the temp folder), GL_VSCODE_GREP (mocha grep for the extension-host tests),
-// GL_VSCODE_VERBOSE=1 (code-server's own log).
+// GL_VSCODE_VERBOSE=1 (code-server's own log), GL_VSCODE_VSIX=path.vsix (install that package and
+// run only the end-to-end check against it: the .vsix installs and works).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +26,8 @@ function log(line) {
   process.stdout.write(`${t}s ${line}\n`);
 }
 
-for (const built of [join(root, 'dist/extension.js'), testsPath]) {
+const vsix = process.env.GL_VSCODE_VSIX ? resolve(process.env.GL_VSCODE_VSIX) : undefined;
+for (const built of vsix ? [vsix] : [join(root, 'dist/extension.js'), testsPath]) {
   if (!existsSync(built)) {
     console.error(`missing ${built}: run \`npm run build\` first`);
     process.exit(1);
@@ -75,6 +77,7 @@ try {
     log: process.env.GL_VSCODE_VERBOSE ? log : () => {},
     // The extension host inherits the server's environment: the suite finds its options here.
     env: { GL_VSCODE_TEST_CONFIG: join(workDir, 'test-config.json') },
+    install: vsix ? [vsix] : [],
     settings: {
       'gradientLens.traceFolder': testConfig.runsDir,
       // Offline: no marketplace queries (they only fail, slowly).
@@ -88,7 +91,7 @@ try {
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
 
   const t0 = Date.now();
-  const code = await runExtensionTests({
+  const code = vsix ? 0 : await runExtensionTests({
     context,
     server,
     folder: root,
@@ -97,13 +100,13 @@ try {
     log,
     timeoutMs: overallMs,
   });
-  log(`extension-host tests: exit code ${code} (${Date.now() - t0} ms)`);
+  if (!vsix) log(`extension-host tests: exit code ${code} (${Date.now() - t0} ms)`);
   if (code !== 0) failed = true;
 
   if (!process.env.GL_VSCODE_SKIP_E2E) {
     const t1 = Date.now();
     try {
-      const result = await runLessonEndToEnd({ context, server, folder: root, extensionPath: root, artifactsDir, log });
+      const result = await runLessonEndToEnd({ context, server, folder: root, extensionPath: root, installed: vsix !== undefined, artifactsDir, log });
       log(`end-to-end lesson check: passed (${Date.now() - t1} ms), ${result.screenshot}`);
     } catch (e) {
       failed = true;
