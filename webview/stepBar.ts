@@ -59,6 +59,7 @@ export class StepBar {
     // A native select: it is keyboard-operable everywhere and themable with the same variables.
     this.speed = h('select', { id: 'speed', class: 'speed', 'aria-label': 'Playback speed (+ / −)' });
     SPEEDS.forEach((s, i) => this.speed.append(h('option', { value: i, text: s.label })));
+    this.speed.value = String(store.state.speed);
     this.speed.addEventListener('change', () => c.setSpeed(Number(this.speed.value)));
 
     this.slider = h('input', { id: 'step-slider', type: 'range', min: 0, max: 0, step: 1, value: 0, 'aria-label': 'Step' });

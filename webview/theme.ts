@@ -98,7 +98,20 @@ export function lutColor(lut: Uint8ClampedArray, index: number): string {
   return `rgb(${lut[o]}, ${lut[o + 1]}, ${lut[o + 2]})`;
 }
 
-/** Calls `onChange` when VS Code switches theme (body class / style changes). */
+/**
+ * Calls `onChange` when VS Code switches theme: it sets the theme's variables in the style of
+ * <html> and a class (vscode-light, vscode-dark, vscode-high-contrast…) on <body>.
+ */
 export function watchTheme(onChange: () => void): void {
-  new MutationObserver(onChange).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+  let pending = 0;
+  const changed = () => {
+    // Both attributes change together: re-read once, on the next frame.
+    if (pending === 0) pending = requestAnimationFrame(() => {
+      pending = 0;
+      onChange();
+    });
+  };
+  const observer = new MutationObserver(changed);
+  observer.observe(document.body, { attributes: true, attributeFilter: ['class'] });
+  observer.observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
 }

@@ -401,6 +401,25 @@ describe('step-through panel: themes and long runs (Chromium)', function () {
     });
   }
 
+  it('follows a theme switch at run time (screenshot test/artifacts/panel-update-dark.png)', async function () {
+    const panel = await openPanel(browser, server, new TraceHost(reader), 'light');
+    const { page } = panel;
+    // The update phase of the last step (a keyframe: per-unit bias updates are kept).
+    await page.keyboard.press('End');
+    await waitForStep(page, reader.stepCount - 1, phaseStops(reader.meta.model.layers.length).length - 1);
+    // The input image's darkest value is drawn in the editor background: white, then dark.
+    const corner = () => page.evaluate(() => Array.from((document.querySelector('.sample-image') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1).data.slice(0, 3)));
+    assert.deepEqual(await corner(), [255, 255, 255]);
+    await page.evaluate(() => {
+      document.body.className = 'vscode-dark';
+    });
+    await page.waitForFunction(() => (document.querySelector('.sample-image') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 1, 1).data[0] < 64);
+    assert.deepEqual(await corner(), [31, 31, 31]);
+    await screenshot(page, 'panel-update-dark');
+    assertNoErrors(panel);
+    await panel.close();
+  });
+
   it('scrubs a 100,000-step run without growing in memory or DOM', async function () {
     const host = new TraceHost(longRun(reader, 100_000));
     const panel = await openPanel(browser, server, host);
