@@ -85,8 +85,12 @@ export class Diagnostics extends Disposable {
   private onSession(session: RunSession): void {
     const file = session.file;
     const diagnostics: vscode.Diagnostic[] = [];
-    const errorFile = session.error?.location?.file;
-    if (session.error && (!errorFile || errorFile === file)) diagnostics.push(errorDiagnostic(session.error));
+    const error = session.error;
+    if (error) {
+      // An error without a source line but with a layer (non-finite values) goes on that layer's line.
+      const location = error.location ?? (error.layer !== undefined ? session.meta.model.layers[error.layer]?.location : undefined);
+      if (!location?.file || location.file === file) diagnostics.push(errorDiagnostic({ ...error, location }));
+    }
     const cursor = session.cursor;
     diagnostics.push(...healthDiagnostics(session.healthAtCursor(), session.meta.model.layers, cursor?.step));
     this.fromRun.set(file, diagnostics);

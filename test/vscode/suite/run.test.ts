@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../../src/extension/extension';
 import type { RunSession } from '../../../src/extension/runSession';
-import { activateExtension, closeAllEditors, processAlive, seedModel, waitFor, waitForSession } from './helpers';
+import { activateExtension, closeAllEditors, lineOf, processAlive, repoPath, seedModel, waitFor, waitForSession } from './helpers';
 import { testConfig } from './testConfig';
 
 async function setSetting(key: string, value: unknown): Promise<void> {
@@ -66,6 +66,33 @@ suite('runs', () => {
     assert.equal(document.lineAt(values[0].range.start.line).text.includes('tf.layers.dense('), true);
   });
 
+  test('the hover adds the current step\'s statistics once the file has a run', async () => {
+    const document = await vscode.workspace.openTextDocument(seedModel());
+    const line = lineOf(document, /tf\.layers\.dense\(/);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, new vscode.Position(line, document.lineAt(line).text.indexOf('dense') + 2));
+    const text = hovers.flatMap((h) => h.contents).map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : '')).join('\n');
+    assert.match(text, new RegExp(`Step ${finished.lastStep} · loss [\\d.]+`), text);
+    assert.match(text, /activation mean ± std/, text);
+    assert.match(text, /dead units \| \d+%/, text);
+  });
+
+  test('training pathologies appear in Problems on the responsible layer\'s line, with what to try', async () => {
+    const file = vscode.Uri.file(repoPath('test', 'vscode', 'fixtures', 'dead-relu-model.ts'));
+    const document = await vscode.workspace.openTextDocument(file);
+    await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One });
+    const session = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.traceFile', file);
+    assert.ok(session);
+    await waitForSession(session, 'the run to finish', () => session.state === 'finished', 60_000);
+    const hidden = lineOf(document, /biasInitializer/);
+    const warnings = await waitFor('a dead-units warning', () => {
+      const found = vscode.languages.getDiagnostics(file).filter((d) => d.source === 'Gradient Lens' && d.code === 'dead-units');
+      return found.length > 0 ? found : undefined;
+    }, { event: vscode.languages.onDidChangeDiagnostics });
+    assert.equal(warnings[0].severity, vscode.DiagnosticSeverity.Warning);
+    assert.equal(warnings[0].range.start.line, hidden);
+    assert.match(warnings[0].message, /mostly dead units at step 2\. .*He initialisation, or LeakyReLU/);
+  });
+
   test('stepping commands move a live run; Step Back walks the recording; Stop leaves no runner', async () => {
     await setSetting('startPaused', true);
     await setSetting('steps', 50);
@@ -94,7 +121,8 @@ suite('runs', () => {
     await waitForSession(session, 'the update of step 1', () => session.atPhase?.phase === 'update' && session.atPhase.step === 1);
     await vscode.commands.executeCommand('gradientLens.stepBatch');
     await waitForSession(session, 'the update of step 2', () => session.atPhase?.phase === 'update' && session.atPhase.step === 2);
-    assert.equal(session.stepCount, 2);
+    // Records are written by the runner's capture worker: step 1's may land just after the hold.
+    await waitForSession(session, 'steps 0 and 1 recorded', () => session.stepCount === 2);
     const recorded = session.stepCount;
 
     // Step Back: into the recording, one phase at a time; the runner does not move.
@@ -117,7 +145,7 @@ suite('runs', () => {
     // Run to Step 5: the runner runs and holds at step 5's update.
     await vscode.commands.executeCommand('gradientLens.runToStep', 5);
     await waitForSession(session, 'the update of step 5', () => session.atPhase?.phase === 'update' && session.atPhase.step === 5, 60_000);
-    assert.equal(session.stepCount, 5);
+    await waitForSession(session, 'steps 0–4 recorded', () => session.stepCount === 5);
 
     // Continue, then Pause: it holds at the next phase boundary.
     await vscode.commands.executeCommand('gradientLens.continue');
