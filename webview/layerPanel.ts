@@ -25,6 +25,8 @@ export class LayerPanel {
   private readonly subtitle: HTMLElement;
   private readonly flags: HTMLElement;
   private readonly statsBody: HTMLElement;
+  private statsKeys = '';
+  private statsCells: HTMLElement[][] = [];
   private readonly strips: HeatStrip[];
   private readonly weights: Heatmap;
   private readonly gradient: Heatmap;
@@ -98,17 +100,27 @@ export class LayerPanel {
   private renderStats(layer: LayerInfo, record: StepRecord | undefined): void {
     const meta = this.store.state.meta;
     const mine = record?.summaries.filter((s) => s.layer === layer.index) ?? [];
-    const rows = mine.map((s) => {
+    const keys = mine.map((s) => `${s.role}/${s.param ?? ''}`).join(',');
+    // Same tensors as last time (the usual step change): rewrite the cells, keep the rows.
+    if (keys !== this.statsKeys || mine.length === 0) {
+      this.statsKeys = keys;
+      this.statsCells = [];
+      const rows = mine.map((s) => {
+        const cells = Array.from({ length: 6 }, () => h('td', {}));
+        this.statsCells.push(cells);
+        return h('tr', {}, h('th', { scope: 'row', title: roleWords(s.role, s.param), text: roleSymbol(s.role, s.param) }), ...cells);
+      });
+      if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 7, class: 'muted', text: record ? 'No statistics recorded for this layer.' : 'Loading…' })));
+      this.statsBody.replaceChildren(...rows);
+    }
+    mine.forEach((s, i) => {
       const st = s.stats;
-      const cells = st
+      const values = st
         ? [formatNum(st.mean), formatNum(st.std), formatNum(st.min), formatNum(st.max), formatPercent(st.zeroFraction), `${st.nanCount}/${st.infCount}`]
         : ['—', '—', '—', '—', '—', '—'];
-      const tr = h('tr', {}, h('th', { scope: 'row', title: roleWords(s.role, s.param), text: roleSymbol(s.role, s.param) }), ...cells.map((c) => h('td', { text: c })));
-      if (st && st.nanCount + st.infCount > 0) tr.classList.add('bad');
-      return tr;
+      this.statsCells[i].forEach((td, k) => setText(td, values[k]));
+      this.statsCells[i][0].parentElement?.classList.toggle('bad', !!st && st.nanCount + st.infCount > 0);
     });
-    if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 7, class: 'muted', text: record ? 'No statistics recorded for this layer.' : 'Loading…' })));
-    this.statsBody.replaceChildren(...rows);
 
     const health = record && meta ? layerHealth(record.summaries, [layer])[0] : undefined;
     const items: HTMLElement[] = [];

@@ -8,6 +8,7 @@ import { HostChannel, vscodeApi } from './hostChannel';
 import { installShortcuts, shortcutHelp } from './keyboard';
 import { LayerPanel } from './layerPanel';
 import { LossChart } from './lossChart';
+import { Narration } from './narration';
 import { NetworkView } from './networkView';
 import { SampleView } from './sampleView';
 import { Store } from './state';
@@ -26,6 +27,7 @@ function main(): void {
   const tooltip = new Tooltip(document.body);
   const header = new Header(store);
   const stepBar = new StepBar(store, controller);
+  const narration = new Narration(store);
   const network = new NetworkView(store, tooltip, theme, { select: (layer) => controller.selectLayer(layer) });
   const jump = (step: number) => controller.goTo(step);
   const loss = new LossChart(store, theme, jump);
@@ -35,6 +37,7 @@ function main(): void {
   app.replaceChildren(
     header.el,
     stepBar.el,
+    narration.el,
     network.el,
     h('div', { class: 'columns' }, h('div', { class: 'column' }, loss.el, sample.el), h('div', { class: 'column' }, layerPanel.el)),
     shortcutHelp(),
