@@ -31,8 +31,8 @@ export class CursorLayerSync extends Disposable {
   }
 
   private onSelection(e: vscode.TextEditorSelectionChangeEvent): void {
-    // Our own reveal moves the cursor too; only the user's moves select.
-    if (e.kind === undefined || e.kind === vscode.TextEditorSelectionChangeKind.Command) return;
+    // Our own reveal moves the cursor too: selecting the layer the panel just picked is harmless
+    // (the panel does not echo a host's selection back).
     const file = e.textEditor.document.uri.fsPath;
     const line = e.selections[0]?.active.line;
     if (line === undefined) return;

@@ -85,6 +85,18 @@ export async function runLessonEndToEnd({ context, server, folder, extensionPath
     // The editor follows: the status bar item shows the held run.
     await page.locator('.statusbar-item', { hasText: 'paused · step 0' }).first().waitFor({ timeout: 10_000 });
 
+    // The cursor on the second layer's line selects that layer in the panel.
+    const title = frame.locator('#layer-title');
+    const firstTitle = ((await title.textContent()) ?? '').trim();
+    await page.locator('.editor-group-container').nth(0).locator('.view-line', { hasText: 'units: 128' }).click();
+    await title.filter({ hasNotText: firstTitle }).waitFor({ timeout: 10_000 });
+    log(`[e2e] cursor on line 14 selected "${((await title.textContent()) ?? '').trim()}" in the panel`);
+    // Picking the third layer in the panel puts the editor's cursor on its line (15).
+    await frame.locator('.layer-hit[data-layer="2"]').click();
+    await page.locator('.editor-group-container').nth(0).locator('.tab', { hasText: 'model.ts' }).click();
+    await page.locator('.statusbar-item', { hasText: /Ln 15, Col/ }).first().waitFor({ timeout: 10_000 });
+    log('[e2e] picking layer 2 in the panel revealed line 15');
+
     mkdirSync(artifactsDir, { recursive: true });
     const shot = join(artifactsDir, installed ? 'vscode-vsix-lesson-panel.png' : 'vscode-lesson-panel.png');
     await page.screenshot({ path: shot });
