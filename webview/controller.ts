@@ -129,7 +129,7 @@ export class PanelController {
 
   goTo(step: number, phaseIndex = this.store.state.phaseIndex): void {
     const s = this.store;
-    if (!s.state.meta) return;
+    if (!s.state.meta || s.state.stepCount === 0) return;
     const [first, last] = s.stepRange();
     const next = clamp(Math.round(step), first, last);
     s.set({ step: next, phaseIndex: clamp(phaseIndex, 0, s.stops().length - 1) });

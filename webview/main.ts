@@ -34,16 +34,23 @@ function main(): void {
   const sample = new SampleView(store, theme);
   const layerPanel = new LayerPanel(store, theme, jump, (step) => controller.keyframeFor(step));
 
+  const emptyRun = h('p', { class: 'empty-run muted', id: 'empty-run' });
   app.replaceChildren(
     header.el,
     stepBar.el,
     narration.el,
     network.el,
+    emptyRun,
     h('div', { class: 'columns' }, h('div', { class: 'column' }, loss.el, sample.el), h('div', { class: 'column' }, layerPanel.el)),
     shortcutHelp(),
   );
   store.subscribe((m, changed) => {
     if (changed.has('meta')) app.setAttribute('aria-busy', 'false');
+    if (changed.has('stepCount') || changed.has('meta') || changed.has('runState')) {
+      // Before the first step there is nothing to chart: say so instead of empty boxes.
+      app.classList.toggle('no-steps', m.stepCount === 0);
+      emptyRun.textContent = m.runState === 'failed' ? 'The run recorded no step before it failed.' : 'No step recorded yet.';
+    }
   });
   installShortcuts(store, controller, () => stepBar.focusSlider());
   watchTheme(() => {

@@ -17,8 +17,8 @@ export function narrate(stop: PhaseStop, layers: readonly LayerInfo[], record: S
       const units = formatInt(unitsOf(layer.outputShape));
       const act = layer.activation && layer.activation !== 'linear' ? `, then applies ${layer.activation}` : '';
       const a = stat('activation');
-      const what = layer.type === 'Dense' ? `multiplies its ${inputs} inputs by its weights and adds its biases${act}` : `computes its ${units} outputs${act}`;
-      return `Forward: ${layer.name} ${what} for each of the ${formatInt(batchSize)} examples of the batch.${a ? ` Its outputs average ${formatNum(a.mean)}.` : ''}`;
+      const what = layer.type === 'Dense' ? `multiplies its ${inputs} inputs by its weights, adds its biases${act}` : `computes its ${units} outputs${act}`;
+      return `Forward: for each of the ${formatInt(batchSize)} examples of the batch, ${layer.name} ${what}.${a ? ` Its outputs average ${formatNum(a.mean)}.` : ''}`;
     }
     case 'loss':
       return `Loss: the predictions are compared with the targets; the batch's loss is ${record ? formatNum(record.loss) : '…'}${record?.accuracy !== undefined && record.accuracy !== null ? ` and ${formatNum(record.accuracy * 100)}% of its examples are right` : ''}. Training will try to make the loss smaller.`;

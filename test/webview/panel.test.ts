@@ -205,6 +205,24 @@ describe('step-through panel (Chromium)', function () {
     assert.match(await text(page, '#live-state'), /failed/);
   });
 
+  it('shows a run that failed before its first step (no steps, the error only)', async function () {
+    const error: RunError = { kind: 'syntax', message: "';' expected.", location: { file: '/w/model.ts', line: 4, column: 18 } };
+    panel = await openPanel(browser, server, new TraceHost(partialRun(reader, 0), { error }), 'dark', false);
+    const { page, host } = panel;
+    await page.locator('#error-banner').waitFor({ state: 'visible' });
+    assert.equal(await text(page, '#error-message'), "';' expected.");
+    assert.match(await text(page, '#error-location'), /model\.ts:4:18/);
+    assert.equal(await text(page, '#position'), 'No steps yet');
+    assert.equal(await page.locator('#step-slider').isDisabled(), true);
+    assert.equal(await text(page, '#empty-run'), 'The run recorded no step before it failed.');
+    assert.equal(await page.locator('.layer-panel').isVisible(), false);
+    // Nothing to ask for: the buttons and keys do nothing, and nothing breaks.
+    await page.locator('#next-step').click();
+    await page.keyboard.press('End');
+    assert.equal(host.received.filter((m) => m.body.type === 'requestStep' || m.body.type === 'requestHistory').length, 0);
+    await screenshot(page, 'panel-failed-early-dark');
+  });
+
   it('saves its state with setState and restores it after a reload', async function () {
     panel = await openPanel(browser, server, new TraceHost(reader));
     const { page, host } = panel;

@@ -36,7 +36,7 @@ export interface PanelPage {
   close(): Promise<void>;
 }
 
-export async function openPanel(browser: Browser, server: HarnessServer, host: TraceHost, theme: ThemeName = 'light'): Promise<PanelPage> {
+export async function openPanel(browser: Browser, server: HarnessServer, host: TraceHost, theme: ThemeName = 'light', waitForRecord = true): Promise<PanelPage> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1 });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -58,7 +58,8 @@ export async function openPanel(browser: Browser, server: HarnessServer, host: T
   };
   await page.exposeFunction('__harnessToHost', (m: Envelope<FromWebview>) => panel.host.handle(m));
   await page.goto(server.url(theme));
-  await waitForStep(page, undefined);
+  if (waitForRecord) await waitForStep(page, undefined);
+  else await page.waitForFunction(() => document.getElementById('app')?.getAttribute('aria-busy') === 'false');
   return panel;
 }
 
