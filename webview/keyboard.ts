@@ -2,7 +2,7 @@
 // slider, Space/Enter on a button, anything in a select) are left to that control.
 import type { PanelController } from './controller';
 import { h } from './dom';
-import { SPEEDS, type Store } from './state';
+import { SPEEDS, controllable, type Store } from './state';
 
 export const SHORTCUTS: [string, string][] = [
   ['← / →', 'previous / next phase'],
@@ -70,21 +70,21 @@ export function installShortcuts(store: Store, c: PanelController, focusSlider: 
         break;
       case 'p':
       case 'P':
-        if (s.live) c.control(s.runState === 'paused' ? 'continue' : 'pause');
+        if (controllable(s)) c.control(s.runState === 'paused' ? 'continue' : 'pause');
         else handled = false;
         break;
       case 'i':
       case 'I':
-        if (s.live) c.control('stepPhase');
+        if (controllable(s)) c.control('stepPhase');
         else handled = false;
         break;
       case 'o':
       case 'O':
-        if (s.live) c.control('stepBatch');
+        if (controllable(s)) c.control('stepBatch');
         else handled = false;
         break;
       case 'S':
-        if (s.live && e.shiftKey) c.control('stop');
+        if (controllable(s) && e.shiftKey) c.control('stop');
         else handled = false;
         break;
       default:

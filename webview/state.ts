@@ -41,6 +41,13 @@ export const SPEEDS: readonly { label: string; unit: 'phase' | 'step'; perSecond
   { label: '60 steps/s', unit: 'step', perSecond: 60 },
 ];
 
+const ENDED = new Set<RunState>(['finished', 'stopped', 'failed']);
+
+/** A live run whose runner still listens to control. */
+export function controllable(m: Readonly<PanelModel>): boolean {
+  return m.live && !ENDED.has(m.runState);
+}
+
 export function historyKey(layer: number, role: string, param?: string): string {
   return `${layer}/${role}/${param ?? ''}`;
 }

@@ -5,7 +5,7 @@ import { describeStop } from '../src/shared/phases';
 import type { PanelController } from './controller';
 import { h, setHidden, setText } from './dom';
 import { formatInt, formatNum, formatPercent } from './format';
-import { SPEEDS, type ModelKey, type PanelModel, type Store } from './state';
+import { SPEEDS, controllable, type ModelKey, type PanelModel, type Store } from './state';
 
 interface ButtonSpec {
   id: string;
@@ -38,6 +38,7 @@ export class StepBar {
   private readonly liveBox: HTMLElement;
   private readonly liveState: HTMLElement;
   private readonly livePause: HTMLElement;
+  private readonly liveControls: HTMLElement;
 
   constructor(
     private readonly store: Store,
@@ -72,15 +73,15 @@ export class StepBar {
 
     this.liveState = h('span', { class: 'live-state', id: 'live-state' });
     this.livePause = toolbarButton({ id: 'live-pause', icon: 'debug-pause', label: 'Pause the runner', keys: 'P', run: () => this.toggleRunner() });
-    this.liveBox = h(
-      'div',
-      { class: 'live', role: 'group', 'aria-label': 'Live run' },
-      this.liveState,
+    this.liveControls = h(
+      'span',
+      { class: 'live-controls' },
       this.livePause,
       toolbarButton({ id: 'live-step-phase', icon: 'debug-step-into', label: 'Runner: step one phase', keys: 'I', run: () => c.control('stepPhase') }),
       toolbarButton({ id: 'live-step-batch', icon: 'debug-step-over', label: 'Runner: step one batch', keys: 'O', run: () => c.control('stepBatch') }),
       toolbarButton({ id: 'live-stop', icon: 'debug-stop', label: 'Stop the run', keys: 'Shift+S', run: () => c.control('stop') }),
     );
+    this.liveBox = h('div', { class: 'live', role: 'group', 'aria-label': 'Live run' }, this.liveState, this.liveControls);
 
     this.el = h(
       'section',
@@ -141,6 +142,8 @@ export class StepBar {
     if (changed.has('speed')) this.speed.value = String(m.speed);
     if (changed.has('live') || changed.has('runState') || changed.has('atPhase') || changed.has('meta')) {
       setHidden(this.liveBox, !m.live);
+      // A run that ended takes no more control.
+      setHidden(this.liveControls, !controllable(m));
       const at = m.atPhase ? ` at step ${formatInt(m.atPhase.step)}, ${describeStop({ phase: m.atPhase.phase, layer: m.atPhase.layer }, m.meta?.model.layers.map((l) => l.name) ?? [])}` : '';
       setText(this.liveState, `Runner: ${m.runState}${at}`);
       this.liveState.dataset.state = m.runState;

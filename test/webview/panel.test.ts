@@ -203,6 +203,7 @@ describe('step-through panel (Chromium)', function () {
     assert.match(await text(page, '#error-message'), /NaN/);
     assert.match(await text(page, '#error-location'), /model\.ts:9:3 · layer dense_Dense2/);
     assert.match(await text(page, '#live-state'), /failed/);
+    assert.equal(await page.locator('#live-pause').isVisible(), false, 'an ended run takes no control');
   });
 
   it('shows a run that failed before its first step (no steps, the error only)', async function () {
