@@ -89,7 +89,8 @@ export async function runLessonEndToEnd({ context, server, folder, extensionPath
     const title = frame.locator('#layer-title');
     const firstTitle = ((await title.textContent()) ?? '').trim();
     await page.locator('.editor-group-container').nth(0).locator('.view-line', { hasText: 'units: 128' }).click();
-    await title.filter({ hasNotText: firstTitle }).waitFor({ timeout: 10_000 });
+    // (The layer card is hidden until a step is recorded; its title is there all the same.)
+    await title.filter({ hasNotText: firstTitle }).waitFor({ state: 'attached', timeout: 10_000 });
     log(`[e2e] cursor on line 14 selected "${((await title.textContent()) ?? '').trim()}" in the panel`);
     // Picking the third layer in the panel puts the editor's cursor on its line (15).
     await frame.locator('.layer-hit[data-layer="2"]').click();
