@@ -4,11 +4,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AtPhase, ControlAction, FromRunner, RunState } from '../shared/protocol';
 import type { PhaseStop } from '../shared/phases';
-import { layerHealth } from '../shared/health';
-import type { BackendInfo, RunError, RunMeta, StepRecord } from '../shared/traceTypes';
-import { TraceWriter } from '../trace/traceWriter';
-import { indexEntryOf } from '../trace/recordCodec';
-import { buildStepRecord, firstNonFinite, isKeyframe } from './capture/recordBuilder';
+import type { BackendInfo, RunError, RunMeta } from '../shared/traceTypes';
+import { CapturePipeline } from './capture/capturePipeline';
+import { isKeyframe, readBack, type StepCapture } from './capture/recordBuilder';
 import type { PreparedRun } from './prepareRun';
 import { toRunError } from './runError';
 import { batchAccuracy } from './tracer/losses';
@@ -23,7 +21,6 @@ export class TrainingSession {
   private hold?: HoldRule;
   private release?: () => void;
   private stopRequested = false;
-  private writer?: TraceWriter;
   private stepsDone = 0;
   private typeError?: RunError;
 
@@ -99,43 +96,50 @@ export class TrainingSession {
   }
 
   async runTo(outDir: string, meta: RunMeta, typeCheck: boolean): Promise<void> {
-    this.writer = new TraceWriter(outDir, meta);
-    const { config, tracer } = this.run;
+    const pipeline = new CapturePipeline(outDir, meta);
+    const { config } = this.run;
     let failure: RunError | undefined;
     const typeChecked = typeCheck ? startTypeCheck(this.run.user.file, this.run.user.code) : Promise.resolve(undefined);
     void typeChecked.then((e) => (this.typeError = e));
+    const written: Promise<void>[] = [];
     this.setState('running', 0);
     try {
       if (this.hold) await this.holdAt({ type: 'atPhase', step: 0, phase: 'forward', layer: -1 });
-      for (let step = 0; step < config.steps && !this.stopRequested; step++) {
-        const record = await this.traceStep(step);
-        if (!record) break;
-        this.stepsDone = step + 1;
-        this.writer.append(record);
-        this.send({ type: 'stepDone', entry: indexEntryOf(record), stepMs: record.stepMs, health: layerHealth(record.summaries, tracer.summary.layers) });
-        failure = this.typeError ?? this.nonFinite(record);
+      for (let step = 0; step < config.steps && !this.stopRequested && !failure; step++) {
+        // Writing step k overlaps with computing step k+1, no further: progress is reported at
+        // most one step late, even when the user's code then keeps this thread busy.
+        if (step >= 2) await written[step - 2];
         if (failure) break;
+        const capture = await this.traceStep(step);
+        if (!capture) break;
+        this.stepsDone = step + 1;
+        const { written: done } = await pipeline.submit(capture);
+        written.push(
+          done.then((w) => {
+            if (!w) return;
+            this.send({ type: 'stepDone', entry: w.entry, stepMs: w.stepMs, health: w.health });
+            failure ??= w.failure;
+          }),
+        );
+        failure ??= this.typeError;
         // Let stop and pause requests in: user code may keep the thread busy between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
+      await Promise.all(written);
       // A type error found after the last step still fails the run: the file is not valid TypeScript.
       if (!failure && !this.stopRequested) failure = await typeChecked;
     } catch (e) {
-      failure = toRunError(e, (f) => this.run.user.sources.has(f), this.stepsDone);
+      await Promise.allSettled(written);
+      failure ??= toRunError(e, (f) => this.run.user.sources.has(f), this.stepsDone);
     }
-    if (failure) {
-      this.send({ type: 'failed', error: failure });
-      this.writer.close({ state: 'failed', error: failure });
-      this.setState('failed');
-    } else {
-      const state = this.stopRequested ? 'stopped' : 'finished';
-      this.writer.close({ state });
-      this.setState(state);
-    }
+    const state = failure ? 'failed' : this.stopRequested ? 'stopped' : 'finished';
+    await pipeline.close({ state, error: failure });
+    if (failure) this.send({ type: 'failed', error: failure });
+    this.setState(state);
   }
 
-  /** One step, phase by phase; undefined when stopped while held. */
-  private async traceStep(step: number): Promise<StepRecord | undefined> {
+  /** One step, phase by phase, read back; undefined when stopped while held. */
+  private async traceStep(step: number): Promise<StepCapture | undefined> {
     const { config, tracer, batches } = this.run;
     const capturing = config.capture.summaries || config.capture.sampleIndices.length > 0;
     const batch = batches.batch(step);
@@ -148,12 +152,11 @@ export class TrainingSession {
         computeMs += performance.now() - t0;
         if (next.done) {
           const t1 = performance.now();
-          const record = buildStepRecord({ step, keyframe: isKeyframe(step, config.steps, config.capture), stepMs: 0, policy: config.capture, outcome: next.value });
+          const capture = readBack(step, isKeyframe(step, config.steps, config.capture), 0, next.value);
           next.value.scope.dispose();
-          computeMs += performance.now() - t1;
-          record.stepMs = computeMs;
-          this.evaluate(step, record);
-          return record;
+          capture.stepMs = computeMs + performance.now() - t1;
+          this.evaluate(step, capture);
+          return capture;
         }
         if (this.hold?.(next.value, step)) {
           await this.holdAt({ type: 'atPhase', step, ...next.value });
@@ -169,7 +172,7 @@ export class TrainingSession {
   }
 
   /** Held-out loss and accuracy, in inference mode, on the steps the config asks for. */
-  private evaluate(step: number, record: StepRecord): void {
+  private evaluate(step: number, record: StepCapture): void {
     const { test, config, tracer } = this.run;
     if (!test || config.evalEvery <= 0) return;
     if (step % config.evalEvery !== 0 && step !== config.steps - 1) return;
@@ -194,40 +197,6 @@ export class TrainingSession {
     record.testLoss = lossSum / n;
     if (counted) record.testAccuracy = correct / n;
   }
-
-  private nonFinite(record: StepRecord): RunError | undefined {
-    const bad = firstNonFinite(record);
-    if (Number.isFinite(record.loss) && !bad) return undefined;
-    const layers = this.run.tracer.summary.layers;
-    let where = '';
-    let layer = bad && bad.layer >= 0 ? layers[bad.layer] : undefined;
-    if (layer && bad) {
-      where = ` The first non-finite values appeared in layer ${layer.index} '${layer.name}' (${layer.type}), in its ${bad.role}${bad.param ? ` (${bad.param})` : ''}.`;
-    } else {
-      // Every tensor is still finite: the loss itself overflowed. Point at the largest outputs.
-      const largest = largestActivation(record);
-      layer = largest ? layers[largest.layer] : undefined;
-      if (layer && largest) where = ` No layer's values were non-finite yet: the loss overflowed; the largest outputs (|a| up to ${largest.magnitude.toExponential(2)}) came from layer ${layer.index} '${layer.name}'.`;
-    }
-    return {
-      kind: 'non-finite',
-      message: `The loss became ${record.loss} at step ${record.step}.${where} Try a smaller learning rate.`,
-      step: record.step,
-      layer: layer?.index,
-      layerName: layer?.name,
-      location: layer?.location,
-    };
-  }
-}
-
-function largestActivation(record: StepRecord): { layer: number; magnitude: number } | undefined {
-  let best: { layer: number; magnitude: number } | undefined;
-  for (const s of record.summaries) {
-    if (s.role !== 'activation' || !s.stats) continue;
-    const magnitude = Math.max(Math.abs(s.stats.min), Math.abs(s.stats.max));
-    if (!best || magnitude > best.magnitude) best = { layer: s.layer, magnitude };
-  }
-  return best;
 }
 
 export function defaultRunDir(root: string, file: string): string {

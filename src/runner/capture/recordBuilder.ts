@@ -1,6 +1,7 @@
-// Turns a finished step into its record: one read-back of every captured tensor, summaries in
-// JS, and the full values the capture policy's byte budget allows (the selected examples every
-// step; whole batches and full parameters at keyframes).
+// Turns a finished step into its record. The training thread only reads every captured tensor
+// back once (readBack); the capture worker then computes the summaries in JS and keeps the full
+// values the byte budget allows: the selected examples every step, whole batches and full
+// parameters at keyframes (buildStepRecord).
 import type { CapturePolicy, SampleRecord, StepRecord, TensorSummary, TensorValues } from '../../shared/traceTypes';
 import type { CapturedTensor, StepOutcome } from '../tracer/stepScope';
 import { summarize } from './summarize';
@@ -18,10 +19,77 @@ export function isKeyframe(step: number, steps: number, policy: CapturePolicy): 
   return policy.keyframeEvery > 0 && step % policy.keyframeEvery === 0;
 }
 
-function valuesOf(c: CapturedTensor): Float32Array {
-  if (c.values) return c.values;
-  const data = c.tensor!.dataSync();
-  return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+/** One captured tensor, read back: plain data that can cross to the capture worker. */
+export interface ReadCapture {
+  layer: number;
+  role: CapturedTensor['role'];
+  param?: string;
+  shape: number[];
+  perExample: boolean;
+  values: Float32Array;
+  /** When set, the captured quantity is `values − baseline`. */
+  baseline?: Float32Array;
+}
+
+/** A finished step, read back from the backend: everything the record is built from. */
+export interface StepCapture {
+  step: number;
+  keyframe: boolean;
+  stepMs: number;
+  loss: number;
+  accuracy?: number;
+  testLoss?: number;
+  testAccuracy?: number;
+  prediction: Float32Array;
+  target: Float32Array;
+  outputSize: number;
+  captures: ReadCapture[];
+}
+
+function ownedFloats(data: ArrayLike<number>): Float32Array {
+  // A copy the capture owns: some backends hand out their own storage, which must not move.
+  return data instanceof Float32Array ? data.slice() : Float32Array.from(data);
+}
+
+/** The one read-back of a step's captured tensors, on the training thread. */
+export function readBack(step: number, keyframe: boolean, stepMs: number, outcome: StepOutcome): StepCapture {
+  return {
+    step,
+    keyframe,
+    stepMs,
+    loss: outcome.loss,
+    accuracy: outcome.accuracy,
+    prediction: ownedFloats(outcome.prediction),
+    target: ownedFloats(outcome.target),
+    outputSize: outcome.outputSize,
+    captures: outcome.scope.captures.map((c) => ({
+      layer: c.layer,
+      role: c.role,
+      param: c.param,
+      shape: c.shape,
+      perExample: c.perExample,
+      values: c.values ?? ownedFloats(c.tensor!.dataSync() as ArrayLike<number>),
+      baseline: c.baseline,
+    })),
+  };
+}
+
+/** The buffers of a capture, once each, for a zero-copy postMessage. */
+export function transferList(capture: StepCapture): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const c of capture.captures) {
+    buffers.add(c.values.buffer as ArrayBuffer);
+    if (c.baseline) buffers.add(c.baseline.buffer as ArrayBuffer);
+  }
+  buffers.add(capture.prediction.buffer as ArrayBuffer);
+  buffers.add(capture.target.buffer as ArrayBuffer);
+  return [...buffers];
+}
+
+function difference(values: Float32Array, baseline: Float32Array): Float32Array {
+  const out = new Float32Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = values[i] - baseline[i];
+  return out;
 }
 
 function rows(values: Float32Array, shape: number[], indices: number[]): Float32Array {
@@ -31,18 +99,13 @@ function rows(values: Float32Array, shape: number[], indices: number[]): Float32
   return out;
 }
 
-export interface BuildInput {
-  step: number;
-  keyframe: boolean;
-  stepMs: number;
-  policy: CapturePolicy;
-  outcome: StepOutcome;
-}
-
-export function buildStepRecord({ step, keyframe, stepMs, policy, outcome }: BuildInput): StepRecord {
+/** Summaries of every captured tensor, and the full values the byte budget allows. */
+export function buildStepRecord(capture: StepCapture, policy: CapturePolicy): StepRecord {
+  const { keyframe, outputSize } = capture;
   const summaries: TensorSummary[] = [];
   const tensors: TensorValues[] = [];
-  const batch = outcome.prediction.length / outcome.outputSize;
+  const batch = capture.prediction.length / outputSize;
+  const targetSize = capture.target.length / batch;
   const sampleIndices = policy.sampleIndices.filter((i) => i >= 0 && i < batch);
   let budget = keyframe ? policy.keyframeBudgetBytes : policy.stepBudgetBytes;
   const keep = (t: TensorValues): void => {
@@ -52,7 +115,7 @@ export function buildStepRecord({ step, keyframe, stepMs, policy, outcome }: Bui
     tensors.push(t);
   };
 
-  const read = outcome.scope.captures.map((c) => ({ c, values: valuesOf(c) }));
+  const read = capture.captures.map((c) => ({ c, values: c.baseline ? difference(c.values, c.baseline) : c.values }));
   for (const { c, values } of read) {
     summaries.push({
       layer: c.layer,
@@ -79,23 +142,20 @@ export function buildStepRecord({ step, keyframe, stepMs, policy, outcome }: Bui
 
   const samples: SampleRecord[] = sampleIndices.map((index) => ({
     index,
-    target: Array.from(outcome.target.subarray(index * outcome.outputSize, (index + 1) * outcome.outputSize)),
-    prediction: Array.from(outcome.prediction.subarray(index * outcome.outputSize, (index + 1) * outcome.outputSize)),
+    target: Array.from(capture.target.subarray(index * targetSize, (index + 1) * targetSize)),
+    prediction: Array.from(capture.prediction.subarray(index * outputSize, (index + 1) * outputSize)),
   }));
 
   return {
-    step,
-    loss: outcome.loss,
-    accuracy: outcome.accuracy,
-    stepMs,
+    step: capture.step,
+    loss: capture.loss,
+    accuracy: capture.accuracy,
+    testLoss: capture.testLoss,
+    testAccuracy: capture.testAccuracy,
+    stepMs: capture.stepMs,
     keyframe,
     summaries,
     tensors,
     samples,
   };
-}
-
-/** The first captured tensor, in phase order, holding NaN or ±Inf. */
-export function firstNonFinite(record: StepRecord): TensorSummary | undefined {
-  return record.summaries.find((s) => s.stats && s.stats.nanCount + s.stats.infCount > 0);
 }

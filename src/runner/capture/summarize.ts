@@ -85,16 +85,12 @@ export function histogram(values: Float32Array, min: number, max: number): Uint3
 export function deadUnitFraction(values: Float32Array, batch: number): number {
   if (batch <= 0 || values.length === 0) return 0;
   const units = values.length / batch;
-  let dead = 0;
-  for (let u = 0; u < units; u++) {
-    let alive = false;
-    for (let b = 0; b < batch; b++) {
-      if (values[b * units + u] !== 0) {
-        alive = true;
-        break;
-      }
-    }
-    if (!alive) dead++;
+  // Row by row, in memory order: a strided walk per unit is several times slower.
+  const alive = new Uint8Array(units);
+  for (let b = 0, i = 0; b < batch; b++) {
+    for (let u = 0; u < units; u++, i++) if (values[i] !== 0) alive[u] = 1;
   }
+  let dead = 0;
+  for (let u = 0; u < units; u++) if (alive[u] === 0) dead++;
   return dead / units;
 }

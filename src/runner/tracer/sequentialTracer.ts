@@ -44,7 +44,7 @@ export class SequentialTracer implements ModelTracer {
   }
 
   *step(xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): StepGenerator {
-    const scope = new StepScope(capturing);
+    const scope = new StepScope(capturing, [xs, ys]);
     const n = this.layers.length;
     scope.sinkFor(0)('input', xs);
     let out: tf.Tensor = xs;

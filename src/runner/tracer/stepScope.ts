@@ -15,6 +15,8 @@ export interface CapturedTensor {
   perExample: boolean;
   tensor?: tf.Tensor;
   values?: Float32Array;
+  /** When set, the captured quantity is `values − baseline` (ΔW: after − before the update). */
+  baseline?: Float32Array;
 }
 
 const PARAMETER_ROLES = new Set<TensorRole>(['gradParam', 'param', 'delta']);
@@ -23,11 +25,15 @@ export class StepScope {
   private readonly kept: tf.Tensor[] = [];
   readonly captures: CapturedTensor[] = [];
 
-  constructor(readonly capturing: boolean) {}
+  /** `borrowed`: the batch and other tensors the caller owns; kept alive, never freed here. */
+  constructor(
+    readonly capturing: boolean,
+    private readonly borrowed: readonly tf.Tensor[] = [],
+  ) {}
 
   keep = <T extends tf.Tensor>(t: T): T => {
     tf.keep(t);
-    this.kept.push(t);
+    if (!this.borrowed.includes(t)) this.kept.push(t);
     return t;
   };
 
@@ -40,8 +46,8 @@ export class StepScope {
     };
   }
 
-  recordValues(layer: number, role: TensorRole, param: string, shape: number[], values: Float32Array): void {
-    this.captures.push({ layer, role, param, shape, perExample: false, values });
+  recordValues(layer: number, role: TensorRole, param: string, shape: number[], values: Float32Array, baseline?: Float32Array): void {
+    this.captures.push({ layer, role, param, shape, perExample: false, values, baseline });
   }
 
   dispose(): void {

@@ -88,7 +88,7 @@ export class TappedTracer implements ModelTracer {
   }
 
   *step(xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): StepGenerator {
-    const scope = new StepScope(capturing);
+    const scope = new StepScope(capturing, [xs, ys]);
     const values: tf.Tensor[] = [];
     const gradsOfStages: (tf.Tensor | undefined)[] = [];
     const params = this.stages.flatMap((s, layer) => Object.entries(s.params).map(([param, variable]) => ({ layer, param, variable })));

@@ -17,11 +17,9 @@ export function applyUpdate(optimizer: tf.Optimizer, grads: ParamGradient[], sco
   optimizer.applyGradients(named);
   if (!scope.capturing) return;
   grads.forEach((g, i) => {
-    const after = g.variable.dataSync() as Float32Array;
-    const delta = new Float32Array(after.length);
-    const old = before[i];
-    for (let k = 0; k < after.length; k++) delta[k] = after[k] - old[k];
-    scope.recordValues(g.layer, 'param', g.param, g.variable.shape, after.slice());
-    scope.recordValues(g.layer, 'delta', g.param, g.variable.shape, delta);
+    // ΔW = after − before is taken later, off the training thread (see capture/recordBuilder.ts).
+    const after = (g.variable.dataSync() as Float32Array).slice();
+    scope.recordValues(g.layer, 'param', g.param, g.variable.shape, after);
+    scope.recordValues(g.layer, 'delta', g.param, g.variable.shape, after, before[i]);
   });
 }

@@ -1,0 +1,79 @@
+// The training thread's end of the capture worker: hands it each step's read-back (zero-copy)
+// and gets back what was written, in order. At most a few steps are in flight, so a slow disk
+// or a huge keyframe slows training down instead of growing memory without bound. Where the
+// worker script is absent (tests bundling the runner's code), the same sink runs in-thread.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { RunMeta } from '../../shared/traceTypes';
+import type { RunEnd } from '../../trace/traceWriter';
+import { transferList, type StepCapture } from './recordBuilder';
+import { RecordSink, type WrittenStep } from './recordSink';
+
+export type ToCaptureWorker =
+  | { type: 'open'; outDir: string; meta: RunMeta }
+  | { type: 'step'; capture: StepCapture }
+  | { type: 'close'; end: Omit<RunEnd, 'endedAt' | 'steps'> };
+
+type FromCaptureWorker =
+  | { type: 'opened' }
+  | { type: 'written'; written: WrittenStep | undefined }
+  | { type: 'closed' }
+  | { type: 'error'; message: string };
+
+const MAX_IN_FLIGHT = 3;
+
+export class CapturePipeline {
+  private readonly worker?: Worker;
+  private readonly sink?: RecordSink;
+  private readonly waiting: { resolve(msg: FromCaptureWorker): void; reject(e: Error): void }[] = [];
+  private inFlight: Promise<unknown>[] = [];
+
+  constructor(outDir: string, meta: RunMeta) {
+    const script = path.join(__dirname, 'captureWorker.js');
+    if (!fs.existsSync(script)) {
+      this.sink = new RecordSink(outDir, meta);
+      return;
+    }
+    this.worker = new Worker(script);
+    this.worker.on('message', (msg: FromCaptureWorker) => {
+      const next = this.waiting.shift();
+      if (msg.type === 'error') next?.reject(new Error(`capture worker: ${msg.message}`));
+      else next?.resolve(msg);
+    });
+    this.worker.on('error', (e) => {
+      for (const w of this.waiting.splice(0)) w.reject(e);
+    });
+    void this.request({ type: 'open', outDir, meta });
+  }
+
+  private request(msg: ToCaptureWorker, transfer: ArrayBuffer[] = []): Promise<FromCaptureWorker> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.worker!.postMessage(msg, transfer);
+    });
+  }
+
+  /**
+   * Hands a step over (waiting first when too many steps are still being written). `written`
+   * resolves once its record is on disk (undefined when dropped after a non-finite step).
+   */
+  async submit(capture: StepCapture): Promise<{ written: Promise<WrittenStep | undefined> }> {
+    if (this.sink) return { written: Promise.resolve(this.sink.write(capture)) };
+    if (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift();
+    const written = this.request({ type: 'step', capture }, transferList(capture)).then((m) => (m as { written: WrittenStep | undefined }).written);
+    this.inFlight.push(written.catch(() => undefined));
+    return { written };
+  }
+
+  /** Waits for every step in flight, writes how the run ended, and stops the worker. */
+  async close(end: Omit<RunEnd, 'endedAt' | 'steps'>): Promise<void> {
+    if (this.sink) {
+      this.sink.close(end);
+      return;
+    }
+    await Promise.all(this.inFlight);
+    await this.request({ type: 'close', end });
+    await this.worker!.terminate();
+  }
+}
