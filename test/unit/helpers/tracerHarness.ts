@@ -33,7 +33,8 @@ export function runStep(tracer: SequentialTracer, xs: tf.Tensor, ys: tf.Tensor):
 export function captured(outcome: StepOutcome, layer: number, role: string, param?: string): Float32Array {
   const c = outcome.scope.captures.find((x) => x.layer === layer && x.role === role && x.param === param);
   if (!c) throw new Error(`no capture ${layer}/${role}/${param ?? ''}`);
-  return c.values ?? (c.tensor!.dataSync() as Float32Array);
+  const values = c.values ?? (c.tensor!.dataSync() as Float32Array);
+  return c.baseline ? values.map((v, i) => v - c.baseline![i]) : values;
 }
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
