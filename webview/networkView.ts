@@ -9,7 +9,7 @@ import type { PhaseStop } from '../src/shared/phases';
 import type { LayerInfo, RunMeta, StepRecord, TensorRole, TensorSummary } from '../src/shared/traceTypes';
 import { context2d, fitCanvas, h } from './dom';
 import { formatInt, formatNum, formatShape, roleSymbol, unitsOf } from './format';
-import { findSummary, findTensor, firstRow } from './records';
+import { findSummary, findTensor, sampleRow, selectedSampleIndex } from './records';
 import type { ModelKey, PanelModel, Store } from './state';
 import { divergingIndex, lutColor, type Theme } from './theme';
 import { layerTooltip, type Tooltip } from './tooltip';
@@ -214,7 +214,7 @@ export class NetworkView {
   private valuesFor(n: NodeLayout, stop: PhaseStop, record: StepRecord | undefined, layers: LayerInfo[]): NodeValues {
     if (n.layer === -1) {
       const t = findTensor(record, 0, 'input');
-      return { role: 'input', values: t && t.scope !== 'full' ? firstRow(t) : undefined, summary: findSummary(record, 0, 'input'), active: stop.phase === 'forward' && stop.layer === 0, faded: false };
+      return { role: 'input', values: t && t.scope !== 'full' ? sampleRow(t, selectedSampleIndex(record)) : undefined, summary: findSummary(record, 0, 'input'), active: stop.phase === 'forward' && stop.layer === 0, faded: false };
     }
     const L = n.layer;
     const last = layers.length - 1;
@@ -249,7 +249,7 @@ export class NetworkView {
       if (t && t.values.length === n.units) values = t.values;
     } else {
       const t = findTensor(record, L, role);
-      if (t && t.scope !== 'full') values = firstRow(t);
+      if (t && t.scope !== 'full') values = sampleRow(t, selectedSampleIndex(record));
     }
     return { role, param, values, summary: findSummary(record, L, role, param), active, faded };
   }

@@ -53,10 +53,17 @@ export function findTensor(
   return record?.tensors.find((t) => t.layer === layer && t.role === role && (param === undefined || t.param === param));
 }
 
-/** The first example's row of a per-sample or whole-batch tensor (the selected sample). */
-export function firstRow(t: TensorValues): Float32Array {
+/** The batch index of the sample the panel shows: the first one kept. */
+export function selectedSampleIndex(record: StepRecord | undefined): number {
+  return record?.samples?.[0]?.index ?? record?.tensors.find((t) => t.scope === 'sample')?.sampleIndices?.[0] ?? 0;
+}
+
+/** The row of batch example `batchIndex` in a per-sample or whole-batch tensor (the whole of a parameter). */
+export function sampleRow(t: TensorValues, batchIndex: number): Float32Array {
   if (t.scope === 'full') return t.values;
   const rows = t.shape[0] ?? 1;
   const width = rows > 0 ? Math.floor(t.values.length / rows) : t.values.length;
-  return t.values.subarray(0, width);
+  const found = t.scope === 'sample' ? (t.sampleIndices?.indexOf(batchIndex) ?? -1) : batchIndex;
+  const row = found >= 0 && found < rows ? found : 0;
+  return t.values.subarray(row * width, (row + 1) * width);
 }

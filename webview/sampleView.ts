@@ -3,7 +3,7 @@
 import type { RunMeta, StepRecord } from '../src/shared/traceTypes';
 import { context2d, h, setHidden, setText } from './dom';
 import { formatNum, formatPercent } from './format';
-import { findTensor, firstRow } from './records';
+import { findTensor, sampleRow, selectedSampleIndex } from './records';
 import type { ModelKey, PanelModel, Store } from './state';
 import type { Theme } from './theme';
 
@@ -51,7 +51,7 @@ export class SampleView {
     const sample = record?.samples?.[0];
     const input = findTensor(record, 0, 'input');
     setHidden(this.empty, !!(sample || input));
-    this.renderInput(input ? firstRow(input) : undefined, meta);
+    this.renderInput(input ? sampleRow(input, selectedSampleIndex(record)) : undefined, meta);
     if (!sample) {
       setText(this.target, '');
       this.bars.replaceChildren();

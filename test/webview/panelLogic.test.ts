@@ -1,0 +1,59 @@
+// The panel's DOM-free pieces, in plain Node: the record cache, number words, phase sentences.
+import * as assert from 'node:assert/strict';
+import type { StepRecord } from '../../src/shared/traceTypes';
+import { phaseStops } from '../../src/shared/phases';
+import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, unitsOf } from '../../webview/format';
+import { narrate } from '../../webview/narration';
+import { sampleRow, selectedSampleIndex } from '../../webview/records';
+import { StepCache } from '../../webview/stepCache';
+
+const record = (step: number): StepRecord => ({ step, loss: 1, stepMs: 1, keyframe: false, summaries: [], tensors: [] });
+
+describe('panel logic', function () {
+  it('keeps only the most recently used step records', function () {
+    const cache = new StepCache(3);
+    for (let s = 0; s < 5; s++) cache.put(record(s));
+    assert.equal(cache.size, 3);
+    assert.equal(cache.get(0), undefined);
+    assert.ok(cache.get(2));
+    cache.put(record(5)); // evicts 3: 2 was used more recently
+    assert.equal(cache.get(3), undefined);
+    assert.ok(cache.get(2) && cache.get(4) && cache.get(5));
+    for (let s = 0; s < 100_000; s++) cache.put(record(s));
+    assert.equal(cache.size, 3);
+  });
+
+  it('writes numbers, shapes and roles as words', function () {
+    assert.equal(formatInt(235146), '235,146');
+    assert.equal(formatNum(0.123456), '0.1235');
+    assert.equal(formatNum(-0.0000123), '−1.23e-5');
+    assert.equal(formatNum(NaN), 'NaN');
+    assert.equal(formatNum(-Infinity), '−∞');
+    assert.equal(formatPercent(0.5), '50.0%');
+    assert.equal(formatShape([null, 28, 28, 1]), '(batch, 28, 28, 1)');
+    assert.equal(unitsOf([null, 28, 28, 1]), 784);
+    assert.equal(roleSymbol('gradParam', 'kernel'), '∂L/∂W');
+    assert.equal(roleSymbol('delta', 'bias'), 'Δb');
+    assert.equal(roleSymbol('gradActivation'), '∂L/∂a');
+  });
+
+  it('picks the selected sample’s row from per-sample and whole-batch tensors', function () {
+    const values = Float32Array.from({ length: 12 }, (_, i) => i);
+    assert.deepEqual([...sampleRow({ layer: 0, role: 'input', scope: 'batch', shape: [3, 4], values }, 2)], [8, 9, 10, 11]);
+    assert.deepEqual([...sampleRow({ layer: 0, role: 'input', scope: 'sample', sampleIndices: [5, 7, 9], shape: [3, 4], values }, 7)], [4, 5, 6, 7]);
+    assert.equal(selectedSampleIndex({ ...record(0), samples: [{ index: 7, target: [1], prediction: [1] }] }), 7);
+  });
+
+  it('tells every phase in words', function () {
+    const layers = [784, 256, 10].slice(1).map((units, index) => ({
+      index, name: `dense_${index}`, type: 'Dense', activation: 'relu', inputShape: [null, index ? 256 : 784], outputShape: [null, units],
+      params: [{ name: 'kernel', shape: [1, 1], count: 1, trainable: true }], paramCount: 1, paramFormula: '', nativeBackward: true,
+    }));
+    const words = phaseStops(layers.length).map((s) => narrate(s, layers, { ...record(0), loss: 0.5, accuracy: 0.25 }, 64));
+    assert.match(words[0], /^Forward: for each of the 64 examples of the batch, dense_0 multiplies its 784 inputs by its weights, adds its biases, then applies relu\.$/);
+    assert.match(words[2], /^Loss: .*0\.5 and 25% of its examples are right/);
+    assert.match(words[3], /^Backward: .*dense_1.*passed back/);
+    assert.doesNotMatch(words[4], /passed back/, 'the first layer passes nothing back');
+    assert.match(words[5], /^Update: /);
+  });
+});
