@@ -1,5 +1,6 @@
-// Lesson 10, part 2 — the same network and data with dropout: during training each hidden unit is
-// switched off at random with probability 0.5 (a fresh choice every step); at test time all are on.
+// Lesson 10, part 2 — the same network and data with dropout: during training each input pixel is
+// switched off at random with probability 0.2 and each hidden unit with probability 0.5 (a fresh
+// choice every step, the survivors scaled up to compensate); at test time all are on.
 import * as tf from '@tensorflow/tfjs';
 import { defineTraining } from 'gradient-lens';
 import { loadFashionMnist } from 'gradient-lens/data';
@@ -8,9 +9,10 @@ const data = loadFashionMnist({ trainCount: 256, testCount: 1000 });
 
 const model = tf.sequential({
   layers: [
-    tf.layers.dense({ inputShape: [784], units: 512, activation: 'relu' }),
-    tf.layers.dropout({ rate: 0.5 }),
+    tf.layers.dropout({ inputShape: [784], rate: 0.2 }),
     tf.layers.dense({ units: 256, activation: 'relu' }),
+    tf.layers.dropout({ rate: 0.5 }),
+    tf.layers.dense({ units: 128, activation: 'relu' }),
     tf.layers.dropout({ rate: 0.5 }),
     tf.layers.dense({ units: 10, activation: 'softmax' }),
   ],

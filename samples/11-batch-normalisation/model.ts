@@ -9,7 +9,8 @@ const data = loadFashionMnist({ trainCount: 2000, testCount: 500 });
 
 const block = (i: number) => [
   tf.layers.dense({ ...(i === 0 ? { inputShape: [784] } : {}), units: 100, useBias: false }),
-  tf.layers.batchNormalization(),
+  // momentum 0.9: the running averages used at test time follow the last ~10 batches (see README).
+  tf.layers.batchNormalization({ momentum: 0.9 }),
   tf.layers.activation({ activation: 'relu' }),
 ];
 
