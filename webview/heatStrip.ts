@@ -17,6 +17,9 @@ export class HeatStrip {
   private readonly image = document.createElement('canvas');
   private series: HistorySeries | undefined;
   private yRange: [number, number] = [0, 1];
+  /** CSS width, kept by a ResizeObserver: reading layout while redrawing would force a reflow. */
+  private width = 0;
+  private step = 0;
 
   constructor(
     readonly title: string,
@@ -26,6 +29,13 @@ export class HeatStrip {
     this.canvas = h('canvas', { class: 'strip-canvas', role: 'img', 'aria-label': `${title}: no data yet` });
     this.caption = h('div', { class: 'strip-caption muted', text: 'waiting for history…' });
     this.el = h('figure', { class: 'strip' }, h('figcaption', { text: title }), this.canvas, this.caption);
+    new ResizeObserver((entries) => {
+      const w = Math.round(entries[entries.length - 1].contentRect.width);
+      if (w > 0 && w !== this.width) {
+        this.width = w;
+        this.mark(this.step);
+      }
+    }).observe(this.canvas);
     this.canvas.addEventListener('click', (e) => {
       const s = this.series;
       if (!s || s.steps.length === 0) return;
@@ -47,7 +57,8 @@ export class HeatStrip {
 
   /** Draw the current step's marker over the cached image. */
   mark(step: number): void {
-    const w = this.canvas.clientWidth || 200;
+    this.step = step;
+    const w = this.width || this.canvas.clientWidth || 200;
     fitCanvas(this.canvas, w, HEIGHT);
     const ctx = context2d(this.canvas);
     ctx.setTransform(1, 0, 0, 1, 0, 0);

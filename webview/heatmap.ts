@@ -20,6 +20,8 @@ export class Heatmap {
   private rows = 0;
   private cols = 0;
   private transposed = false;
+  /** CSS width, kept by a ResizeObserver (no layout reads while redrawing). */
+  private width = 0;
 
   constructor(
     readonly title: string,
@@ -31,6 +33,17 @@ export class Heatmap {
     this.el = h('figure', { class: 'heatmap' }, h('figcaption', { text: title }), this.canvas, this.caption, this.readout);
     this.canvas.addEventListener('mousemove', (e) => this.hover(e.offsetX, e.offsetY));
     this.canvas.addEventListener('mouseleave', () => setText(this.readout, ''));
+    new ResizeObserver((entries) => {
+      const w = Math.round(entries[entries.length - 1].contentRect.width);
+      if (w > 0 && w !== this.width) {
+        this.width = w;
+        fitCanvas(this.canvas, w, HEIGHT);
+        const ctx = context2d(this.canvas);
+        ctx.setTransform(1, 0, 0, 1, 0, 0);
+        ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+        if (this.tensor) this.blit(ctx);
+      }
+    }).observe(this.canvas);
   }
 
   setTheme(theme: Theme): void {
@@ -46,7 +59,7 @@ export class Heatmap {
   set(tensor: TensorValues | undefined, note: string): void {
     if (tensor === this.tensor && note === this.note) return;
     this.note = note;
-    const w = this.canvas.clientWidth || 300;
+    const w = this.width || this.canvas.clientWidth || 300;
     fitCanvas(this.canvas, w, HEIGHT);
     const ctx = context2d(this.canvas);
     ctx.setTransform(1, 0, 0, 1, 0, 0);

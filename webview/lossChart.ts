@@ -60,7 +60,7 @@ export class LossChart {
   }
 
   private redrawAll(): void {
-    const w = this.canvas.clientWidth || this.el.clientWidth || 300;
+    const w = this.width || this.canvas.clientWidth || this.el.clientWidth || 300;
     fitCanvas(this.canvas, w, HEIGHT);
     this.back.width = this.canvas.width;
     this.back.height = this.canvas.height;
@@ -70,8 +70,13 @@ export class LossChart {
 
   private x(step: number): number {
     const [first, last] = this.store.stepRange();
-    const w = this.canvas.clientWidth - PAD.left - PAD.right;
+    const w = this.cssWidth() - PAD.left - PAD.right;
     return PAD.left + (last > first ? ((step - first) / (last - first)) * w : w / 2);
+  }
+
+  /** CSS width, kept by the ResizeObserver (no layout reads while redrawing). */
+  private cssWidth(): number {
+    return this.width || this.canvas.clientWidth || 1;
   }
 
   private yLoss(loss: number): number {
@@ -87,7 +92,7 @@ export class LossChart {
   private stepAt(offsetX: number): number | undefined {
     const [first, last] = this.store.stepRange();
     if (this.store.state.stepCount === 0) return undefined;
-    const w = this.canvas.clientWidth - PAD.left - PAD.right;
+    const w = this.cssWidth() - PAD.left - PAD.right;
     const t = Math.max(0, Math.min(1, (offsetX - PAD.left) / (w || 1)));
     return Math.round(first + t * (last - first));
   }
@@ -178,7 +183,7 @@ export class LossChart {
     ctx.drawImage(this.back, 0, 0);
     const m = this.store.state;
     if (m.stepCount === 0) return;
-    const w = this.canvas.clientWidth || 1;
+    const w = this.cssWidth();
     const dpr = this.canvas.width / w;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const x = this.x(m.step);

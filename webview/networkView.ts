@@ -101,7 +101,7 @@ export class NetworkView {
 
   private relayout(): void {
     const meta = this.store.state.meta;
-    const W = this.el.clientWidth || 600;
+    const W = this.width || this.el.clientWidth || 600;
     fitCanvas(this.canvas, W, HEIGHT);
     this.canvas.style.width = `${W}px`;
     if (!meta) {
@@ -257,7 +257,7 @@ export class NetworkView {
   private draw(): void {
     const { meta, record } = this.store.state;
     const ctx = context2d(this.canvas);
-    const dpr = this.canvas.width / Math.max(1, this.el.clientWidth || 1);
+    const dpr = this.canvas.width / Math.max(1, this.width || this.el.clientWidth || 1);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     if (!meta || this.layout.length === 0) return;
