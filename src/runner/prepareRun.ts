@@ -37,7 +37,7 @@ function checkSpec(spec: TrainingSpec, file: string): void {
 
 export async function prepareRun(file: string, overrides: StartRequest['overrides'] = {}): Promise<PreparedRun> {
   const user = await bundleUserFile(file);
-  const { spec, seed, locations } = evaluateUserFile(user, overrides.seed, DEFAULT_SEED);
+  const { spec, seed, locations } = await evaluateUserFile(user, overrides.seed, DEFAULT_SEED);
   checkSpec(spec, user.file);
   let loss;
   try {

@@ -11,6 +11,7 @@ import type { TrainingSpec } from '../api/index';
 import { LocatedError, userFrame } from './runError';
 import { seedMathRandom } from './seededRandom';
 import { LayerLocations, withLayerLocations } from './layerLocations';
+import { interceptFit } from './fitInterception';
 
 process.setSourceMapsEnabled(true);
 
@@ -102,14 +103,26 @@ function hostModulesPlugin(): esbuild.Plugin {
  * comes from `seedOverride`, else from the spec itself: when the spec names a different seed
  * than the one the file first ran with, it runs again with that seed.
  */
-export function evaluateUserFile(user: UserFile, seedOverride?: number, defaultSeed = 42): LoadedSpec {
-  const first = runOnce(user, seedOverride ?? defaultSeed);
+export async function evaluateUserFile(user: UserFile, seedOverride?: number, defaultSeed = 42): Promise<LoadedSpec> {
+  const first = await runOnce(user, seedOverride ?? defaultSeed);
   if (seedOverride !== undefined || first.spec.seed === undefined || first.spec.seed === defaultSeed) return first;
   disposeSpec(first.spec);
   return runOnce(user, first.spec.seed);
 }
 
-function runOnce(user: UserFile, seed: number): LoadedSpec {
+/** How long a file may take after it ran to declare its training (an async main calling fit). */
+const DECLARE_WAIT_MS = 1000;
+
+async function declaredSpec(): Promise<TrainingSpec | undefined> {
+  const deadline = Date.now() + DECLARE_WAIT_MS;
+  for (;;) {
+    const spec = api.takeRegisteredSpec();
+    if (spec || Date.now() > deadline) return spec;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+async function runOnce(user: UserFile, seed: number): Promise<LoadedSpec> {
   seedMathRandom(seed);
   const isUserFile = (f: string) => user.sources.has(f);
   const locations = new LayerLocations(isUserFile);
@@ -128,23 +141,24 @@ function runOnce(user: UserFile, seed: number): LoadedSpec {
   const mod = new Module(filename);
   mod.filename = filename;
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(user.file));
+  const restoreFit = interceptFit(locations);
+  let spec: TrainingSpec | undefined;
   try {
-    (mod as unknown as { _compile(code: string, filename: string): void })._compile(user.code, filename);
-  } catch (e) {
-    const err = e instanceof Error ? e : new Error(String(e));
-    throw new LocatedError({
-      kind: 'load',
-      message: `${err.message}`,
-      location: userFrame(err.stack, isUserFile),
-      stack: err.stack,
-    });
+    try {
+      (mod as unknown as { _compile(code: string, filename: string): void })._compile(user.code, filename);
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      throw new LocatedError({ kind: 'load', message: err.message, location: userFrame(err.stack, isUserFile), stack: err.stack });
+    }
+    const exported = (mod.exports as { default?: TrainingSpec }).default;
+    spec = api.takeRegisteredSpec() ?? exported ?? (await declaredSpec());
+  } finally {
+    restoreFit();
   }
-  const exported = (mod.exports as { default?: TrainingSpec }).default;
-  const spec = api.takeRegisteredSpec() ?? exported;
   if (!spec) {
     throw new LocatedError({
       kind: 'contract',
-      message: 'The file declares no training: export default defineTraining({ model, data, loss, optimizer }) from "gradient-lens".',
+      message: 'The file declares no training: export default defineTraining({ model, data, loss, optimizer }) from "gradient-lens", or compile the model and call model.fit(xs, ys, { epochs, batchSize }).',
       location: { file: user.file, line: 1, column: 1 },
     });
   }

@@ -98,6 +98,16 @@ describe('runner', () => {
     assert.equal(r.entry(r.stepCount - 1).accuracy, 1);
   });
 
+  it('a plain script that compiles and calls model.fit is traced: fit declares the training', async () => {
+    const { dir, failure } = await traceToEnd(fixture('plainFit.ts'));
+    assert.equal(failure, undefined);
+    const r = TraceReader.open(dir);
+    assert.equal(r.stepCount, 9, '3 epochs × 48 examples / batch 16');
+    assert.equal(r.meta.config.batchSize, 16);
+    assert.equal(r.meta.config.loss, 'categoricalCrossentropy');
+    assert.ok(r.entry(0).testAccuracy !== null, 'validationData becomes the test split');
+  });
+
   it('a syntax error points at the user file, line and column', async () => {
     const file = fixture('broken/syntaxError.ts');
     const { failure } = await traceToEnd(file);
