@@ -84,6 +84,10 @@ export async function runLessonEndToEnd({ context, server, folder, extensionPath
     log(`[e2e] stepped one phase: "${before}" → "${after}"`);
     // The editor follows: the status bar item shows the held run.
     await page.locator('.statusbar-item', { hasText: 'paused · step 0' }).first().waitFor({ timeout: 10_000 });
+    mkdirSync(artifactsDir, { recursive: true });
+    const shot = join(artifactsDir, installed ? 'vscode-vsix-lesson-panel.png' : 'vscode-lesson-panel.png');
+    await page.screenshot({ path: shot });
+    log(`[e2e] screenshot: ${shot}`);
 
     // The cursor on the second layer's line selects that layer in the panel.
     const title = frame.locator('#layer-title');
@@ -98,10 +102,16 @@ export async function runLessonEndToEnd({ context, server, folder, extensionPath
     await page.locator('.statusbar-item', { hasText: /Ln 15, Col/ }).first().waitFor({ timeout: 10_000 });
     log('[e2e] picking layer 2 in the panel revealed line 15');
 
-    mkdirSync(artifactsDir, { recursive: true });
-    const shot = join(artifactsDir, installed ? 'vscode-vsix-lesson-panel.png' : 'vscode-lesson-panel.png');
-    await page.screenshot({ path: shot });
-    log(`[e2e] screenshot: ${shot}`);
+    // After a reload the panel comes back (WebviewPanelSerializer) with the recorded run; the
+    // runner of the old window is gone with its extension host.
+    // Through the workbench's own command: it saves the open editors before it reloads (a bare
+    // page reload may not).
+    await runCommand(page, 'Developer: Reload Window');
+    await page.waitForEvent('load', { timeout: 30_000 });
+    await panelFrame(page).locator('#model-name').waitFor({ timeout: 60_000 });
+    await panelFrame(page).getByText('235,146 parameters').waitFor({ timeout: 30_000 });
+    log('[e2e] the panel was restored after a reload');
+    await page.screenshot({ path: join(artifactsDir, installed ? 'vscode-vsix-restored-panel.png' : 'vscode-restored-panel.png') });
     return { before, after, screenshot: shot };
   } catch (e) {
     mkdirSync(artifactsDir, { recursive: true });
