@@ -1,11 +1,11 @@
 // What the user and the host ask for, turned into model changes: navigation over steps and
 // phases, loading step records (latest wins, a few cached), histories of the selected layer,
 // playback, live control, and the state VS Code keeps across reloads.
-import type { ControlAction, HistorySeries, InitRun, PanelState, RunProgress, ToWebview } from '../src/shared/protocol';
+import type { AtPhase, ControlAction, HistorySeries, InitRun, PanelState, RunProgress, ToWebview } from '../src/shared/protocol';
 import type { StepRecord, TensorRole } from '../src/shared/traceTypes';
 import type { HostChannel, VsCodeApi } from './hostChannel';
 import { normalizeRecord } from './records';
-import { SPEEDS, historyKey, type Store } from './state';
+import { SPEEDS, controllable, historyKey, type Store } from './state';
 import { StepCache } from './stepCache';
 
 /** Curve points kept for a live run; older points are thinned to keep memory flat. */
@@ -118,10 +118,28 @@ export class PanelController {
     }
     s.set({ curve, stepCount: p.stepCount, runState: p.state, atPhase: p.atPhase, error: p.error ?? s.state.error });
     if (following) {
+      // Sitting at the newest step of a live run: keep up with the runner. Where it holds
+      // mid-step, the diagram shows that phase (with the newest completed step's numbers).
       const [, last] = s.stepRange();
-      if (last !== s.state.step) this.goTo(last, s.state.phaseIndex);
+      const held = p.atPhase ? this.stopIndexOf(p.atPhase) : -1;
+      const phaseIndex = held >= 0 ? held : s.state.phaseIndex;
+      if (last !== s.state.step || phaseIndex !== s.state.phaseIndex) {
+        if (s.state.stepCount > 0) this.goTo(last, phaseIndex);
+        else s.set({ phaseIndex });
+      }
     }
     if (performance.now() - this.historyRequested > HISTORY_REFRESH_MS) this.requestHistories(false);
+  }
+
+  /** A held live run, shown at its newest recorded step: there is nothing further to show yet. */
+  private atLiveEdge(): boolean {
+    const s = this.store.state;
+    if (!controllable(s) || s.runState !== 'paused' || s.playing) return false;
+    return s.stepCount === 0 || s.step >= this.store.stepRange()[1];
+  }
+
+  private stopIndexOf(at: AtPhase): number {
+    return this.store.stops().findIndex((stop) => stop.phase === at.phase && (stop.layer === at.layer || stop.layer < 0));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -138,6 +156,11 @@ export class PanelController {
 
   nextPhase(): boolean {
     const { phaseIndex, step } = this.store.state;
+    if (this.atLiveEdge()) {
+      // Past what is recorded, "next" asks the held runner to go on, like a debugger's step.
+      this.control('stepPhase');
+      return true;
+    }
     if (phaseIndex + 1 < this.store.stops().length) {
       this.goTo(step, phaseIndex + 1);
       return true;
@@ -157,6 +180,10 @@ export class PanelController {
 
   nextStep(): boolean {
     const { step } = this.store.state;
+    if (this.atLiveEdge()) {
+      this.control('stepBatch');
+      return true;
+    }
     if (step >= this.store.stepRange()[1]) return false;
     this.goTo(step + 1);
     return true;

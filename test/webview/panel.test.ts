@@ -320,9 +320,19 @@ describe('step-through panel (Chromium)', function () {
       type: 'progress', entries: reader.index.slice(first, first + 2), stepCount: first + 2, state: 'paused',
       atPhase: { type: 'atPhase', step: first + 2, phase: 'backward', layer: 1 },
     }) as object);
-    await waitForStep(page, first + 1);
+    // It follows to the newest step, and the diagram shows the phase the runner holds at.
+    const held = phaseStops(layers().length).findIndex((st) => st.phase === 'backward' && st.layer === 1);
+    await waitForStep(page, first + 1, held);
     assert.match(await text(page, '#position'), new RegExp(`^Step ${first + 1} / ${first + 1}`));
+    assert.match(await text(page, '#phase'), new RegExp(`backward · ${layers()[1].name}$`));
     assert.match(await text(page, '#live-state'), new RegExp(`Runner: paused at step ${first + 2}, backward · ${layers()[1].name}`));
+    // At the newest step of a held run, "next phase" / "next step" ask the runner to go on.
+    const edge = host.received.length;
+    await page.locator('body').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Shift+ArrowRight');
+    await host.waitFor((m) => m.body.type === 'control' && m.body.action === 'stepBatch', edge);
+    assert.deepEqual(host.received.slice(edge).filter((m) => m.body.type === 'control').map((m) => (m.body as { action: string }).action), ['stepPhase', 'stepBatch']);
     // The live controls post control messages: paused → continue, step a phase, step a batch, stop.
     const since = host.received.length;
     await page.locator('#live-pause').click();
