@@ -44,10 +44,11 @@ async function waitUntil(predicate, timeoutMs) {
 /**
  * Starts code-server. `workDir` is an empty temp folder it may write to; `settings` go into the
  * user's settings.json; `env` is added to the server's (and so the extension host's) environment;
- * `install` lists .vsix files to install first.
+ * `install` lists .vsix files to install first; `workspaceTrust` keeps VS Code's workspace trust on
+ * (a fresh user-data folder trusts nothing).
  * Resolves once the server listens.
  */
-export async function startCodeServer({ testDir, workDir, settings, env = {}, install = [], log = () => {}, timeoutMs = 30_000 }) {
+export async function startCodeServer({ testDir, workDir, settings, env = {}, install = [], workspaceTrust = false, log = () => {}, timeoutMs = 30_000 }) {
   const entry = codeServerEntry(testDir);
   if (!existsSync(entry)) {
     throw new Error(`code-server is not installed: run \`bash test/vscode/setup.sh\` (missing ${entry})`);
@@ -92,7 +93,8 @@ export async function startCodeServer({ testDir, workDir, settings, env = {}, in
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    // Trust is off (every folder trusted) unless a test needs an untrusted workspace.
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--ignore-last-opened',
     '--user-data-dir', userData,
     '--extensions-dir', extensions,

@@ -41,16 +41,21 @@ const testConfig = {
   workDir,
   runsDir: join(workDir, 'runs'),
   grep: process.env.GL_VSCODE_GREP,
+  mode: 'trusted',
 };
 writeFileSync(join(workDir, 'test-config.json'), JSON.stringify(testConfig, null, 2));
+// The untrusted pass: the same suite module, told to run only the untrusted-workspace tests.
+writeFileSync(join(workDir, 'test-config-untrusted.json'), JSON.stringify({ ...testConfig, mode: 'untrusted' }, null, 2));
 
 let server;
+let untrustedServer;
 let browser;
 let cleaning;
 async function cleanup() {
   cleaning ??= (async () => {
     await browser?.close().catch(() => {});
     await server?.stop();
+    await untrustedServer?.stop();
     if (!process.env.GL_VSCODE_KEEP) rmSync(workDir, { recursive: true, force: true });
   })();
   return cleaning;
@@ -102,6 +107,41 @@ try {
   });
   if (!vsix) log(`extension-host tests: exit code ${code} (${Date.now() - t0} ms)`);
   if (code !== 0) failed = true;
+
+  // An untrusted workspace: a second server with workspace trust on and a fresh user-data
+  // folder, so the repository folder is not trusted; the suite runs its untrusted tests there.
+  if (!vsix) {
+    const t2 = Date.now();
+    const untrustedDir = join(workDir, 'untrusted');
+    mkdirSync(untrustedDir, { recursive: true });
+    untrustedServer = await startCodeServer({
+      testDir,
+      workDir: untrustedDir,
+      workspaceTrust: true,
+      log: process.env.GL_VSCODE_VERBOSE ? log : () => {},
+      env: { GL_VSCODE_TEST_CONFIG: join(workDir, 'test-config-untrusted.json') },
+      settings: {
+        'security.workspace.trust.enabled': true,
+        'security.workspace.trust.startupPrompt': 'never',
+        'gradientLens.traceFolder': testConfig.runsDir,
+        'extensions.autoUpdate': false,
+        'extensions.autoCheckUpdates': false,
+      },
+    });
+    const untrustedCode = await runExtensionTests({
+      context,
+      server: untrustedServer,
+      folder: root,
+      extensionPath: root,
+      testsPath,
+      log,
+      timeoutMs: overallMs,
+    });
+    log(`extension-host tests in an untrusted workspace: exit code ${untrustedCode} (${Date.now() - t2} ms)`);
+    if (untrustedCode !== 0) failed = true;
+    await untrustedServer.stop();
+    untrustedServer = undefined;
+  }
 
   if (!process.env.GL_VSCODE_SKIP_E2E) {
     const t1 = Date.now();

@@ -11,11 +11,13 @@ const suites = [
   () => import('./editor.test'),
   () => import('./run.test'),
 ];
+/** In an untrusted workspace (run.mjs's second pass) only these run. */
+const untrustedSuites = [() => import('./untrusted.test')];
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, grep: testConfig().grep });
   mocha.suite.emit('pre-require', globalThis, 'gradient-lens-vscode-suite', mocha);
-  for (const load of suites) await load();
+  for (const load of testConfig().mode === 'untrusted' ? untrustedSuites : suites) await load();
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
   if (failures > 0) throw new Error(`${failures} extension-host test(s) failed`);
 }

@@ -8,6 +8,8 @@ export interface VscodeTestConfig {
   workDir: string;
   runsDir: string;
   grep?: string;
+  /** 'untrusted': the workspace is not trusted; only the untrusted-workspace suite runs. */
+  mode?: 'trusted' | 'untrusted';
 }
 
 let cached: VscodeTestConfig | undefined;

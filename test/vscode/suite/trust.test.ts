@@ -1,6 +1,5 @@
-// Workspace trust. code-server runs with --disable-workspace-trust (every workspace is trusted
-// and trust cannot be revoked from an extension), so an untrusted workspace cannot be simulated
-// here: the gate itself is tested directly, and the manifest declares the restriction.
+// Workspace trust, in the trusted pass: the gate's message and the manifest's declaration.
+// untrusted.test.ts runs in a really untrusted workspace (run.mjs's second server).
 import * as assert from 'node:assert/strict';
 import { activateExtension, manifest } from './helpers';
 import type { GradientLensApi } from '../../../src/extension/extension';
