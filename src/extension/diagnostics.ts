@@ -64,6 +64,17 @@ export class Diagnostics extends Disposable {
     this.register(models.onDidChange((info) => this.onModelInfo(info)));
     this.register(sessions.onDidChangeSession((s) => this.onSession(s)));
     this.register(sessions.onDidChangeActive((s) => s && this.onSession(s)));
+    // A closed run's findings go with it, unless another run of the file is open.
+    this.register(
+      sessions.onDidEnd((ended) => {
+        const other = sessions.sessionsFor(ended.file)[0];
+        if (other) this.onSession(other);
+        else {
+          this.fromRun.delete(ended.file);
+          this.publish(ended.file);
+        }
+      }),
+    );
   }
 
   diagnosticsFor(file: string): readonly vscode.Diagnostic[] {

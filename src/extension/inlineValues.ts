@@ -33,6 +33,7 @@ export class InlineValues extends Disposable {
     super();
     this.register(sessions.onDidChangeSession(() => this.schedule()));
     this.register(sessions.onDidChangeActive(() => this.schedule()));
+    this.register(sessions.onDidEnd(() => this.schedule()));
     this.register(vscode.window.onDidChangeVisibleTextEditors(() => this.schedule()));
     this.register(
       vscode.workspace.onDidChangeConfiguration((e) => {

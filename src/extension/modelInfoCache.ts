@@ -56,6 +56,8 @@ export class ModelInfoCache extends Disposable {
     this.register(vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d)));
     this.register(vscode.workspace.onDidSaveTextDocument((d) => this.schedule(d)));
     this.register(vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)));
+    // Trust granted later: build the open model files now.
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => vscode.workspace.textDocuments.forEach((d) => this.schedule(d))));
     for (const d of vscode.workspace.textDocuments) this.schedule(d);
   }
 

@@ -12,6 +12,9 @@ export class SessionManager extends Disposable {
   private readonly activeEmitter = this.register(new vscode.EventEmitter<RunSession | undefined>());
   /** The active session changed (or was replaced). */
   readonly onDidChangeActive = this.activeEmitter.event;
+  private readonly endEmitter = this.register(new vscode.EventEmitter<RunSession>());
+  /** A session ended (its panels closed, its runner killed); fired after it left the list. */
+  readonly onDidEnd = this.endEmitter.event;
   private readonly changeEmitter = this.register(new vscode.EventEmitter<RunSession>());
   /** Something changed in any session (progress, state, cursor). */
   readonly onDidChangeSession = this.changeEmitter.event;
@@ -102,6 +105,7 @@ export class SessionManager extends Disposable {
     session.dispose();
     if (this.activeSession === session) this.setActive(this.sessions[this.sessions.length - 1]);
     void this.updateContext();
+    this.endEmitter.fire(session);
   }
 
   override dispose(): void {
