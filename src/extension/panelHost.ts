@@ -53,6 +53,7 @@ export class RunPanel extends Disposable {
   ) {
     super();
     panel.title = panelTitle(session);
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.png');
     panel.webview.options = panelOptions(extensionUri);
     panel.webview.html = panelHtml(panel.webview, extensionUri);
     this.register(panel.webview.onDidReceiveMessage((m: unknown) => this.receive(m)));
