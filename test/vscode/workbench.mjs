@@ -37,12 +37,28 @@ function formatLogArgs(args) {
  * Opens a workbench page with `codeAutomationExit` / `codeAutomationLog` exposed before any of
  * its scripts run. Returns the page and a promise of the exit code the workbench reports.
  */
+// The workbench's own chatter, and what fails only because this machine is offline (the
+// extension gallery, telemetry): left out unless GL_VSCODE_VERBOSE is set.
+const NOISE = [
+  /^Resolving connection token/,
+  /^Resolved connection token/,
+  /^Creating a socket/,
+  /^\[Service Worker\]/,
+  /^Updating additional builtin extensions cache/,
+  /^ChatSessionStore:/,
+  /getaddrinfo ENOTFOUND/,
+];
+
 export async function openWorkbench(context, url, log) {
   const page = await context.newPage();
   let resolveExit;
   const exitCode = new Promise((resolve) => (resolveExit = resolve));
   await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
-  await page.exposeFunction('codeAutomationLog', (type, args) => log(`[${type}] ${formatLogArgs(args)}`));
+  await page.exposeFunction('codeAutomationLog', (type, args) => {
+    const text = formatLogArgs(args);
+    if (!process.env.GL_VSCODE_VERBOSE && NOISE.some((re) => re.test(text))) return;
+    log(`[${type}] ${text}`);
+  });
   page.on('pageerror', (e) => log(`[page error] ${e.message}`));
   await page.goto(url);
   return { page, exitCode };
