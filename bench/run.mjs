@@ -1,0 +1,21 @@
+// `npm run bench` (after `npm run build`): bundles the benchmarks in bench/src (TypeScript) into
+// out/bench/bin/main.js with esbuild, tfjs and the tools external as in the other node bundles,
+// then runs them all. Extra arguments are passed on (e.g. `--quick`, or one benchmark's name).
+import { spawnSync } from 'node:child_process';
+import * as esbuild from 'esbuild';
+
+await esbuild.build({
+  entryPoints: { main: 'bench/src/main.ts' },
+  outdir: 'out/bench/bin',
+  bundle: true,
+  sourcemap: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  logLevel: 'warning',
+  external: ['vscode', '@tensorflow/*', 'esbuild', 'playwright-core'],
+  alias: { 'gradient-lens': './src/api/index.ts', 'gradient-lens/data': './src/api/data.ts' },
+});
+
+const r = spawnSync(process.execPath, ['--enable-source-maps', 'out/bench/bin/main.js', ...process.argv.slice(2)], { stdio: 'inherit' });
+process.exit(r.status ?? 1);

@@ -1,0 +1,112 @@
+// Benchmark 3: cold start. Spawns the built runner (dist/runner.js) through RunnerClient, as the
+// extension and the CLI do, starts lesson 1, and times spawn → hello (Node + tfjs + backend),
+// → started (bundling and loading the user's model file and its data), → first stepDone.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunnerClient } from '../../src/host/runnerClient';
+import { ROOT, emit, log, median, round } from './common';
+
+export const LESSON_1 = 'samples/01-what-is-a-neural-network/model.ts';
+
+interface ColdRun {
+  helloMs: number;
+  startedMs: number;
+  firstStepMs: number;
+  firstStepComputeMs: number;
+  backend: string;
+}
+
+async function coldRun(): Promise<ColdRun> {
+  const runnerPath = path.join(ROOT, 'dist/runner.js');
+  if (!fs.existsSync(runnerPath)) throw new Error(`${runnerPath} is missing: npm run build`);
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-cold-'));
+  const t0 = performance.now();
+  const client = RunnerClient.spawn({ runnerPath, cwd: ROOT, helloTimeoutMs: 60_000 });
+  try {
+    let firstStep: { at: number; stepMs: number } | undefined;
+    const stepped = new Promise<void>((resolve, reject) => {
+      client.onMessage((msg) => {
+        if (msg.type === 'stepDone' && !firstStep) {
+          firstStep = { at: performance.now(), stepMs: msg.stepMs };
+          resolve();
+        } else if (msg.type === 'failed') {
+          reject(new Error(msg.error.message));
+        }
+      });
+    });
+    const hello = await client.ready;
+    const tHello = performance.now();
+    await client.start({ file: path.join(ROOT, LESSON_1), outDir, overrides: { steps: 2 }, lesson: '01-what-is-a-neural-network' });
+    const tStarted = performance.now();
+    await Promise.race([stepped, new Promise((_, reject) => setTimeout(() => reject(new Error('no stepDone within 60 s')), 60_000))]);
+    return {
+      helloMs: tHello - t0,
+      startedMs: tStarted - t0,
+      firstStepMs: firstStep!.at - t0,
+      firstStepComputeMs: firstStep!.stepMs,
+      backend: hello.backend.name,
+    };
+  } finally {
+    await client.stop(2000).catch(() => undefined);
+    client.dispose();
+    fs.rmSync(outDir, { recursive: true, force: true });
+  }
+}
+
+// What "hello" is made of, in a bare Node process: loading tfjs (the whole @tensorflow/tfjs
+// bundle: core, layers, converter, data, cpu and webgl backends), the wasm backend's
+// initialisation, and esbuild (which the runner loads to bundle the model file).
+const STARTUP_PROBE = `
+const t0 = performance.now();
+const tf = require('@tensorflow/tfjs');
+const t1 = performance.now();
+const wasm = require('@tensorflow/tfjs-backend-wasm');
+wasm.setWasmPaths(require('path').dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + '/');
+const t2 = performance.now();
+tf.setBackend('wasm').then(() => tf.ready()).then(() => {
+  const t3 = performance.now();
+  require('esbuild');
+  const t4 = performance.now();
+  console.log(JSON.stringify({ requireTfjs: t1 - t0, requireWasmBackend: t2 - t1, wasmInit: t3 - t2, requireEsbuild: t4 - t3 }));
+});
+`;
+
+function startupPhases(runs: number): Record<string, number> {
+  const all: Record<string, number[]> = {};
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, ['-e', '0']);
+    (all['bare node -e 0 (process start and exit)'] ??= []).push(performance.now() - t0);
+    const r = spawnSync(process.execPath, ['-e', STARTUP_PROBE], { cwd: ROOT, encoding: 'utf8' });
+    try {
+      for (const [k, v] of Object.entries(JSON.parse(r.stdout.trim()) as Record<string, number>)) (all[k] ??= []).push(v);
+    } catch {
+      log(`startup probe failed: ${r.stderr.slice(0, 300)}`);
+    }
+  }
+  return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, round(median(v), 1)]));
+}
+
+export async function coldStartMain(args: string[]): Promise<void> {
+  const runs = args.includes('--quick') ? 2 : 5;
+  const all: ColdRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = await coldRun();
+    log(`cold start ${i + 1}/${runs}: hello ${r.helloMs.toFixed(0)} ms, started ${r.startedMs.toFixed(0)} ms, first stepDone ${r.firstStepMs.toFixed(0)} ms (step compute ${r.firstStepComputeMs.toFixed(0)} ms)`);
+    all.push(r);
+  }
+  const phases = startupPhases(3);
+  log(`cold start: startup phases ${JSON.stringify(phases)}`);
+  const med = (k: keyof Omit<ColdRun, 'backend'>) => round(median(all.map((r) => r[k])), 1);
+  emit({
+    coldStartMs: med('firstStepMs'),
+    helloMs: med('helloMs'),
+    startedMs: med('startedMs'),
+    firstStepComputeMs: med('firstStepComputeMs'),
+    backend: all[0]?.backend,
+    startupPhases: phases,
+    runs: all.map((r) => ({ ...r, helloMs: round(r.helloMs, 1), startedMs: round(r.startedMs, 1), firstStepMs: round(r.firstStepMs, 1), firstStepComputeMs: round(r.firstStepComputeMs, 1) })),
+  });
+}

@@ -1,0 +1,242 @@
+// Turns the collected results into bench/results.json (the figures the issue asks for, plus the
+// details behind them) and bench/results.md (the table, targets and how far each is missed).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { stepFlops } from './common';
+
+export interface Outcome {
+  result?: Record<string, unknown>;
+  error?: string;
+}
+
+export interface Collected {
+  startedAt: string;
+  finishedAt?: string;
+  quick: boolean;
+  engine?: { commit: string | null; uncommittedSrcChanges: number };
+  host: { cpus: number; cpuModel: string; node: string; loadAvg: number[] };
+  step?: Outcome;
+  cold?: Outcome;
+  traceWrite?: Outcome;
+  traceRead?: Outcome;
+  panel?: Outcome;
+}
+
+type Num = number | null;
+const BATCHES = ['32', '64', '128'];
+const VARIANTS = ['stockTrainOnBatchMs', 'stockMinimizeMs', 'tracedFullMs', 'tracedNoCaptureMs', 'torchOpenblasMs'] as const;
+
+const num = (v: unknown): Num => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const r2 = (v: Num, d = 2): Num => (v === null ? null : Number(v.toFixed(d)));
+const ratio = (a: Num, b: Num): Num => (a === null || b === null || b === 0 ? null : a / b);
+const fmt = (v: Num, d = 2, unit = ''): string => (v === null ? '—' : `${v.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: 0 })}${unit}`);
+
+interface Check {
+  figure: string;
+  measured: Num;
+  unit: string;
+  target: number;
+  /** 'max': measured must be ≤ target. */
+  why?: string;
+}
+
+function status(c: Check): string {
+  if (c.measured === null) return `not measured: ${c.why ?? 'no figure'}`;
+  if (c.measured <= c.target) return '✅ met';
+  const over = c.measured / c.target;
+  return `❌ missed by ${fmt(c.measured - c.target, 2, c.unit)} (${fmt(over, 2)}× the target)`;
+}
+
+export function summarize(c: Collected): Record<string, unknown> {
+  const s = c.step?.result;
+  const stepRows = (s?.step ?? {}) as Record<string, Record<string, unknown>>;
+  const torchWhy = (s?.torchWhyNull as string | null) ?? null;
+  const step: Record<string, Record<string, Num>> = {};
+  for (const b of BATCHES) {
+    const row: Record<string, Num> = {};
+    for (const v of VARIANTS) row[v] = num(stepRows[b]?.[v]);
+    step[b] = row;
+  }
+  const tw = c.traceWrite?.result;
+  const tr = c.traceRead?.result;
+  const p = c.panel?.result;
+  const co = c.cold?.result;
+  const reasons: Record<string, string> = {};
+  if (!s) reasons.step = c.step?.error ?? 'not run';
+  if (s && torchWhy) reasons.torchOpenblasMs = torchWhy;
+  if (!co) reasons.coldStartMs = c.cold?.error ?? 'not run';
+  if (!tw) reasons.trace100k = c.traceWrite?.error ?? 'not run';
+  else if (!tr) reasons.trace100kRead = c.traceRead?.error ?? 'not run';
+  if (!p) reasons.panel = c.panel?.error ?? (tw ? 'not run' : 'needs the 100,000-step trace, which was not written');
+  return {
+    backend: s?.backend ?? null,
+    peakGflops: num(s?.peakGflops),
+    peakSource: s?.peakSource ?? null,
+    torchPeakGflops: num(s?.torchPeakGflops),
+    step,
+    coldStartMs: num(co?.coldStartMs),
+    trace100k: {
+      steps: num(tw?.steps),
+      writeStepsPerSec: num(tw?.writeStepsPerSec),
+      bytesPerStep: num(tw?.bytesPerStep),
+      openMs: num(tr?.openMs),
+      randomStepMs: num(tr?.randomStepMs),
+      readerMB: num(tr?.readerMB),
+    },
+    panel: { paintMs: num(p?.paintMs), memoryGrowthMB: num(p?.memoryGrowthMB) },
+    nullReasons: reasons,
+  };
+}
+
+export function writeReport(c: Collected, dir: string): string {
+  const sum = summarize(c);
+  const s = c.step?.result;
+  const step = sum.step as Record<string, Record<string, Num>>;
+  const peak = num(sum.peakGflops);
+  const torchPeak = num(sum.torchPeakGflops);
+  const reasons = sum.nullReasons as Record<string, string>;
+  const t100 = sum.trace100k as Record<string, Num>;
+  const panel = sum.panel as Record<string, Num>;
+  const tw = c.traceWrite?.result;
+  const tr = c.traceRead?.result;
+  const co = c.cold?.result;
+  const pr = c.panel?.result;
+  const L: string[] = [];
+
+  L.push(`# Gradient Lens benchmarks`);
+  L.push('');
+  L.push(`Run ${c.startedAt}${c.quick ? ' (**quick smoke run**: fewer rounds, smaller trace — not the reference figures)' : ''}; ${c.host.cpus} × ${c.host.cpuModel}, Node ${c.host.node}, load average at start ${c.host.loadAvg.map((x) => x.toFixed(1)).join(' / ')} (other jobs share these cores: every target is a ratio measured in the same run). ` +
+    `Engine: ${c.engine?.commit ? `commit ${c.engine.commit.slice(0, 10)}` : 'unknown commit'}${c.engine?.uncommittedSrcChanges ? ` plus ${c.engine.uncommittedSrcChanges} uncommitted files in src/` : ''}. ` +
+    `Backend: **${sum.backend ?? '—'}**${s?.backendInfo ? ` (${(s.backendInfo as { reason: string }).reason})` : ''}. ` +
+    `PyTorch peer: ${s?.torchInfo ? `torch ${(s.torchInfo as { torch: string }).torch}, ${(s.torchInfo as { threads: number }).threads} threads, BLAS ${((s.torchInfo as { blas: string[] }).blas ?? []).filter((b) => /libblas|openblas/.test(b)).map((b) => path.basename(path.dirname(b)) + '/' + path.basename(b)).join(', ')}` : `none (${reasons.torchOpenblasMs ?? reasons.step ?? ''})`}.`);
+  L.push('');
+
+  // 1. Training step.
+  L.push(`## 1–2. Training step, seed MLP 784→256→128→10, SGD, categorical cross-entropy`);
+  L.push('');
+  if (s) {
+    const m = s.method as Record<string, unknown>;
+    L.push(`Median ms per step over ${Number(m.rounds) * Number(m.stepsPerRound)} steps per variant (${m.rounds} interleaved rounds × ${m.stepsPerRound} steps, rotated order, after ${m.warmupSteps} warm-up steps), real Fashion-MNIST batches. ` +
+      `GFLOP/s counts 2·m·n·k per matMul (forward, ∂W, and ∂x for all but the first layer). Peak: ${fmt(peak, 1)} GFLOP/s = ${sum.peakSource}; PyTorch's own peak (1024² matMul, 2 threads): ${fmt(torchPeak, 1)} GFLOP/s.`);
+    L.push('');
+    L.push(`| batch | stock trainOnBatch | stock minimize | traced, full capture | traced, capture off | PyTorch+OpenBLAS | traced/stock | capture cost (full/off) | traced/PyTorch | GFLOP/s traced full (% of peak) | GFLOP/s PyTorch |`);
+    L.push(`|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+    for (const b of BATCHES) {
+      const r = step[b];
+      const flops = stepFlops(Number(b));
+      const g = (ms: Num) => (ms === null ? null : flops / (ms / 1000) / 1e9);
+      const gFull = g(r.tracedFullMs);
+      const gTorch = g(r.torchOpenblasMs);
+      L.push(`| ${b} | ${fmt(r.stockTrainOnBatchMs)} ms | ${fmt(r.stockMinimizeMs)} ms | ${fmt(r.tracedFullMs)} ms | ${fmt(r.tracedNoCaptureMs)} ms | ${r.torchOpenblasMs === null ? `null (${reasons.torchOpenblasMs ?? 'not measured'})` : `${fmt(r.torchOpenblasMs, 3)} ms`} | ` +
+        `${fmt(ratio(r.tracedFullMs, r.stockTrainOnBatchMs), 2)}× | ${fmt(ratio(r.tracedFullMs, r.tracedNoCaptureMs), 2)}× | ${fmt(ratio(r.tracedFullMs, r.torchOpenblasMs), 1)}× | ` +
+        `${fmt(gFull, 1)} (${fmt(ratio(gFull, peak) === null ? null : ratio(gFull, peak)! * 100, 0)} %) | ${fmt(gTorch, 1)}${torchPeak ? ` (${fmt(ratio(gTorch, torchPeak) === null ? null : ratio(gTorch, torchPeak)! * 100, 0)} % of torch's peak)` : ''} |`);
+    }
+    L.push('');
+  } else {
+    L.push(`Not measured: ${reasons.step}`);
+    L.push('');
+  }
+
+  // Targets.
+  const checks: Check[] = [];
+  for (const [b, target] of [['32', 0.3], ['64', 0.25], ['128', 0.25]] as const) {
+    checks.push({ figure: `traced (full capture) ÷ stock trainOnBatch, batch ${b}`, measured: r2(ratio(step[b]?.tracedFullMs ?? null, step[b]?.stockTrainOnBatchMs ?? null)), unit: '×', target, why: reasons.step });
+  }
+  for (const b of BATCHES) {
+    checks.push({ figure: `capture cost (full ÷ off), batch ${b}`, measured: r2(ratio(step[b]?.tracedFullMs ?? null, step[b]?.tracedNoCaptureMs ?? null)), unit: '×', target: 1.05, why: reasons.step });
+  }
+  checks.push({ figure: 'traced (full capture) ÷ PyTorch+OpenBLAS, batch 64', measured: r2(ratio(step['64']?.tracedFullMs ?? null, step['64']?.torchOpenblasMs ?? null), 1), unit: '×', target: 6, why: reasons.torchOpenblasMs ?? reasons.step });
+  checks.push({ figure: 'cold start: spawn runner → first stepDone of lesson 1', measured: num(sum.coldStartMs), unit: ' ms', target: 500, why: reasons.coldStartMs });
+  checks.push({ figure: `open the ${fmt(t100.steps ?? null, 0)}-step trace (TraceReader.open)`, measured: t100.openMs, unit: ' ms', target: 300, why: reasons.trace100k ?? reasons.trace100kRead });
+  checks.push({ figure: 'read a random step (median of 1,000)', measured: t100.randomStepMs, unit: ' ms', target: 5, why: reasons.trace100k ?? reasons.trace100kRead });
+  checks.push({ figure: 'panel: step-change message → painted frame (median)', measured: panel.paintMs, unit: ' ms', target: 16, why: reasons.panel });
+  checks.push({ figure: 'panel: heap + typed-array growth after scrubbing the trace end to end and back (flat = ≤ 5 MB)', measured: panel.memoryGrowthMB, unit: ' MB', target: 5, why: reasons.panel });
+  L.push(`## Targets`);
+  L.push('');
+  L.push(`| figure | measured | target | status |`);
+  L.push(`|---|---:|---:|---|`);
+  for (const ch of checks) L.push(`| ${ch.figure} | ${ch.measured === null ? 'null' : fmt(ch.measured, 2, ch.unit)} | ≤ ${fmt(ch.target, 2, ch.unit)} | ${status(ch)} |`);
+  L.push('');
+
+  // 3–5 details.
+  L.push(`## 3. Cold start`);
+  L.push('');
+  if (co) {
+    L.push(`RunnerClient.spawn of dist/runner.js (fork, as the extension and CLI do) → \`start\` of samples/01-what-is-a-neural-network/model.ts → first \`stepDone\`; median of ${(co.runs as unknown[]).length} runs. ` +
+      `Spawn → hello (Node, tfjs, ${co.backend} backend ready): ${fmt(num(co.helloMs), 0)} ms; → started (model file bundled by esbuild, data loaded, model built): ${fmt(num(co.startedMs), 0)} ms; → first stepDone: **${fmt(num(co.coldStartMs), 0)} ms** (the step itself, as the runner timed it: ${fmt(num(co.firstStepComputeMs), 0)} ms).`);
+    const phases = co.startupPhases as Record<string, number> | undefined;
+    if (phases) L.push(`Inside "hello", measured in a bare Node process: ${Object.entries(phases).map(([k, v]) => `${k} ${fmt(v, 0)} ms`).join('; ')}.`);
+  } else L.push(`null: ${reasons.coldStartMs}`);
+  L.push('');
+  L.push(`## 4. Trace scale`);
+  L.push('');
+  if (tw) {
+    L.push(`${fmt(num(tw.steps), 0)} steps written with TraceWriter in ${fmt(num(tw.writeSeconds), 1)} s: **${fmt(t100.writeStepsPerSec, 0)} steps/s**, **${fmt(t100.bytesPerStep, 0)} bytes/step** (${fmt(num(tw.fileMB), 0)} MB on disk). ` +
+      `Records are real: the real tracer ran ${tw.realStepsRun} steps of the seed model (batch 64, default capture policy: summaries every step, sample 0 every step, whole batches and full weights at keyframes every 50 steps) and those records were written again under new step numbers, keyframes where the policy puts them — so the trace did not take 100,000 real steps. ` +
+      `Ordinary step: ${fmt(num(tw.ordinaryBytes), 0)} bytes (deflated), written at ${fmt(num(tw.ordinaryWriteStepsPerSec), 0)} steps/s; keyframe: ${fmt(num(tw.keyframeBytes), 0)} bytes (stored raw), ${fmt(num(tw.keyframeWriteMs), 1)} ms each; keyframes are ${fmt(num(tw.keyframeShareOfBytes) === null ? null : num(tw.keyframeShareOfBytes)! * 100, 0)} % of the bytes.`);
+    L.push('');
+    if (tr) {
+      L.push(`Reader (a fresh process): open **${fmt(t100.openMs, 1)} ms**; random step median **${fmt(t100.randomStepMs, 3)} ms** (p90 ${fmt(num(tr.randomStepP90Ms), 2)} ms; ordinary ${fmt(num(tr.ordinaryStepMs), 2)} ms, keyframe ${fmt(num(tr.keyframeStepMs), 1)} ms); loss curve of 2,000 points ${fmt(num(tr.curve2000Ms), 1)} ms; one heat-strip history (240 columns) ${fmt(num(tr.history240Ms), 0)} ms. ` +
+        `Memory after open: RSS +${fmt(t100.readerMB, 1)} MB, heap+buffers +${fmt(num(tr.readerHeapMB), 1)} MB; after 1,000 random reads: RSS +${fmt(num(tr.readerMBAfter1000Reads), 1)} MB, heap+buffers +${fmt(num(tr.readerHeapMBAfter1000Reads), 1)} MB (after a forced GC).`);
+    } else L.push(`Reader: null (${reasons.trace100kRead})`);
+  } else L.push(`null: ${reasons.trace100k}`);
+  L.push('');
+  L.push(`## 5. Panel (headless Chromium)`);
+  L.push('');
+  if (pr) {
+    const mem = pr.memory as Record<string, Record<string, number>>;
+    L.push(`dist/webview.js in the webview tests' harness (test/webview: the real panel HTML and CSP, a host answering from a TraceReader over the same trace). ` +
+      `Step change → painted frame, median of ${pr.stepChanges} changes to ordinary steps across the run: **${fmt(panel.paintMs, 1)} ms** from the \`stepData\` message reaching the page to the end of the frame that shows it (p90 ${fmt(num(pr.paintP90Ms), 1)} ms; message → redraw done ${fmt(num(pr.messageToRedrawEndMs), 1)} ms, of which the views' redraw ${fmt(num(pr.redrawWorkMs), 1)} ms; the rest is waiting for the next animation frame). ` +
+      `From the user's step change (goTo) through the harness's host round trip to the painted frame: ${fmt(num(pr.requestToPaintMs), 1)} ms (the harness's host runs in Node behind a Playwright binding, slower than VS Code's postMessage).`);
+    L.push('');
+    const v = pr.visits as Record<string, number>;
+    const d = pr.drag as Record<string, number>;
+    L.push(`Memory (after a forced GC; JS heap + typed-array backing stores): ${Object.entries(mem).map(([k, x]) => `${k} ${fmt(x.heapPlusBackingMB, 1)} MB (${x.domNodes} DOM nodes)`).join(', ')}. ` +
+      `The scrub: ${v.count} steps visited one after another from first to last (each with its keyframe's weights; ${fmt(v.msPerVisit, 0)} ms each through the harness), then a drag across all ${fmt(d.steps, 0)} steps (${d.moves} slider positions, one per frame; latest wins, ${d.distinctStepsShown} distinct steps got shown) and back. Growth from before to the end: **${fmt(panel.memoryGrowthMB, 2)} MB**. Panel open: ${fmt(num(pr.openMs), 0)} ms.`);
+    if ((pr.pageErrors as string[]).length > 0) L.push(`Page errors: ${(pr.pageErrors as string[]).join('; ')}`);
+  } else L.push(`null: ${reasons.panel}`);
+  L.push('');
+
+  // Profile.
+  const prof = s?.profile as Record<string, unknown> | undefined;
+  if (prof) {
+    L.push(`## Where the traced step's time goes (batch 64, ${sum.backend})`);
+    L.push('');
+    const full = prof.phasesFull as Record<string, number>;
+    const off = prof.phasesOff as Record<string, number>;
+    L.push(`| phase | full capture | capture off |`);
+    L.push(`|---|---:|---:|`);
+    for (const k of Object.keys(full)) L.push(`| ${k} | ${fmt(full[k], 3)} ms | ${k in off ? `${fmt(off[k], 3)} ms` : '—'} |`);
+    L.push('');
+    const kf = prof.kernelsOff as { kernelsPerStep: number; kernelMsPerStep: number; wallMsPerStepUnderProfiler: number; top: { kernel: string; msPerStep: number; callsPerStep: number }[] };
+    L.push(`Kernels (tf.profile, capture off): ${kf.kernelsPerStep} kernels a step, ${fmt(kf.kernelMsPerStep, 2)} ms inside kernels of ${fmt(kf.wallMsPerStepUnderProfiler, 2)} ms wall under the profiler. Top:`);
+    L.push('');
+    L.push(`| kernel [input shapes] | ms/step | calls/step |`);
+    L.push(`|---|---:|---:|`);
+    for (const r of kf.top.slice(0, 12)) L.push(`| ${r.kernel} | ${fmt(r.msPerStep, 3)} | ${r.callsPerStep} |`);
+    L.push('');
+    const ops = prof.ops as Record<string, { ms: number; gflops?: number }>;
+    L.push(`Micro-benchmarks (medians; interleaved where compared):`);
+    L.push('');
+    L.push(`| op | ms | GFLOP/s |`);
+    L.push(`|---|---:|---:|`);
+    for (const [k, v] of Object.entries(ops)) L.push(`| ${k} | ${fmt(v.ms, 4)} | ${v.gflops === undefined ? '' : fmt(v.gflops, 1)} |`);
+    L.push('');
+    const rec = prof.records as { summarizeMsByRole?: Record<string, { ms: number; elements: number }>; capturedTensorsPerStep: number; ordinaryStep: { buildAndEncodeMs: number; bytes: number }; keyframeStep: { buildAndEncodeMs: number; bytes: number } };
+    L.push(`Capture (engine API: ${s?.captureApi === 'split' ? 'readBack on the training thread + buildStepRecord, both timed here on one thread' : 'buildStepRecord on the finished step'}): ${rec.capturedTensorsPerStep} tensors captured a step; buildStepRecord + encodeRecord: ordinary step ${fmt(rec.ordinaryStep.buildAndEncodeMs, 2)} ms → ${fmt(rec.ordinaryStep.bytes, 0)} bytes, keyframe ${fmt(rec.keyframeStep.buildAndEncodeMs, 2)} ms → ${fmt(rec.keyframeStep.bytes, 0)} bytes.` +
+      (rec.summarizeMsByRole ? ` summarize() per role a step: ${Object.entries(rec.summarizeMsByRole).map(([role, v]) => `${role} ${fmt(v.ms, 2)} ms (${fmt(v.elements, 0)} values)`).join(', ')}.` : ''));
+    L.push('');
+  }
+
+  const notesFile = path.join(dir, 'NOTES.md');
+  if (fs.existsSync(notesFile)) {
+    L.push(fs.readFileSync(notesFile, 'utf8').trim());
+    L.push('');
+  }
+  L.push(`Details (every figure, per-variant spread, leaks, profile): bench/results.json. Reproduce: \`npm run bench\`.`);
+
+  const md = L.join('\n');
+  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null } }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'results.md'), md + '\n');
+  return md;
+}

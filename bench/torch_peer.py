@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+# The PyTorch peer of the training-step benchmark: the seed MLP (784→256 relu→128 relu→10
+# softmax), SGD, categorical cross-entropy, on the same batches as the tfjs variants. It runs as a
+# server so the Node side can interleave its rounds with the tfjs ones: one JSON request per line
+# on stdin, one JSON reply per line on stdout.
+#   {"cmd": "info"}                          → versions, threads, BLAS
+#   {"cmd": "data", "path": p, "n": n}       → load n examples (784 f32 pixels, then 10 f32 one-hot)
+#   {"cmd": "steps", "batch": b, "count": k} → times k training steps, per-step ms
+#   {"cmd": "matmul", "n": n, "reps": r}     → GFLOP/s of an n×n·n×n matmul (this machine's peak)
+# Run with Debian's /usr/bin/python3 and OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads would spin).
+import json
+import os
+import sys
+import time
+
+try:
+    import torch
+except Exception as e:  # noqa: BLE001 - any import failure means "no peer"
+    print(json.dumps({"error": f"import torch failed: {e}"}), flush=True)
+    sys.exit(0)
+
+torch.set_num_threads(int(os.environ.get("BENCH_TORCH_THREADS", "2")))
+torch.manual_seed(1)
+
+
+def blas_library():
+    # Which libblas.so.3 the process actually mapped (Debian's alternatives decide).
+    try:
+        with open("/proc/self/maps") as f:
+            libs = {line.split()[-1] for line in f if "blas" in line}
+        return sorted(libs)
+    except OSError:
+        return []
+
+
+class Peer:
+    def __init__(self):
+        self.xs = None
+        self.ys = None
+        self.models = {}
+
+    def model(self, batch):
+        if batch not in self.models:
+            m = torch.nn.Sequential(
+                torch.nn.Linear(784, 256), torch.nn.ReLU(),
+                torch.nn.Linear(256, 128), torch.nn.ReLU(),
+                torch.nn.Linear(128, 10),
+            )
+            opt = torch.optim.SGD(m.parameters(), lr=0.1)
+            self.models[batch] = (m, opt, 0)
+        return self.models[batch]
+
+    def steps(self, batch, count):
+        m, opt, cursor = self.model(batch)
+        n = self.xs.shape[0]
+        times = []
+        loss_value = None
+        for _ in range(count):
+            if cursor + batch > n:
+                cursor = 0
+            x = self.xs[cursor:cursor + batch]
+            y = self.ys[cursor:cursor + batch]
+            cursor += batch
+            t0 = time.perf_counter()
+            opt.zero_grad(set_to_none=True)
+            logits = m(x)
+            # softmax + categorical cross-entropy on one-hot targets, as tfjs computes it
+            loss = -(y * torch.log_softmax(logits, dim=1)).sum(dim=1).mean()
+            loss.backward()
+            opt.step()
+            loss_value = loss.item()  # read back, as every tfjs variant reads its loss
+            times.append((time.perf_counter() - t0) * 1000.0)
+        self.models[batch] = (m, opt, cursor)
+        return {"ms": times, "loss": loss_value}
+
+    def matmul(self, n, reps):
+        a = torch.rand(n, n)
+        b = torch.rand(n, n)
+        torch.mm(a, b)
+        best = float("inf")
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            torch.mm(a, b)
+            best = min(best, time.perf_counter() - t0)
+        return {"gflops": 2.0 * n * n * n / best / 1e9, "n": n}
+
+
+def main():
+    peer = Peer()
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        req = json.loads(line)
+        cmd = req.get("cmd")
+        try:
+            if cmd == "info":
+                reply = {
+                    "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                    "blas": blas_library(),
+                    "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
+                }
+            elif cmd == "data":
+                raw = torch.from_file(req["path"], size=req["n"] * 794, dtype=torch.float32).view(req["n"], 794)
+                peer.xs = raw[:, :784].contiguous()
+                peer.ys = raw[:, 784:].contiguous()
+                reply = {"ok": True, "n": req["n"]}
+            elif cmd == "steps":
+                reply = peer.steps(int(req["batch"]), int(req["count"]))
+            elif cmd == "matmul":
+                reply = peer.matmul(int(req["n"]), int(req.get("reps", 5)))
+            elif cmd == "quit":
+                break
+            else:
+                reply = {"error": f"unknown command {cmd}"}
+        except Exception as e:  # noqa: BLE001 - reported to the Node side
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        print(json.dumps(reply), flush=True)
+
+
+if __name__ == "__main__":
+    main()
