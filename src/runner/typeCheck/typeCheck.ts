@@ -32,8 +32,9 @@ const CACHE_DIR = path.join(os.tmpdir(), 'gradient-lens-typecheck');
  * Where a file's verdict is cached: keyed by its bundle, which changes whenever any of the
  * user's sources it imports changes (a full check costs seconds; an unchanged file needs none).
  */
-function cachePath(bundleCode: string, apiDir: string, script: string): string {
-  const hash = createHash('sha256').update(bundleCode);
+function cachePath(file: string, bundleCode: string, apiDir: string, script: string): string {
+  // The verdict names the file's path, so the same code elsewhere is another entry.
+  const hash = createHash('sha256').update(file).update(bundleCode);
   // The checker and the types the file is checked against are part of the verdict too.
   for (const input of [script, path.join(apiDir, 'index.ts'), path.join(apiDir, 'data.ts')]) {
     try {
@@ -74,7 +75,7 @@ export function startTypeCheck(file: string, bundleCode: string): Promise<RunErr
   const script = workerPath();
   if (!script) return Promise.resolve(undefined);
   const apiDir = path.resolve(__dirname, '..', 'src', 'api');
-  const cached = cachePath(bundleCode, apiDir, script);
+  const cached = cachePath(file, bundleCode, apiDir, script);
   const known = readCache(cached);
   if (known) return Promise.resolve(firstError(known));
   return new Promise((resolve) => {
