@@ -2,6 +2,7 @@
 // ops every backend has), any other through tfjs autodiff of the activation itself.
 import * as tf from '@tensorflow/tfjs';
 import { vjp } from './vjp';
+import type { CaptureSink } from './traceableLayer';
 
 export interface ActivationFn {
   name: string;
@@ -33,4 +34,20 @@ export function activationBackward(act: ActivationFn | undefined, z: tf.Tensor, 
     default:
       return vjp(() => act!.apply(z), [z], dA)[0];
   }
+}
+
+/** a = act(z), recorded; the pre-activation is recorded only when the activation changes it. */
+export function applyActivation(act: ActivationFn | undefined, z: tf.Tensor, capture: CaptureSink): tf.Tensor {
+  const a = act && act.name !== 'linear' ? act.apply(z) : z;
+  if (a !== z) capture('preactivation', z);
+  capture('activation', a);
+  return a;
+}
+
+/** ∂L/∂z from ∂L/∂a, both recorded (∂L/∂z only when it differs). */
+export function backThroughActivation(act: ActivationFn | undefined, z: tf.Tensor, a: tf.Tensor, dA: tf.Tensor, capture: CaptureSink): tf.Tensor {
+  const dZ = activationBackward(act, z, a, dA);
+  capture('gradActivation', dA);
+  if (dZ !== dA) capture('gradPreactivation', dZ);
+  return dZ;
 }

@@ -9,13 +9,18 @@ export class AutodiffLayerTracer implements TraceableLayer {
   private savedInput?: tf.Tensor;
 
   constructor(
-    private readonly layer: tf.layers.Layer,
+    protected readonly layer: tf.layers.Layer,
     readonly info: LayerInfo,
     readonly params: ParamHandle[],
   ) {}
 
-  private call(x: tf.Tensor): tf.Tensor {
+  protected call(x: tf.Tensor): tf.Tensor {
     return this.layer.apply(x, { training: true }) as tf.Tensor;
+  }
+
+  /** The function differentiated in the backward pass: the layer's own call unless overridden. */
+  protected callForGradient(x: tf.Tensor): tf.Tensor {
+    return this.call(x);
   }
 
   forward(x: tf.Tensor, capture: CaptureSink, keep: Keep): tf.Tensor {
@@ -32,7 +37,7 @@ export class AutodiffLayerTracer implements TraceableLayer {
     const trainable = this.params.filter((p) => p.trainable);
     const grads = new Map<string, tf.Tensor>();
     if (!needInputGrad && trainable.length === 0) return { grads };
-    const all = vjp(() => this.call(x), [x, ...trainable.map((p) => p.variable)], dY);
+    const all = vjp(() => this.callForGradient(x), [x, ...trainable.map((p) => p.variable)], dY);
     trainable.forEach((p, i) => grads.set(p.name, all[i + 1]));
     return { dInput: needInputGrad ? all[0] : undefined, grads };
   }

@@ -3,7 +3,7 @@
 // of the transposed (padded) input with the transposed output gradient, the layer's stride
 // becoming the dilation (see conv2dFilterGrad).
 import * as tf from '@tensorflow/tfjs';
-import { activationBackward, layerActivation } from '../activations';
+import { applyActivation, backThroughActivation, layerActivation } from '../activations';
 import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
 import type { LayerInfo } from '../../../shared/traceTypes';
 
@@ -85,19 +85,15 @@ export class Conv2DTracer implements TraceableLayer {
     const x4 = x as tf.Tensor4D;
     let z: tf.Tensor = tf.conv2d(x4, this.kernel as tf.Tensor4D, this.cfg.strides, this.cfg.padding, 'NHWC', this.cfg.dilation);
     if (this.bias) z = tf.add(z, this.bias);
-    const a = this.act && this.act.name !== 'linear' ? this.act.apply(z) : z;
+    const a = applyActivation(this.act, z, capture);
     this.saved = { x: keep(x4), z: keep(z), a: keep(a) };
-    if (a !== z) capture('preactivation', z);
-    capture('activation', a);
     return a;
   }
 
   backward(dA: tf.Tensor, needInputGrad: boolean, capture: CaptureSink): BackwardResult {
     const { x, z, a } = this.saved!;
     this.saved = undefined;
-    const dZ = activationBackward(this.act, z, a, dA) as tf.Tensor4D;
-    capture('gradActivation', dA);
-    if (dZ !== dA) capture('gradPreactivation', dZ);
+    const dZ = backThroughActivation(this.act, z, a, dA, capture) as tf.Tensor4D;
     const grads = new Map<string, tf.Tensor>();
     grads.set('kernel', conv2dFilterGrad(x, dZ, this.cfg));
     if (this.bias) grads.set('bias', tf.sum(dZ, [0, 1, 2]));

@@ -2,7 +2,7 @@
 // matMul of an explicitly transposed operand: on tfjs-wasm that reaches XNNPACK, while the
 // transposed-flag matMuls of the built-in gradient fall to a slow scalar loop (DESIGN.md).
 import * as tf from '@tensorflow/tfjs';
-import { activationBackward, layerActivation } from '../activations';
+import { applyActivation, backThroughActivation, layerActivation } from '../activations';
 import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
 import type { LayerInfo } from '../../../shared/traceTypes';
 
@@ -26,19 +26,15 @@ export class DenseTracer implements TraceableLayer {
     const x2 = x as tf.Tensor2D;
     let z: tf.Tensor = tf.matMul(x2, this.kernel as tf.Tensor2D);
     if (this.bias) z = tf.add(z, this.bias);
-    const a = this.act && this.act.name !== 'linear' ? this.act.apply(z) : z;
+    const a = applyActivation(this.act, z, capture);
     this.saved = { x: keep(x2), z: keep(z), a: keep(a) };
-    if (a !== z) capture('preactivation', z);
-    capture('activation', a);
     return a;
   }
 
   backward(dA: tf.Tensor, needInputGrad: boolean, capture: CaptureSink): BackwardResult {
     const { x, z, a } = this.saved!;
     this.saved = undefined;
-    const dZ = activationBackward(this.act, z, a, dA) as tf.Tensor2D;
-    capture('gradActivation', dA);
-    if (dZ !== dA) capture('gradPreactivation', dZ);
+    const dZ = backThroughActivation(this.act, z, a, dA, capture) as tf.Tensor2D;
     const grads = new Map<string, tf.Tensor>();
     grads.set('kernel', tf.matMul(tf.transpose(x), dZ));
     if (this.bias) grads.set('bias', tf.sum(dZ, 0));
