@@ -75,7 +75,10 @@ export class Heatmap {
       this.canvas.setAttribute('aria-label', `${this.title}: ${note}`);
       return;
     }
-    const [r0, c0] = tensor.shape.length >= 2 ? [tensor.shape[0], tensor.values.length / tensor.shape[0]] : [1, tensor.values.length];
+    // A parameter as a matrix: all dimensions but the last down, the last across (a dense
+    // kernel [in, out] as it is; a conv kernel [h, w, in, out] as one column per filter).
+    const last = tensor.shape[tensor.shape.length - 1] || 1;
+    const [r0, c0] = tensor.shape.length >= 2 ? [tensor.values.length / last, last] : [1, tensor.values.length];
     // Draw the longer dimension across: 784 inputs × 256 units reads as 256 rows of 784.
     this.transposed = r0 > c0;
     this.rows = this.transposed ? c0 : r0;
@@ -129,7 +132,7 @@ export class Heatmap {
     const r = Math.floor((y / (this.canvas.clientHeight || 1)) * this.rows);
     if (r < 0 || c < 0 || r >= this.rows || c >= this.cols) return;
     const [i, j] = this.transposed ? [c, r] : [r, c];
-    const width = t.shape.length >= 2 ? t.values.length / t.shape[0] : t.values.length;
+    const width = t.shape.length >= 2 ? t.shape[t.shape.length - 1] || 1 : t.values.length;
     setText(this.readout, `[${i}, ${j}] = ${formatNum(t.values[i * width + j])}`);
   }
 }

@@ -3,7 +3,7 @@
 // and heatmaps of the weight matrix and its gradient.
 import { adviceFor, layerHealth } from '../src/shared/health';
 import type { LayerInfo, StepRecord, TensorRole } from '../src/shared/traceTypes';
-import { h, setText } from './dom';
+import { h, setHidden, setText } from './dom';
 import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, roleWords } from './format';
 import { HeatStrip } from './heatStrip';
 import { Heatmap } from './heatmap';
@@ -30,6 +30,8 @@ export class LayerPanel {
   private readonly strips: HeatStrip[];
   private readonly weights: Heatmap;
   private readonly gradient: Heatmap;
+  private readonly matrixTitle: HTMLElement;
+  private readonly matrices: HTMLElement;
 
   constructor(
     private readonly store: Store,
@@ -50,6 +52,8 @@ export class LayerPanel {
     this.strips = STRIP_ROLES.map((r) => new HeatStrip(`${roleSymbol(r.role, r.main ? 'kernel' : undefined)} — ${roleWords(r.role, r.main ? 'kernel' : undefined)}`, theme, jump));
     this.weights = new Heatmap('W — weights', theme);
     this.gradient = new Heatmap('∂L/∂W — gradient of the weights', theme);
+    this.matrixTitle = h('h3', { text: 'Weight matrix' });
+    this.matrices = h('div', { class: 'heatmaps' }, this.weights.el, this.gradient.el);
     this.el = h(
       'section',
       { class: 'card layer-panel', 'aria-labelledby': 'layer-title' },
@@ -59,8 +63,8 @@ export class LayerPanel {
       table,
       h('h3', { text: 'Distributions over the run' }),
       h('div', { class: 'strips' }, ...this.strips.map((s) => s.el)),
-      h('h3', { text: 'Weight matrix' }),
-      h('div', { class: 'heatmaps' }, this.weights.el, this.gradient.el),
+      this.matrixTitle,
+      this.matrices,
     );
     store.subscribe((m, changed) => this.update(m, changed));
   }
@@ -87,6 +91,10 @@ export class LayerPanel {
     if (changed.has('selectedLayer') || changed.has('record') || changed.has('meta')) this.renderStats(layer, m.record);
     if (changed.has('histories') || changed.has('selectedLayer') || changed.has('meta')) {
       const main = layer.params[0]?.name;
+      // A layer without parameters (flatten, dropout, pooling) has only its activations' strips.
+      STRIP_ROLES.forEach((r, i) => setHidden(this.strips[i].el, r.main && !main));
+      setHidden(this.matrixTitle, !main);
+      setHidden(this.matrices, !main);
       STRIP_ROLES.forEach((r, i) => this.strips[i].setSeries(m.histories.get(historyKey(layer.index, r.role, r.main ? main : undefined))));
       this.markStrips();
     } else if (changed.has('step')) this.markStrips();

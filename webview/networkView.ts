@@ -17,7 +17,8 @@ import { layerTooltip, type Tooltip } from './tooltip';
 const HEIGHT = 250;
 const CAPTION = 34;
 const UNITS_MAX = 32;
-const CELLS_MAX = 4096;
+/** Largest layer drawn value by value (one pixel each); larger ones show their histogram. */
+const CELLS_MAX = 65_536;
 
 interface NodeLayout {
   /** -1 for the input, else the layer's position in meta.model.layers. */
@@ -31,6 +32,8 @@ interface NodeLayout {
   w: number;
   h: number;
   cx: number;
+  /** Grid mode: for each pixel, the index of the value it shows (-1: a gap); none for units mode. */
+  map: Int32Array | undefined;
   /** Units mode: radius and centre y of each unit. */
   r: number;
   unitY: number[];
@@ -125,17 +128,15 @@ export class NetworkView {
         const top = 8 + (usableH - colH) / 2;
         const unitY = Array.from({ length: n.units }, (_, k) => top + r * 1.25 + k * r * 2.5);
         const w = r * 2 + 8;
-        return { layer: n.layer, units: n.units, mode: 'units', cols: 1, rows: n.units, x: cx - w / 2, y: top - 4, w, h: colH + 8, cx, r, unitY };
+        return { layer: n.layer, units: n.units, mode: 'units', cols: 1, rows: n.units, map: undefined, x: cx - w / 2, y: top - 4, w, h: colH + 8, cx, r, unitY };
       }
       const side = Math.max(24, Math.min(colW * 0.6, usableH, 120));
-      const image = isImage(n.layer === -1 ? meta.model.inputShape : layers[n.layer].outputShape);
-      const cols = image ? image[1] : Math.ceil(Math.sqrt(n.units));
-      const rows = image ? image[0] : Math.ceil(n.units / cols);
+      const { cols, rows, map } = pixelLayout(n.layer === -1 ? meta.model.inputShape : layers[n.layer].outputShape, n.units);
       const aspect = rows / cols;
       const bw = aspect > 1 ? side / aspect : side;
       const bh = aspect > 1 ? side : side * aspect;
       const y = 8 + (usableH - bh) / 2;
-      return { layer: n.layer, units: n.units, mode: 'grid', cols, rows, x: cx - bw / 2, y, w: bw, h: bh, cx, r: 0, unitY: [] };
+      return { layer: n.layer, units: n.units, mode: 'grid', cols, rows, map, x: cx - bw / 2, y, w: bw, h: bh, cx, r: 0, unitY: [] };
     });
     const lw = Math.min(colW * 0.6, 70);
     this.lossBox = { x: colW * (columns - 0.5) - lw / 2, y: 8 + usableH / 2 - 18, w: lw, h: 36 };
@@ -341,12 +342,15 @@ export class NetworkView {
       const img = cctx.createImageData(n.cols, n.rows);
       const lo = v.summary?.stats?.min ?? 0;
       const range = (v.summary?.stats?.max ?? 1) - lo || 1;
-      for (let k = 0; k < n.units; k++) {
+      const map = n.map!;
+      for (let p = 0; p < map.length; p++) {
+        const k = map[p];
+        if (k < 0) continue;
         const li = (v.role === 'input' ? Math.max(0, Math.min(255, Math.round(((v.values[k] - lo) / range) * 255))) : divergingIndex(v.values[k], scale)) * 4;
-        img.data[k * 4] = lut[li];
-        img.data[k * 4 + 1] = lut[li + 1];
-        img.data[k * 4 + 2] = lut[li + 2];
-        img.data[k * 4 + 3] = 255;
+        img.data[p * 4] = lut[li];
+        img.data[p * 4 + 1] = lut[li + 1];
+        img.data[p * 4 + 2] = lut[li + 2];
+        img.data[p * 4 + 3] = 255;
       }
       cctx.putImageData(img, 0, 0);
       ctx.imageSmoothingEnabled = false;
@@ -392,15 +396,35 @@ function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }
 
-/** [h, w] when a shape reads as a picture: 28×28, 28×28×1, or a flat square of ≥ 64 values like 784. */
-function isImage(shape: readonly (number | null)[]): [number, number] | undefined {
+/**
+ * How a layer's values are laid out as pixels: a picture for 28×28 / 28×28×1 / a flat square of
+ * ≥ 64 values (784), one tile per channel for feature maps [h, w, c] (1-pixel gaps between
+ * tiles), else a near-square grid in order.
+ */
+function pixelLayout(shape: readonly (number | null)[], units: number): { cols: number; rows: number; map: Int32Array } {
   const dims = shape.filter((d): d is number => d !== null && d > 0);
-  if ((dims.length === 2 || (dims.length === 3 && dims[2] <= 3)) && dims[0] >= 8 && dims[1] >= 8) return [dims[0], dims[1]];
-  if (dims.length === 1) {
-    const s = Math.round(Math.sqrt(dims[0]));
-    if (s * s === dims[0] && s >= 8) return [s, s];
+  let [h, w, c] = [0, 0, 1];
+  if ((dims.length === 2 || dims.length === 3) && dims[0] >= 4 && dims[1] >= 4) [h, w, c] = [dims[0], dims[1], dims[2] ?? 1];
+  else if (dims.length === 1 && Math.round(Math.sqrt(dims[0])) ** 2 === dims[0] && dims[0] >= 64) h = w = Math.round(Math.sqrt(dims[0]));
+  if (h === 0) {
+    const cols = Math.ceil(Math.sqrt(units));
+    const rows = Math.ceil(units / cols);
+    const map = new Int32Array(cols * rows).fill(-1);
+    for (let k = 0; k < units; k++) map[k] = k;
+    return { cols, rows, map };
   }
-  return undefined;
+  const tilesX = Math.ceil(Math.sqrt(c));
+  const tilesY = Math.ceil(c / tilesX);
+  const gap = c > 1 ? 1 : 0;
+  const cols = tilesX * (w + gap) - gap;
+  const rows = tilesY * (h + gap) - gap;
+  const map = new Int32Array(cols * rows).fill(-1);
+  for (let ch = 0; ch < c; ch++) {
+    const ox = (ch % tilesX) * (w + gap);
+    const oy = Math.floor(ch / tilesX) * (h + gap);
+    for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) map[(oy + y) * cols + ox + x] = (y * w + x) * c + ch;
+  }
+  return { cols, rows, map };
 }
 
 function scaleOf(v: NodeValues): number {
