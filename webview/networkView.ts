@@ -4,7 +4,7 @@
 // gradients coming back, updates at the end); where no per-unit values were kept, the block
 // shows the tensor's histogram instead. One canvas, redrawn whole (it is small); one
 // transparent button per block on top of it carries hover, focus, click and the labels.
-import { layerHealth } from '../src/shared/health';
+import { layerHealth, type HealthFlag } from '../src/shared/health';
 import type { PhaseStop } from '../src/shared/phases';
 import type { LayerInfo, RunMeta, StepRecord, TensorRole, TensorSummary } from '../src/shared/traceTypes';
 import { context2d, fitCanvas, h } from './dom';
@@ -15,7 +15,7 @@ import { divergingIndex, lutColor, type Theme } from './theme';
 import { layerTooltip, type Tooltip } from './tooltip';
 
 const HEIGHT = 250;
-const CAPTION = 34;
+const CAPTION = 46;
 const UNITS_MAX = 32;
 /** Largest layer drawn value by value (one pixel each); larger ones show their histogram. */
 const CELLS_MAX = 65_536;
@@ -64,6 +64,8 @@ export class NetworkView {
   private width = 0;
   private hovered = -2;
   private readonly cells = new Map<number, HTMLCanvasElement>();
+  /** Health flags per layer at the shown step (recomputed when the record changes). */
+  private flags: HealthFlag[][] = [];
 
   constructor(
     private readonly store: Store,
@@ -85,7 +87,8 @@ export class NetworkView {
 
   private update(model: Readonly<PanelModel>, changed: ReadonlySet<ModelKey>): void {
     if (changed.has('meta')) this.relayout();
-    if (changed.has('meta') || changed.has('record') || changed.has('phaseIndex') || changed.has('selectedLayer') || changed.has('step')) {
+    if (changed.has('meta') || changed.has('record') || changed.has('error')) this.updateHealth();
+    if (changed.has('meta') || changed.has('record') || changed.has('phaseIndex') || changed.has('selectedLayer') || changed.has('step') || changed.has('error')) {
       this.draw();
       this.refreshTooltip();
     }
@@ -174,6 +177,24 @@ export class NetworkView {
       return b;
     });
     this.hits.replaceChildren(...this.buttons);
+    this.updateHealth();
+  }
+
+  /** Which layers are unhealthy at this step (or where the run's non-finite error points). */
+  private updateHealth(): void {
+    const { meta, record, error } = this.store.state;
+    const layers = meta?.model.layers ?? [];
+    this.flags = record ? layerHealth(record.summaries, layers).map((h) => h.flags) : layers.map(() => []);
+    if (error?.layer !== undefined && error.layer >= 0 && error.layer < layers.length && !this.flags[error.layer]?.includes('non-finite')) {
+      this.flags[error.layer] = [...(this.flags[error.layer] ?? []), 'non-finite'];
+    }
+    this.buttons.forEach((b, i) => {
+      const n = this.layout[i];
+      const flags = n && n.layer >= 0 ? this.flags[n.layer] ?? [] : [];
+      const base = b.dataset.label ?? b.getAttribute('aria-label') ?? '';
+      b.dataset.label = base;
+      b.setAttribute('aria-label', flags.length > 0 ? `${base}; warning: ${flags.map(flagWords).join(', ')}` : base);
+    });
   }
 
   /** The reusable pixel canvas of a grid node. */
@@ -385,7 +406,37 @@ export class NetworkView {
     const st = v.summary?.stats;
     ctx.fillText(st ? `${roleSymbol(v.role, v.param)} μ ${formatNum(st.mean)} σ ${formatNum(st.std)}` : roleSymbol(v.role, v.param), n.cx, HEIGHT - CAPTION + 14);
     ctx.globalAlpha = 1;
+    // Health, in words and as a badge on the block: an unhealthy layer shows at a glance.
+    const flags = n.layer >= 0 ? this.flags[n.layer] ?? [] : [];
+    if (flags.length > 0) {
+      const color = flags.includes('non-finite') ? t.error : t.warning;
+      ctx.fillStyle = color;
+      ctx.fillText(`⚠ ${flags.map(flagWords).join(', ')}`, n.cx, HEIGHT - CAPTION + 28);
+      const bx = n.x + n.w + 2;
+      const by = n.y - 2;
+      ctx.beginPath();
+      ctx.arc(bx, by, 7, 0, Math.PI * 2);
+      ctx.fill();
+      ctx.fillStyle = t.background;
+      ctx.font = `bold ${t.font}`;
+      ctx.textBaseline = 'middle';
+      ctx.fillText('!', bx, by + 0.5);
+      ctx.strokeStyle = color;
+      ctx.lineWidth = 2;
+      ctx.strokeRect(n.x - 2, n.y - 2, n.w + 4, n.h + 4);
+    }
   }
+}
+
+const FLAG_WORDS: Record<HealthFlag, string> = {
+  'non-finite': 'NaN/Inf',
+  'dead-units': 'dead units',
+  'vanishing-gradient': 'vanishing gradient',
+  'exploding-gradient': 'exploding gradient',
+};
+
+function flagWords(f: HealthFlag): string {
+  return FLAG_WORDS[f];
 }
 
 function rgbOf(c: [number, number, number]): string {

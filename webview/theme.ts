@@ -13,6 +13,8 @@ export interface Theme {
   lossColor: string;
   accuracyColor: string;
   testColor: string;
+  warning: string;
+  error: string;
   font: string;
   /** 256 RGBA entries: negative (blue) → background → positive (orange). */
   diverging: Uint8ClampedArray;
@@ -77,6 +79,8 @@ export function readTheme(): Theme {
     lossColor: cssVar(style, '--vscode-charts-red', '#f14c4c'),
     accuracyColor: cssVar(style, '--vscode-charts-green', '#89d185'),
     testColor: cssVar(style, '--vscode-charts-yellow', '#cca700'),
+    warning: cssVar(style, '--vscode-editorWarning-foreground', '#cca700'),
+    error: cssVar(style, '--vscode-errorForeground', '#f85149'),
     font: `11px ${cssVar(style, '--vscode-font-family', 'system-ui, sans-serif')}`,
     diverging,
     sequential,

@@ -197,13 +197,17 @@ describe('step-through panel (Chromium)', function () {
     assert.equal(await banner.isVisible(), false);
     await page.evaluate((env) => (window as unknown as PanelHandle).__harness.deliver(env), live.envelope({
       type: 'progress', entries: [], stepCount: reader.stepCount, state: 'failed',
-      error: { kind: 'non-finite', message: 'NaN in ∂L/∂W of dense_Dense2', location: { file: '/m/model.ts', line: 9, column: 3 }, layerName: 'dense_Dense2' },
+      error: { kind: 'non-finite', message: 'NaN in ∂L/∂W of dense_Dense2', location: { file: '/m/model.ts', line: 9, column: 3 }, layer: 1, layerName: 'dense_Dense2' },
     }) as object);
     await banner.waitFor({ state: 'visible' });
     assert.match(await text(page, '#error-message'), /NaN/);
     assert.match(await text(page, '#error-location'), /model\.ts:9:3 · layer dense_Dense2/);
     assert.match(await text(page, '#live-state'), /failed/);
     assert.equal(await page.locator('#live-pause').isVisible(), false, 'an ended run takes no control');
+    // The layer where the values went non-finite is flagged in the diagram, in words too.
+    await page.waitForFunction(() => document.querySelector('.layer-hit[data-layer="1"]')?.getAttribute('aria-label')?.includes('warning: NaN/Inf'));
+    assert.doesNotMatch((await page.locator('.layer-hit[data-layer="0"]').getAttribute('aria-label')) ?? '', /warning/);
+    await screenshot(page, 'panel-nonfinite-light');
   });
 
   it('shows a run that failed before its first step (no steps, the error only)', async function () {
