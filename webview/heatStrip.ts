@@ -14,6 +14,7 @@ export class HeatStrip {
   readonly el: HTMLElement;
   private readonly canvas: HTMLCanvasElement;
   private readonly caption: HTMLElement;
+  private readonly heading: HTMLElement;
   private readonly image = document.createElement('canvas');
   private series: HistorySeries | undefined;
   private yRange: [number, number] = [0, 1];
@@ -22,13 +23,14 @@ export class HeatStrip {
   private step = 0;
 
   constructor(
-    readonly title: string,
+    private title: string,
     private theme: Theme,
     private readonly jump: (step: number) => void,
   ) {
     this.canvas = h('canvas', { class: 'strip-canvas', role: 'img', 'aria-label': `${title}: no data yet` });
     this.caption = h('div', { class: 'strip-caption muted', text: 'waiting for history…' });
-    this.el = h('figure', { class: 'strip' }, h('figcaption', { text: title }), this.canvas, this.caption);
+    this.heading = h('figcaption', { text: title });
+    this.el = h('figure', { class: 'strip' }, this.heading, this.canvas, this.caption);
     new ResizeObserver((entries) => {
       const w = Math.round(entries[entries.length - 1].contentRect.width);
       if (w > 0 && w !== this.width) {
@@ -47,6 +49,12 @@ export class HeatStrip {
   setTheme(theme: Theme): void {
     this.theme = theme;
     this.render();
+  }
+
+  /** The strip's heading (it names the selected layer's main parameter). */
+  setTitle(title: string): void {
+    this.title = title;
+    setText(this.heading, title);
   }
 
   setSeries(series: HistorySeries | undefined): void {

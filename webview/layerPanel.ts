@@ -92,7 +92,10 @@ export class LayerPanel {
     if (changed.has('histories') || changed.has('selectedLayer') || changed.has('meta')) {
       const main = layer.params[0]?.name;
       // A layer without parameters (flatten, dropout, pooling) has only its activations' strips.
-      STRIP_ROLES.forEach((r, i) => setHidden(this.strips[i].el, r.main && !main));
+      STRIP_ROLES.forEach((r, i) => {
+        setHidden(this.strips[i].el, r.main && !main);
+        if (r.main && main) this.strips[i].setTitle(`${roleSymbol(r.role, main)} — ${roleWords(r.role, main)}`);
+      });
       setHidden(this.matrixTitle, !main);
       setHidden(this.matrices, !main);
       STRIP_ROLES.forEach((r, i) => this.strips[i].setSeries(m.histories.get(historyKey(layer.index, r.role, r.main ? main : undefined))));
