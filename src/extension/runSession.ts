@@ -265,10 +265,17 @@ export class RunSession extends Disposable {
 
   /** Asks the runner to finish and exit; kills it after the runner client's grace period. */
   async stop(): Promise<void> {
-    const runner = this.runner;
-    if (!runner) return;
+    if (!this.runner) return;
     if (!TERMINAL.has(this.runState)) this.setState('stopped');
-    await runner.stop();
+    await this.stopRunner();
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  /** Stops the runner once, however many times it is asked (Stop, the run's end, dispose). */
+  private stopRunner(): Promise<void> {
+    this.stopping ??= this.runner?.stop() ?? Promise.resolve();
+    return this.stopping;
   }
 
   override dispose(): void {
@@ -322,7 +329,7 @@ export class RunSession extends Disposable {
     if (TERMINAL.has(state)) {
       this.reader.refresh();
       // The run is over: its process has nothing more to do.
-      if (!wasTerminal) void this.runner?.stop();
+      if (!wasTerminal) void this.stopRunner();
     }
     this.changes.fire({ kind: 'state' });
   }

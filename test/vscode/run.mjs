@@ -3,7 +3,7 @@
 // through headless Chromium, then the end-to-end lesson check in the workbench, and stops
 // everything. Never hangs: an overall timeout kills the server's whole process group.
 //
-// Env: GL_VSCODE_TIMEOUT_MS (overall, default 300000), GL_VSCODE_SKIP_E2E=1, GL_VSCODE_KEEP=1
+// Env: GL_VSCODE_TIMEOUT_MS (overall, default 480000), GL_VSCODE_SKIP_E2E=1, GL_VSCODE_KEEP=1
 // (keep the temp folder), GL_VSCODE_GREP (mocha grep for the extension-host tests),
 // GL_VSCODE_VERBOSE=1 (code-server's own log), GL_VSCODE_VSIX=path.vsix (install that package and
 // run only the end-to-end check against it: the .vsix installs and works).
@@ -18,7 +18,7 @@ const testDir = dirname(fileURLToPath(import.meta.url));
 const root = resolve(testDir, '../..');
 const testsPath = join(root, 'out/test/vscode/suite/index.js');
 const artifactsDir = join(root, 'test/artifacts');
-const overallMs = Number(process.env.GL_VSCODE_TIMEOUT_MS ?? 300_000);
+const overallMs = Number(process.env.GL_VSCODE_TIMEOUT_MS ?? 480_000);
 const started = Date.now();
 
 function log(line) {

@@ -16,7 +16,7 @@ const suites = [
 const untrustedSuites = [() => import('./untrusted.test')];
 
 export async function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 60_000, grep: testConfig().grep });
+  const mocha = new Mocha({ ui: 'tdd', color: false, timeout: 180_000, grep: testConfig().grep });
   mocha.suite.emit('pre-require', globalThis, 'gradient-lens-vscode-suite', mocha);
   for (const load of testConfig().mode === 'untrusted' ? untrustedSuites : suites) await load();
   const failures = await new Promise<number>((resolve) => mocha.run(resolve));
