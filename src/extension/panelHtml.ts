@@ -14,7 +14,7 @@ export function panelHtml(webview: vscode.Webview, extensionUri: vscode.Uri): st
     `default-src 'none'`,
     `script-src 'nonce-${nonce}'`,
     `style-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
+    `img-src ${webview.cspSource}`,
     `font-src ${webview.cspSource}`,
   ].join('; ');
   return panelDocument({
