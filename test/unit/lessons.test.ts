@@ -161,6 +161,15 @@ describe('lessons', function () {
     const probs = statsOf(step0, 2, 'activation');
     assert.ok(probs.min > 0.02 && probs.max < 0.3, `step-0 probabilities in [${probs.min}, ${probs.max}]`);
     assert.ok(statsOf(step0, 0, 'activation').zeroFraction > 0.4, 'ReLU zeroes about half the first layer');
+    // The untrained favourite: most of the batch goes to one or two classes, whatever the image.
+    const out = tensor(step0, 2, 'activation');
+    const votes = new Array<number>(10).fill(0);
+    for (let i = 0; i < out.shape[0]; i++) {
+      const row = Array.from(out.values.subarray(i * 10, i * 10 + 10));
+      votes[row.indexOf(Math.max(...row))]++;
+    }
+    const [first, second] = [...votes].sort((a, b) => b - a);
+    assert.ok(first + second >= 0.8 * out.shape[0], `step-0 predictions per class: ${votes.join(' ')}`);
     const end = last(reader);
     assert.ok(end.loss < 1.6, `20 steps bring the loss down to about 1.3, got ${end.loss}`);
     assert.ok(finalTestAccuracy(reader) > 0.5, `test accuracy after 20 steps: ${finalTestAccuracy(reader)}`);
