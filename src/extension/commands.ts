@@ -139,6 +139,7 @@ export class Commands {
             overrides: runOverrides(settings),
             startPaused: options.startPaused ?? settings.startPaused,
             lesson: options.lesson,
+            typeCheck: settings.typeCheck,
           });
           if (token.isCancellationRequested) {
             session.dispose();

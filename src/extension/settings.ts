@@ -16,6 +16,7 @@ export interface Settings {
   modelInfo: boolean;
   traceFolder: string;
   startPaused: boolean;
+  typeCheck: boolean;
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {
@@ -30,6 +31,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
     modelInfo: c.get<boolean>('modelInfo.enabled', true),
     traceFolder: c.get<string>('traceFolder', ''),
     startPaused: c.get<boolean>('startPaused', false),
+    typeCheck: c.get<boolean>('typeCheck', true),
   };
 }
 
