@@ -13,9 +13,12 @@ export function seedRunDir(): string {
   const committed = path.join(ROOT, 'test/webview/fixtures/seed-run');
   if (fs.existsSync(path.join(committed, 'meta.json'))) return committed;
   const recorded = path.join(ROOT, 'out/test/webview/seed-run');
-  if (fs.existsSync(path.join(recorded, 'end.json'))) return recorded;
   const cli = path.join(ROOT, 'dist/cli.js');
+  const end = path.join(recorded, 'end.json');
+  // Recorded by the engine that was built last: a trace older than dist/cli.js is re-recorded.
+  if (fs.existsSync(end) && (!fs.existsSync(cli) || fs.statSync(end).mtimeMs >= fs.statSync(cli).mtimeMs)) return recorded;
   if (!fs.existsSync(cli)) throw new Error(`no recorded trace and no ${cli}: run npm run build first`);
+  fs.rmSync(recorded, { recursive: true, force: true });
   const r = spawnSync(process.execPath, [cli, 'trace', SEED_MODEL, '--steps', '30', '--out', recorded], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   if (r.status !== 0) throw new Error(`recording the seed run failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return recorded;
