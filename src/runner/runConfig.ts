@@ -5,6 +5,10 @@ import { DEFAULT_CAPTURE } from './capture/recordBuilder';
 
 export const DEFAULT_SEED = 42;
 
+/** About this many keyframes a run (full weights for the heatmaps), and never fewer than one per 50 steps. */
+const KEYFRAMES_PER_RUN = 10;
+const MAX_KEYFRAME_GAP = 50;
+
 /** What the run will do: the user's spec, then the caller's overrides, then defaults. */
 export function resolveConfig(spec: TrainingSpec, lossName: string, seed: number, overrides: StartRequest['overrides'] = {}): RunConfig {
   const steps = overrides.steps ?? spec.steps ?? 100;
@@ -17,6 +21,11 @@ export function resolveConfig(spec: TrainingSpec, lossName: string, seed: number
     optimizer: opt?.getClassName?.() ?? 'optimizer',
     learningRate: typeof opt?.learningRate === 'number' ? opt.learningRate : undefined,
     evalEvery: overrides.evalEvery ?? spec.evalEvery ?? Math.max(1, Math.round(steps / 10)),
-    capture: { ...DEFAULT_CAPTURE, ...spec.capture, ...overrides.capture },
+    capture: {
+      ...DEFAULT_CAPTURE,
+      keyframeEvery: Math.max(1, Math.min(MAX_KEYFRAME_GAP, Math.round(steps / KEYFRAMES_PER_RUN))),
+      ...spec.capture,
+      ...overrides.capture,
+    },
   };
 }

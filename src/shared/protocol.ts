@@ -148,6 +148,8 @@ export type FromRunner =
 export interface InitRun {
   type: 'init';
   meta: RunMeta;
+  /** The run's trace folder: what the panel persists to find the run again after a reload. */
+  runDir: string;
   /** The loss curve, downsampled to at most a few thousand points. */
   curve: StepIndexEntry[];
   stepCount: number;
