@@ -51,6 +51,8 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
         send({ type: 'failed', error: toRunError(e, () => false) }, env.id);
       } finally {
         tf.engine().endScope();
+        // The next load runs the file again: its named variables must be free to register.
+        tf.disposeVariables();
       }
       return;
     }

@@ -1,6 +1,7 @@
 // Loads the user's TypeScript model file: bundles it with esbuild in memory (inline source maps,
 // so stacks point into their .ts), resolves its imports of tfjs and 'gradient-lens' to this
 // process's single instances, runs it, and returns the TrainingSpec it declared.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Module from 'node:module';
 import * as esbuild from 'esbuild';
@@ -98,15 +99,24 @@ function hostModulesPlugin(): esbuild.Plugin {
   };
 }
 
+/** A literal `seed: 7` in the file: read before it runs, so it runs once, with that seed. */
+export function literalSeed(source: string): number | undefined {
+  const found = /\bseed\s*:\s*(\d+)\b/.exec(source);
+  return found ? Number(found[1]) : undefined;
+}
+
 /**
  * Runs the bundle with Math.random seeded, so weight initialisation is reproducible. The seed
- * comes from `seedOverride`, else from the spec itself: when the spec names a different seed
- * than the one the file first ran with, it runs again with that seed.
+ * is `seedOverride`, else the file's literal `seed:`, else the default. When the spec then
+ * declares another seed (computed, not literal), the file runs again with it, after freeing
+ * the first run's variables (named variables would clash) and model.
  */
 export async function evaluateUserFile(user: UserFile, seedOverride?: number, defaultSeed = 42): Promise<LoadedSpec> {
-  const first = await runOnce(user, seedOverride ?? defaultSeed);
-  if (seedOverride !== undefined || first.spec.seed === undefined || first.spec.seed === defaultSeed) return first;
+  const seed = seedOverride ?? literalSeed(fs.readFileSync(user.file, 'utf8')) ?? defaultSeed;
+  const first = await runOnce(user, seed);
+  if (seedOverride !== undefined || first.spec.seed === undefined || first.spec.seed === seed) return first;
   disposeSpec(first.spec);
+  tf.disposeVariables();
   return runOnce(user, first.spec.seed);
 }
 

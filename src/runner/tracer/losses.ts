@@ -11,6 +11,25 @@ function crossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
   return tf.mean(tf.neg(tf.sum(tf.mul(yTrue, tf.log(p)), -1)));
 }
 
+/**
+ * mean(max(0, −y·ŷ)), with the perceptron rule's gradient: a point on the boundary (y·ŷ = 0)
+ * is a mistake too, so weights starting at zero still learn (relu's gradient at 0 is 0).
+ */
+function perceptronLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Scalar {
+  const loss = tf.customGrad(((pred: tf.Tensor, save: (t: tf.Tensor[]) => void) => {
+    const margin = tf.mul(yTrue, pred);
+    save([margin]);
+    return {
+      value: tf.mean(tf.relu(tf.neg(margin))),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const mistakes = tf.cast(tf.lessEqual(saved[0], 0), 'float32');
+        return tf.mul(dy, tf.div(tf.neg(tf.mul(yTrue, mistakes)), pred.size));
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return loss(yPred) as tf.Scalar;
+}
+
 const NAMED: Record<LossName, LossFn> = {
   categoricalCrossentropy: crossEntropy,
   sparseCategoricalCrossentropy: (yTrue, yPred) =>
@@ -22,7 +41,7 @@ const NAMED: Record<LossName, LossFn> = {
   meanSquaredError: (yTrue, yPred) => tf.mean(tf.squaredDifference(yPred, yTrue)) as tf.Scalar,
   meanAbsoluteError: (yTrue, yPred) => tf.mean(tf.abs(tf.sub(yPred, yTrue))) as tf.Scalar,
   hinge: (yTrue, yPred) => tf.mean(tf.relu(tf.sub(1, tf.mul(yTrue, yPred)))) as tf.Scalar,
-  perceptron: (yTrue, yPred) => tf.mean(tf.relu(tf.neg(tf.mul(yTrue, yPred)))) as tf.Scalar,
+  perceptron: (yTrue, yPred) => perceptronLoss(yTrue, yPred),
 };
 
 export interface Loss {
