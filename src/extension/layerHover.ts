@@ -7,8 +7,8 @@ import { activationStats, formatCount, formatNumber, formatPercent, formatShape 
 import { layerAtLine, type ModelInfoCache } from './modelInfoCache';
 import type { SessionManager } from './sessions';
 
-/** A line that builds a layer: `tf.layers.dense(`, `layers.conv2d(`… */
-export const LAYER_CALL = /\blayers\s*\.\s*[a-zA-Z0-9]+\s*\(/;
+/** A line that builds a layer (`tf.layers.dense(`, `layers.conv2d(`…) or taps a hand-written stage (`tap(`). */
+export const LAYER_CALL = /\blayers\s*\.\s*[a-zA-Z0-9]+\s*\(|\btap\s*\(/;
 
 export class LayerHoverProvider implements vscode.HoverProvider {
   constructor(

@@ -28,6 +28,15 @@ suite('editor: hover, CodeLens, diagnostics', () => {
     assert.match(text, /\[batch, 256\]/, text);
   });
 
+  test('the hover on a hand-written stage (tap) of a raw-ops model gives its parameters too', async () => {
+    const document = await vscode.workspace.openTextDocument(vscode.Uri.file(repoPath('samples', '02-the-perceptron', 'model.ts')));
+    const line = lineOf(document, /\btap\(/);
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, new vscode.Position(line, document.lineAt(line).text.indexOf('tap(') + 1));
+    const text = hoverText(hovers);
+    assert.match(text, /\*\*Tap\*\*/, text);
+    assert.match(text, /785 parameters/, text);
+  });
+
   test('no hover on a line that builds no layer', async () => {
     const document = await vscode.workspace.openTextDocument(seedModel());
     const line = lineOf(document, /optimizer:/);
