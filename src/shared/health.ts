@@ -13,6 +13,8 @@ export interface LayerHealth {
   gradNorm?: number;
   /** ‖∂L/∂W‖ / ‖W‖: how strongly the gradient pushes relative to the weights' size. */
   gradToWeight?: number;
+  /** ‖ΔW‖ / ‖W‖: how much one update changed the weights. */
+  updateToWeight?: number;
   nonFinite: boolean;
   flags: HealthFlag[];
 }
@@ -22,6 +24,10 @@ export const HEALTH_THRESHOLDS = {
   deadFraction: 0.5,
   vanishingGradToWeight: 1e-6,
   explodingGradToWeight: 10,
+  /** An update that moves the weights by half their size is a step out of control. */
+  explodingUpdateToWeight: 0.5,
+  /** Below this root-mean-square the weights are near zero and ratios to them say nothing. */
+  meaningfulWeightRms: 1e-3,
 };
 
 export function layerHealth(summaries: TensorSummary[], layers: LayerInfo[]): LayerHealth[] {
@@ -31,6 +37,8 @@ export function layerHealth(summaries: TensorSummary[], layers: LayerInfo[]): La
     const mainParam = layer.params[0]?.name;
     const grad = mine.find((s) => s.role === 'gradParam' && s.param === mainParam)?.stats;
     const weight = mine.find((s) => s.role === 'param' && s.param === mainParam)?.stats;
+    const delta = mine.find((s) => s.role === 'delta' && s.param === mainParam)?.stats;
+    const weightsMeaningful = weight !== undefined && weight.count > 0 && weight.l2 / Math.sqrt(weight.count) > HEALTH_THRESHOLDS.meaningfulWeightRms;
     const nonFinite = mine.some((s) => s.stats !== undefined && s.stats.nanCount + s.stats.infCount > 0);
     const health: LayerHealth = {
       layer: layer.index,
@@ -38,15 +46,19 @@ export function layerHealth(summaries: TensorSummary[], layers: LayerInfo[]): La
       activationStd: activation?.std,
       deadFraction: activation?.deadUnitFraction,
       gradNorm: grad?.l2,
-      gradToWeight: grad && weight && weight.l2 > 0 ? grad.l2 / weight.l2 : undefined,
+      gradToWeight: grad && weightsMeaningful ? grad.l2 / weight.l2 : undefined,
+      updateToWeight: delta && weightsMeaningful ? delta.l2 / weight.l2 : undefined,
       nonFinite,
       flags: [],
     };
     if (nonFinite) health.flags.push('non-finite');
     if ((health.deadFraction ?? 0) >= HEALTH_THRESHOLDS.deadFraction) health.flags.push('dead-units');
-    if (health.gradToWeight !== undefined && !nonFinite) {
-      if (health.gradToWeight < HEALTH_THRESHOLDS.vanishingGradToWeight) health.flags.push('vanishing-gradient');
-      if (health.gradToWeight > HEALTH_THRESHOLDS.explodingGradToWeight) health.flags.push('exploding-gradient');
+    if (!nonFinite && health.gradToWeight !== undefined) {
+      const t = HEALTH_THRESHOLDS;
+      if (health.gradToWeight < t.vanishingGradToWeight) health.flags.push('vanishing-gradient');
+      if (health.gradToWeight > t.explodingGradToWeight || (health.updateToWeight ?? 0) > t.explodingUpdateToWeight) {
+        health.flags.push('exploding-gradient');
+      }
     }
     return health;
   });
@@ -55,8 +67,8 @@ export function layerHealth(summaries: TensorSummary[], layers: LayerInfo[]): La
 const FLAG_ADVICE: Record<HealthFlag, string> = {
   'non-finite': 'NaN or Inf values: lower the learning rate, check the inputs, or clip gradients.',
   'dead-units': 'Most units output zero for the whole batch: try a smaller learning rate, He initialisation, or LeakyReLU.',
-  'vanishing-gradient': 'The gradient is tiny next to the weights: try ReLU instead of sigmoid/tanh, batch normalisation, or He/Glorot initialisation.',
-  'exploding-gradient': 'The gradient is huge next to the weights: lower the learning rate, normalise inputs, or clip gradients.',
+  'vanishing-gradient': 'Almost no gradient reaches this layer: saturated units (sigmoid or tanh far from 0, a softmax that is certain) pass none back. Try ReLU, smaller initial weights (He/Glorot), batch normalisation, or a lower learning rate.',
+  'exploding-gradient': 'The gradient or the update is huge next to the weights: lower the learning rate, normalise the inputs, or clip gradients.',
 };
 
 export function adviceFor(flag: HealthFlag): string {
