@@ -11,7 +11,7 @@ import { ModelInfoCache } from './modelInfoCache';
 import { createLog } from './outputLog';
 import { PANEL_VIEW_TYPE } from './panelHost';
 import { PanelSerializer } from './panelSerializer';
-import { spawnRunner } from './runnerProcess';
+import { killAllRunners, spawnRunner } from './runnerProcess';
 import type { RunSession } from './runSession';
 import { SessionManager } from './sessions';
 import { readSettings } from './settings';
@@ -80,9 +80,10 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   };
 }
 
-/** Kills every runner: those of the sessions and the model-info cache's. */
+/** Kills every runner: those of the sessions, the model-info cache's, and any still starting. */
 export function deactivate(): void {
   current?.sessions.dispose();
   current?.models.dispose();
   current = undefined;
+  killAllRunners();
 }

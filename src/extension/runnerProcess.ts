@@ -14,6 +14,15 @@ export interface SpawnOptions {
   log: vscode.LogOutputChannel;
 }
 
+/** Every runner process this extension host started and that has not exited yet. */
+const live = new Set<RunnerClient>();
+
+/** Kills every runner still alive, synchronously: the last line of deactivate(). */
+export function killAllRunners(): void {
+  for (const client of live) client.dispose();
+  live.clear();
+}
+
 /** Spawns a runner and waits for its hello (tfjs loaded, backend chosen). */
 export async function spawnRunner(options: SpawnOptions): Promise<RunnerPort> {
   const client = RunnerClient.spawn({
@@ -24,6 +33,8 @@ export async function spawnRunner(options: SpawnOptions): Promise<RunnerPort> {
       for (const line of text.split('\n')) if (line.trim()) options.log.info(`[runner] ${line}`);
     },
   });
+  live.add(client);
+  void client.exited.then(() => live.delete(client));
   try {
     const hello = await client.ready;
     options.log.info(`runner ${hello.pid} up: backend ${hello.backend.name} (${hello.backend.reason})`);
