@@ -1,6 +1,7 @@
 // End-to-end in the real workbench: F1 → "Gradient Lens: Run Lesson…", pick the first lesson,
 // see the panel beside the code, step forward one phase, take a screenshot. Waits only on
 // selectors and conditions, never on time.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openWorkbench, workbenchUrl } from './workbench.mjs';
@@ -35,6 +36,24 @@ async function runCommand(page, title, timeoutMs = 60_000) {
       await page.keyboard.press('Escape');
       await input.waitFor({ state: 'hidden' });
     }
+  }
+}
+
+/** Runner processes (dist/runner.js) in the server's process group: its extension hosts' children. */
+function runnerPids(server) {
+  const out = execFileSync('ps', ['-eo', 'pid=,pgid=,stat=,args='], { encoding: 'utf8' });
+  return out
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, pgid, stat, ...args]) => Number(pgid) === server.pgid && !stat?.startsWith('Z') && args.some((a) => a.endsWith('dist/runner.js')))
+    .map(([pid]) => Number(pid));
+}
+
+async function waitUntil(what, predicate, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -102,15 +121,19 @@ export async function runLessonEndToEnd({ context, server, folder, extensionPath
     await page.locator('.statusbar-item', { hasText: /Ln 15, Col/ }).first().waitFor({ timeout: 10_000 });
     log('[e2e] picking layer 2 in the panel revealed line 15');
 
-    // After a reload the panel comes back (WebviewPanelSerializer) with the recorded run; the
-    // runner of the old window is gone with its extension host.
+    // After a reload the panel comes back (WebviewPanelSerializer) with the recorded run.
     // Through the workbench's own command: it saves the open editors before it reloads (a bare
-    // page reload may not).
+    // page reload may not). The old window's extension host is told to terminate: deactivate()
+    // must take its runners (the lesson's, the model-info one) with it.
+    const oldRunners = runnerPids(server);
+    if (oldRunners.length === 0) throw new Error('no runner process found before the reload');
     await runCommand(page, 'Developer: Reload Window');
     await page.waitForEvent('load', { timeout: 30_000 });
     await panelFrame(page).locator('#model-name').waitFor({ timeout: 60_000 });
     await panelFrame(page).getByText('235,146 parameters').waitFor({ timeout: 30_000 });
     log('[e2e] the panel was restored after a reload');
+    await waitUntil(`the old runners ${oldRunners.join(', ')} to exit`, () => !runnerPids(server).some((pid) => oldRunners.includes(pid)), 30_000);
+    log(`[e2e] the old window's runners (${oldRunners.join(', ')}) are gone`);
     await page.screenshot({ path: join(artifactsDir, installed ? 'vscode-vsix-restored-panel.png' : 'vscode-restored-panel.png') });
     return { before, after, screenshot: shot };
   } catch (e) {
