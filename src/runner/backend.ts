@@ -42,6 +42,9 @@ async function tryWasm(skipped: string[]): Promise<BackendInfo | undefined> {
 }
 
 export async function selectBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
+  // Production mode: no debug checks, and no "install our node backend" banner on stdout; the
+  // backend choice and its reason are reported properly instead.
+  tf.env().set('PROD', true);
   const skipped: string[] = preference === 'auto' ? [] : [`${preference} requested`];
   let chosen: BackendInfo | undefined;
   if (preference === 'auto' || preference === 'tensorflow') chosen = tryNative(skipped);
