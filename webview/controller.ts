@@ -119,11 +119,14 @@ export class PanelController {
     s.set({ curve, stepCount: p.stepCount, runState: p.state, atPhase: p.atPhase, error: p.error ?? s.state.error });
     if (following) {
       // Sitting at the newest step of a live run: keep up with the runner. Where it holds
-      // mid-step, the diagram shows that phase (with the newest completed step's numbers).
+      // mid-step, the diagram shows that phase with what the step has computed so far.
       const [, last] = s.stepRange();
       const held = p.atPhase ? this.stopIndexOf(p.atPhase) : -1;
       const phaseIndex = held >= 0 ? held : s.state.phaseIndex;
-      if (last !== s.state.step || phaseIndex !== s.state.phaseIndex) {
+      if (p.atPhase?.record && p.atPhase.step > last) {
+        this.wantedStep = p.atPhase.step;
+        s.set({ step: p.atPhase.step, phaseIndex, record: normalizeRecord(p.atPhase.record), loading: false, notice: '' });
+      } else if (last !== s.state.step || phaseIndex !== s.state.phaseIndex) {
         if (s.state.stepCount > 0) this.goTo(last, phaseIndex);
         else s.set({ phaseIndex });
       }

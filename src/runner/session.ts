@@ -6,7 +6,8 @@ import type { AtPhase, ControlAction, FromRunner, RunState } from '../shared/pro
 import type { PhaseStop } from '../shared/phases';
 import type { BackendInfo, RunError, RunMeta } from '../shared/traceTypes';
 import { CapturePipeline } from './capture/capturePipeline';
-import { isKeyframe, readBack, type StepCapture } from './capture/recordBuilder';
+import { buildStepRecord, isKeyframe, readBack, readPartial, type StepCapture } from './capture/recordBuilder';
+import { StepScope } from './tracer/stepScope';
 import type { PreparedRun } from './prepareRun';
 import { toRunError } from './runError';
 import { batchAccuracy } from './tracer/losses';
@@ -143,23 +144,26 @@ export class TrainingSession {
     const { config, tracer, batches } = this.run;
     const capturing = config.capture.summaries || config.capture.sampleIndices.length > 0;
     const batch = batches.batch(step);
+    const batchSize = batch.xs.shape[0];
+    const scope = new StepScope(capturing, [batch.xs, batch.ys]);
     let computeMs = 0;
     try {
-      const phases = tracer.step(batch.xs, batch.ys, capturing);
+      const phases = tracer.step(batch.xs, batch.ys, scope);
       for (;;) {
         const t0 = performance.now();
         const next = phases.next();
         computeMs += performance.now() - t0;
         if (next.done) {
           const t1 = performance.now();
-          const capture = readBack(step, isKeyframe(step, config.steps, config.capture), 0, next.value);
-          next.value.scope.dispose();
+          const capture = readBack(step, isKeyframe(step, config.steps, config.capture), 0, batchSize, next.value);
           capture.stepMs = computeMs + performance.now() - t1;
           this.evaluate(step, capture);
           return capture;
         }
         if (this.hold?.(next.value, step)) {
-          await this.holdAt({ type: 'atPhase', step, ...next.value });
+          // Held mid-step, like a debugger: show what this step has computed so far.
+          const record = capturing ? buildStepRecord(readPartial(step, batchSize, scope), config.capture) : undefined;
+          await this.holdAt({ type: 'atPhase', step, ...next.value, record });
           if (this.stopRequested) {
             phases.return(undefined as never);
             return undefined;
@@ -167,6 +171,7 @@ export class TrainingSession {
         }
       }
     } finally {
+      scope.dispose();
       tf.dispose([batch.xs, batch.ys]);
     }
   }

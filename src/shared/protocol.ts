@@ -93,6 +93,11 @@ export interface AtPhase {
   phase: Phase;
   /** The layer the phase concerns (-1 for loss). */
   layer: number;
+  /**
+   * What the held step has computed so far (summaries and the selected examples of every phase
+   * up to this one): the step is not in the trace until it completes.
+   */
+  record?: StepRecord;
 }
 
 /** A training step completed and its record is on disk. */

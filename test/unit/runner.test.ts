@@ -218,21 +218,28 @@ describe('runner', () => {
     const entry = atPhase();
     await runner.start({ file: fixture('tinyModel.ts'), outDir: dir, startPaused: true, overrides: { steps: 20 } });
     assert.deepEqual(await entry, { type: 'atPhase', step: 0, phase: 'forward', layer: -1 });
+    const strip = ({ record: _record, ...at }: Extract<FromRunner, { type: 'atPhase' }>) => at;
     // Phase by phase through step 0: forward 0, forward 1, loss, backward 1, backward 0, update.
     const seen: string[] = [];
+    const heldRecords: string[][] = [];
     for (let i = 0; i < 6; i++) {
       const next = atPhase();
       await runner.control('stepPhase');
       const m = await next;
       seen.push(`${m.step}:${m.phase}:${m.layer}`);
+      heldRecords.push(m.record!.summaries.map((s) => `${s.layer}:${s.role}`));
+      assert.equal(m.record!.step, 0);
     }
     assert.deepEqual(seen, ['0:forward:0', '0:forward:1', '0:loss:-1', '0:backward:1', '0:backward:0', '0:update:-1']);
+    assert.deepEqual(heldRecords[0], ['0:input', '0:preactivation', '0:activation'], 'held after forward 0: what it computed so far');
+    assert.ok(heldRecords[2].includes('1:activation') && !heldRecords[2].some((r) => r.includes('grad')), 'after the loss, no gradient yet');
+    assert.ok(heldRecords[3].includes('1:gradParam'), 'after backward 1, its gradients');
     let next = atPhase();
     await runner.control('stepBatch');
-    assert.deepEqual(await next, { type: 'atPhase', step: 1, phase: 'update', layer: -1 });
+    assert.deepEqual(strip(await next), { type: 'atPhase', step: 1, phase: 'update', layer: -1 });
     next = atPhase();
     await runner.control('runTo', 7);
-    assert.deepEqual(await next, { type: 'atPhase', step: 7, phase: 'update', layer: -1 });
+    assert.deepEqual(strip(await next), { type: 'atPhase', step: 7, phase: 'update', layer: -1 });
     const done = waitFor(runner, (m): m is Extract<FromRunner, { type: 'state' }> => m.type === 'state' && m.state === 'finished');
     await runner.control('continue');
     await done;

@@ -351,6 +351,17 @@ describe('step-through panel (Chromium)', function () {
     await page.evaluate((env) => (window as unknown as PanelHandle).__harness.deliver(env), host.envelope({ type: 'selectLayer', layer: 2 }) as object);
     await page.waitForFunction((name) => document.getElementById('layer-title')?.textContent?.startsWith(name), layers()[2].name);
     assert.equal(host.received.slice(before).filter((m) => m.body.type === 'layerSelected').length, 0);
+    // Held inside a step the trace does not hold yet: the panel shows what that step has computed
+    // so far (the runner sends it with atPhase), not the previous step's numbers.
+    const partial = reader.readStep(first + 2);
+    partial.summaries = partial.summaries.filter((t) => t.layer <= 1 && ['input', 'preactivation', 'activation'].includes(t.role));
+    await page.evaluate((env) => (window as unknown as PanelHandle).__harness.deliver(env), host.envelope({
+      type: 'progress', entries: [], stepCount: first + 2, state: 'paused',
+      atPhase: { type: 'atPhase', step: first + 2, phase: 'forward', layer: 1, record: partial },
+    }) as object);
+    const heldForward = phaseStops(layers().length).findIndex((st) => st.phase === 'forward' && st.layer === 1);
+    await waitForStep(page, first + 2, heldForward);
+    assert.match(await text(page, '#phase'), new RegExp(`forward · ${layers()[1].name}$`));
   });
 
   it('redraws a phase or step change within one frame', async function () {

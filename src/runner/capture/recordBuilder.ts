@@ -3,7 +3,7 @@
 // values the byte budget allows: the selected examples every step, whole batches and full
 // parameters at keyframes (buildStepRecord).
 import type { CapturePolicy, SampleRecord, StepRecord, TensorSummary, TensorValues } from '../../shared/traceTypes';
-import type { CapturedTensor, StepOutcome } from '../tracer/stepScope';
+import type { CapturedTensor, StepOutcome, StepScope } from '../tracer/stepScope';
 import { summarize } from './summarize';
 
 export const DEFAULT_CAPTURE: CapturePolicy = {
@@ -40,6 +40,8 @@ export interface StepCapture {
   accuracy?: number;
   testLoss?: number;
   testAccuracy?: number;
+  batchSize: number;
+  /** Empty in a partial capture (a step held before its loss). */
   prediction: Float32Array;
   target: Float32Array;
   outputSize: number;
@@ -51,27 +53,38 @@ function ownedFloats(data: ArrayLike<number>): Float32Array {
   return data instanceof Float32Array ? data.slice() : Float32Array.from(data);
 }
 
+function readCaptures(scope: StepScope): ReadCapture[] {
+  return scope.captures.map((c) => ({
+    layer: c.layer,
+    role: c.role,
+    param: c.param,
+    shape: c.shape,
+    perExample: c.perExample,
+    values: c.values ?? ownedFloats(c.tensor!.dataSync() as ArrayLike<number>),
+    baseline: c.baseline,
+  }));
+}
+
 /** The one read-back of a step's captured tensors, on the training thread. */
-export function readBack(step: number, keyframe: boolean, stepMs: number, outcome: StepOutcome): StepCapture {
+export function readBack(step: number, keyframe: boolean, stepMs: number, batchSize: number, outcome: StepOutcome): StepCapture {
   return {
     step,
     keyframe,
     stepMs,
+    batchSize,
     loss: outcome.loss,
     accuracy: outcome.accuracy,
     prediction: ownedFloats(outcome.prediction),
     target: ownedFloats(outcome.target),
     outputSize: outcome.outputSize,
-    captures: outcome.scope.captures.map((c) => ({
-      layer: c.layer,
-      role: c.role,
-      param: c.param,
-      shape: c.shape,
-      perExample: c.perExample,
-      values: c.values ?? ownedFloats(c.tensor!.dataSync() as ArrayLike<number>),
-      baseline: c.baseline,
-    })),
+    captures: readCaptures(outcome.scope),
   };
+}
+
+/** What a step held mid-way has computed so far: the phases up to where it is held. */
+export function readPartial(step: number, batchSize: number, scope: StepScope): StepCapture {
+  const empty = new Float32Array(0);
+  return { step, keyframe: false, stepMs: 0, batchSize, loss: scope.loss ?? NaN, prediction: empty, target: empty, outputSize: 1, captures: readCaptures(scope) };
 }
 
 /** The buffers of a capture, once each, for a zero-copy postMessage. */
@@ -104,7 +117,7 @@ export function buildStepRecord(capture: StepCapture, policy: CapturePolicy): St
   const { keyframe, outputSize } = capture;
   const summaries: TensorSummary[] = [];
   const tensors: TensorValues[] = [];
-  const batch = capture.prediction.length / outputSize;
+  const batch = capture.batchSize;
   const targetSize = capture.target.length / batch;
   const sampleIndices = policy.sampleIndices.filter((i) => i >= 0 && i < batch);
   let budget = keyframe ? policy.keyframeBudgetBytes : policy.stepBudgetBytes;
@@ -140,7 +153,7 @@ export function buildStepRecord(capture: StepCapture, policy: CapturePolicy): St
     }
   }
 
-  const samples: SampleRecord[] = sampleIndices.map((index) => ({
+  const samples: SampleRecord[] = (capture.prediction.length === 0 ? [] : sampleIndices).map((index) => ({
     index,
     target: Array.from(capture.target.subarray(index * targetSize, (index + 1) * targetSize)),
     prediction: Array.from(capture.prediction.subarray(index * outputSize, (index + 1) * outputSize)),

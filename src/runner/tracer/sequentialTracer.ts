@@ -5,14 +5,14 @@ import type { ModelSummary } from '../../shared/traceTypes';
 import type { LayerLocations } from '../layerLocations';
 import { buildTraceableLayers } from './buildLayers';
 import { batchAccuracy, lossAndGradient, type Loss } from './losses';
-import { StepScope, type StepGenerator } from './stepScope';
+import type { StepGenerator, StepScope } from './stepScope';
 import type { BackwardResult, TraceableLayer } from './traceableLayer';
 import { applyUpdate, type ParamGradient } from './update';
 
 export interface ModelTracer {
   readonly summary: ModelSummary;
-  /** One training step on a batch; yields after each phase. */
-  step(xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): StepGenerator;
+  /** One training step on a batch; yields after each phase. What it captures goes to `scope`. */
+  step(xs: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepGenerator;
   /** Inference (dropout off, running statistics), for held-out evaluation. */
   predict(xs: tf.Tensor): tf.Tensor;
 }
@@ -43,8 +43,7 @@ export class SequentialTracer implements ModelTracer {
     return this.model.predict(xs) as tf.Tensor;
   }
 
-  *step(xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): StepGenerator {
-    const scope = new StepScope(capturing, [xs, ys]);
+  *step(xs: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepGenerator {
     const n = this.layers.length;
     scope.sinkFor(0)('input', xs);
     let out: tf.Tensor = xs;
@@ -62,6 +61,7 @@ export class SequentialTracer implements ModelTracer {
     });
     const loss = lossResult.value.dataSync()[0];
     const accuracy = lossResult.acc?.dataSync()[0];
+    scope.loss = loss;
     yield { phase: 'loss', layer: -1 };
 
     const grads: ParamGradient[] = [];

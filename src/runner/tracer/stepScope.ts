@@ -24,6 +24,8 @@ const PARAMETER_ROLES = new Set<TensorRole>(['gradParam', 'param', 'delta']);
 export class StepScope {
   private readonly kept: tf.Tensor[] = [];
   readonly captures: CapturedTensor[] = [];
+  /** The batch's loss, once the loss phase has run. */
+  loss?: number;
 
   /** `borrowed`: the batch and other tensors the caller owns; kept alive, never freed here. */
   constructor(

@@ -9,7 +9,7 @@ import type { LayerLocations } from '../layerLocations';
 import { batchAccuracy, type Loss } from './losses';
 import { paramFormula } from './layerInfo';
 import type { ModelTracer } from './sequentialTracer';
-import { StepScope, type StepGenerator } from './stepScope';
+import type { StepGenerator, StepScope } from './stepScope';
 import { vjp } from './vjp';
 import { applyUpdate, type ParamGradient } from './update';
 
@@ -87,8 +87,7 @@ export class TappedTracer implements ModelTracer {
     return this.model.forward(xs, (_name, value) => value);
   }
 
-  *step(xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): StepGenerator {
-    const scope = new StepScope(capturing, [xs, ys]);
+  *step(xs: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepGenerator {
     const values: tf.Tensor[] = [];
     const gradsOfStages: (tf.Tensor | undefined)[] = [];
     const params = this.stages.flatMap((s, layer) => Object.entries(s.params).map(([param, variable]) => ({ layer, param, variable })));
@@ -127,6 +126,7 @@ export class TappedTracer implements ModelTracer {
       yield { phase: 'forward', layer: i };
     }
     const loss = lossValue.dataSync()[0];
+    scope.loss = loss;
     const acc = tf.tidy(() => {
       const a = batchAccuracy(this.loss.name, ys, prediction);
       return a ? a.dataSync()[0] : undefined;

@@ -4,7 +4,7 @@ import { selectBackend } from '../../../src/runner/backend';
 import { LayerLocations } from '../../../src/runner/layerLocations';
 import { resolveLoss } from '../../../src/runner/tracer/losses';
 import { SequentialTracer } from '../../../src/runner/tracer/sequentialTracer';
-import type { StepOutcome } from '../../../src/runner/tracer/stepScope';
+import { StepScope, type StepOutcome } from '../../../src/runner/tracer/stepScope';
 import type { PhaseStop } from '../../../src/shared/phases';
 import type { LossName } from '../../../src/api/index';
 
@@ -20,7 +20,7 @@ export function tracerFor(model: tf.LayersModel, loss: LossName, optimizer: tf.O
 }
 
 export function runStep(tracer: SequentialTracer, xs: tf.Tensor, ys: tf.Tensor): { stops: PhaseStop[]; outcome: StepOutcome } {
-  const gen = tracer.step(xs, ys, true);
+  const gen = tracer.step(xs, ys, new StepScope(true, [xs, ys]));
   const stops: PhaseStop[] = [];
   for (;;) {
     const next = gen.next();
