@@ -134,59 +134,62 @@ export async function panelMain(args: string[]): Promise<void> {
 
     // Memory: first visit steps across the whole run one after another (each step and its
     // keyframe's weights loaded and shown), then drag across it, one position per frame.
-    log('panel: visit');
-    const before = await heap();
-    const visits = 40;
-    const visitT0 = performance.now();
-    await page.evaluate(async ([count, last, every]) => {
-      const gl = (globalThis as unknown as Page).gradientLens;
-      const g = globalThis as unknown as Page;
-      const frame = () => new Promise<void>((r) => g.requestAnimationFrame(() => r()));
-      for (let k = 0; k < count; k++) {
-        let s = Math.round((k / (count - 1)) * last);
-        if (every > 0 && s % every === 0 && s < last) s++;
-        gl.controller.goTo(s);
-        // The weights shown are the step's own at a keyframe (the last step is one), else its keyframe's.
-        const weightsShown = () => [s, gl.controller.keyframeFor(s)].includes(gl.store.state.paramRecord?.step ?? -1);
-        while (gl.store.state.loading || gl.store.state.record?.step !== s || !weightsShown()) await frame();
-      }
-    }, [visits, n - 1, every] as const);
-    const visitMs = performance.now() - visitT0;
-    const afterVisits = await heap();
-    log('panel: drag');
-    const positions = 1000;
-    const scrubT0 = performance.now();
-    const scrub = await page.evaluate(async ([count, last]) => {
-      const gl = (globalThis as unknown as Page).gradientLens;
-      const g = globalThis as unknown as Page;
-      const frame = () => new Promise<void>((r) => g.requestAnimationFrame(() => r()));
-      let shown = 0;
-      let seen = -1;
-      for (let k = 0; k <= count; k++) {
-        gl.controller.goTo(Math.round((k / count) * last));
-        await frame();
-        const r = gl.store.state.record?.step ?? -1;
-        if (r !== seen) {
-          shown++;
-          seen = r;
+    // Visits: steps across the whole run, one after another, each shown with its keyframe's
+    // weights (`offset` shifts the set, so the second round sees other records).
+    const visit = (count: number, offset: number) =>
+      page.evaluate(async ([count, last, every, offset]) => {
+        const gl = (globalThis as unknown as Page).gradientLens;
+        const g = globalThis as unknown as Page;
+        const frame = () => new Promise<void>((r) => g.requestAnimationFrame(() => r()));
+        for (let k = 0; k < count; k++) {
+          let s = Math.min(last, Math.round((k / (count - 1)) * last) + offset);
+          if (every > 0 && s % every === 0 && s < last) s++;
+          gl.controller.goTo(s);
+          // The weights shown are the step's own at a keyframe (the last step is one), else its keyframe's.
+          const weightsShown = () => [s, gl.controller.keyframeFor(s)].includes(gl.store.state.paramRecord?.step ?? -1);
+          while (gl.store.state.loading || gl.store.state.record?.step !== s || !weightsShown()) await frame();
         }
-      }
-      while (gl.store.state.loading || gl.store.state.record?.step !== last) await frame();
-      return { moves: count + 1, distinctStepsShown: shown };
-    }, [positions, n - 1] as const);
+      }, [count, n - 1, every, offset] as const);
+    // A drag: one slider position per animation frame from `from` to `to` (latest wins).
+    const drag = (from: number, to: number, count: number) =>
+      page.evaluate(async ([from, to, count]) => {
+        const gl = (globalThis as unknown as Page).gradientLens;
+        const g = globalThis as unknown as Page;
+        const frame = () => new Promise<void>((r) => g.requestAnimationFrame(() => r()));
+        let shown = 0;
+        let seen = -1;
+        for (let k = 0; k <= count; k++) {
+          gl.controller.goTo(Math.round(from + (k / count) * (to - from)));
+          await frame();
+          const r = gl.store.state.record?.step ?? -1;
+          if (r !== seen) {
+            shown++;
+            seen = r;
+          }
+        }
+        while (gl.store.state.loading || gl.store.state.record?.step !== to) await frame();
+        return { moves: count + 1, distinctStepsShown: shown };
+      }, [from, to, count] as const);
+
+    // Memory is compared between two moments with the panel's record cache full (it keeps a few
+    // records, keyframes among them, by design): after a first round of visits, and after the
+    // drag across the whole run and back plus a second round of visits to other steps.
+    const visits = 30;
+    const positions = 1000;
+    const opened = await heap();
+    log('panel: visit (1)');
+    const visitT0 = performance.now();
+    await visit(visits, 0);
+    const visitMs = performance.now() - visitT0;
+    const before = await heap();
+    log('panel: drag');
+    const scrubT0 = performance.now();
+    const scrub = await drag(0, n - 1, positions);
+    await drag(n - 1, 0, positions);
     const scrubMs = performance.now() - scrubT0;
     const after = await heap();
-    // And back again: memory must not keep growing.
-    await page.evaluate(async ([count, last]) => {
-      const gl = (globalThis as unknown as Page).gradientLens;
-      const g = globalThis as unknown as Page;
-      const frame = () => new Promise<void>((r) => g.requestAnimationFrame(() => r()));
-      for (let k = count; k >= 0; k--) {
-        gl.controller.goTo(Math.round((k / count) * last));
-        await frame();
-      }
-      while (gl.store.state.loading || gl.store.state.record?.step !== 0) await frame();
-    }, [positions, n - 1] as const);
+    log('panel: visit (2)');
+    await visit(visits, 17);
     const afterBack = await heap();
     const errors = panel.errors.slice(0, 5);
     await panel.close();
@@ -201,8 +204,9 @@ export async function panelMain(args: string[]): Promise<void> {
       requestToPaintMs: round(median(pick('requestToPaintMs')), 2),
       stepChanges: paint.length,
       memoryGrowthMB: round(afterBack.heapMB - before.heapMB, 2),
+      jsHeapGrowthMB: round(afterBack.jsHeapMB - before.jsHeapMB, 2),
       memory: Object.fromEntries(
-        Object.entries({ before, afterVisits, afterDrag: after, afterDragBack: afterBack }).map(([k, v]) => [k, { heapPlusBackingMB: round(v.heapMB, 1), jsHeapMB: round(v.jsHeapMB, 1), backingStoreMB: round(v.backingStoreMB, 1), domNodes: v.nodes, listeners: v.listeners }]),
+        Object.entries({ opened, afterVisits: before, afterDragThereAndBack: after, afterSecondVisits: afterBack }).map(([k, v]) => [k, { heapPlusBackingMB: round(v.heapMB, 1), jsHeapMB: round(v.jsHeapMB, 1), backingStoreMB: round(v.backingStoreMB, 1), domNodes: v.nodes, listeners: v.listeners }]),
       ),
       visits: { count: visits, seconds: round(visitMs / 1000, 1), msPerVisit: round(visitMs / visits, 0) },
       drag: { ...scrub, seconds: round(scrubMs / 1000, 1), steps: n },

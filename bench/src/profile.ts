@@ -1,9 +1,14 @@
 // Where the traced step's time goes (seed MLP, batch 64, same backend as the step benchmark):
 // each phase of the step, each kernel (tf.profile), the capture's own work, and micro-benchmarks
 // of the matMul forms the dense layer uses, to check which reach XNNPACK on tfjs-wasm.
+import { PerformanceObserver } from 'node:perf_hooks';
 import * as tf from '@tensorflow/tfjs';
 import { summarize } from '../../src/runner/capture/summarize';
+import { applyActivation, backThroughActivation, type ActivationFn } from '../../src/runner/tracer/activations';
+import { DenseTracer } from '../../src/runner/tracer/layers/dense';
 import { batchAccuracy, lossAndGradient, resolveLoss } from '../../src/runner/tracer/losses';
+import type { SequentialTracer } from '../../src/runner/tracer/sequentialTracer';
+import type { BackwardResult, CaptureSink, Keep } from '../../src/runner/tracer/traceableLayer';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { log, median, round, seedModel, timeReps } from './common';
 import { buildRecord } from './engine';
@@ -16,43 +21,75 @@ interface Batch {
 
 const REPS = 60;
 
-/** Median ms of each phase of a traced step (each `next()` of the generator), then the capture. */
-function phaseProfile(batches: Batch[], capturing: boolean, steps: number): Record<string, number> {
+/**
+ * Median ms of each phase of a traced step (each `next()` of the generator), then the capture; and
+ * the garbage collector's pauses (node:perf_hooks 'gc' entries), in total and by the phase they
+ * landed in: full capture allocates megabytes of Float32Arrays a step, and V8 collects them
+ * wherever the allocation threshold trips.
+ */
+async function phaseProfile(batches: Batch[], capturing: boolean, steps: number): Promise<Record<string, number>> {
   const tracer = newTracer(seedModel());
   const times = new Map<string, number[]>();
   const add = (k: string, ms: number) => times.set(k, [...(times.get(k) ?? []), ms]);
+  const spans: { phase: string; t0: number; t1: number }[] = [];
+  const gcs: { start: number; duration: number }[] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, duration: e.duration });
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  let windowStart = 0;
   for (let s = 0; s < steps + 10; s++) {
+    if (s === 10) windowStart = performance.now();
     const b = batches[s % batches.length];
     const gen = stepOnClone(tracer, b.xs, b.ys, capturing);
-    const row: [string, number][] = [];
+    const row: [string, number, number][] = [];
     const tStart = performance.now();
     for (;;) {
       const t0 = performance.now();
       const next = gen.next();
-      const ms = performance.now() - t0;
+      const t1 = performance.now();
       if (next.done) {
-        row.push(['return (read back prediction, target)', ms]);
+        row.push(['return (read back prediction, target)', t0, t1]);
         const outcome = next.value;
         if (capturing) {
           const built = buildRecord(1, false, outcome);
           const t2 = performance.now();
           encodeRecord(built.record);
           const t3 = performance.now();
-          if (built.readBackMs > 0) row.push(['readBack (training thread)', built.readBackMs]);
-          row.push([built.readBackMs > 0 ? 'buildStepRecord (capture worker)' : 'buildStepRecord', built.buildMs], ['encodeRecord', t3 - t2]);
+          if (built.readBackMs > 0) row.push(['readBack (training thread)', t1, t1 + built.readBackMs]);
+          row.push([built.readBackMs > 0 ? 'buildStepRecord (capture worker)' : 'buildStepRecord', t2 - built.buildMs, t2], ['encodeRecord', t2, t3]);
         }
         const t4 = performance.now();
         outcome.scope.dispose();
-        row.push(['scope.dispose', performance.now() - t4]);
+        row.push(['scope.dispose', t4, performance.now()]);
         break;
       }
       const v = next.value;
-      row.push([v.layer >= 0 ? `${v.phase} layer ${v.layer}` : v.phase, ms]);
+      row.push([v.layer >= 0 ? `${v.phase} layer ${v.layer}` : v.phase, t0, t1]);
     }
-    row.push(['total', performance.now() - tStart]);
-    if (s >= 10) for (const [k, ms] of row) add(k, ms);
+    row.push(['total', tStart, performance.now()]);
+    if (s >= 10) {
+      for (const [k, t0, t1] of row) {
+        add(k, t1 - t0);
+        if (k !== 'total') spans.push({ phase: k, t0, t1 });
+      }
+    }
   }
-  return Object.fromEntries([...times].map(([k, v]) => [k, round(median(v))]));
+  const windowEnd = performance.now();
+  await new Promise((r) => setTimeout(r, 50));
+  observer.disconnect();
+  const inWindow = gcs.filter((g) => g.start >= windowStart && g.start <= windowEnd);
+  const gcByPhase = new Map<string, number>();
+  for (const g of inWindow) {
+    const span = spans.find((sp) => g.start >= sp.t0 && g.start <= sp.t1);
+    const k = span?.phase ?? 'between phases';
+    gcByPhase.set(k, (gcByPhase.get(k) ?? 0) + g.duration);
+  }
+  const out: Record<string, number> = Object.fromEntries([...times].map(([k, v]) => [k, round(median(v))]));
+  out['GC pauses, ms per step (mean)'] = round(inWindow.reduce((a, g) => a + g.duration, 0) / steps);
+  out['GC pauses per step'] = round(inWindow.length / steps, 2);
+  for (const [k, ms] of [...gcByPhase].sort((a, b) => b[1] - a[1]).slice(0, 3)) out[`GC ms per step landing in: ${k}`] = round(ms / steps);
+  return out;
 }
 
 /** Kernel time per traced step, by kernel and shapes (tf.profile), and the JS around the kernels. */
@@ -286,10 +323,92 @@ function recordProfile(batches: Batch[]): unknown {
   };
 }
 
+/** DenseTracer's fields, for the prototype below (a benchmark-only experiment, not the engine). */
+interface DenseInternals {
+  act?: ActivationFn;
+  kernel: tf.Variable;
+  bias?: tf.Variable;
+  saved?: { x: tf.Tensor2D; z: tf.Tensor; a: tf.Tensor };
+  forward(x: tf.Tensor, capture: CaptureSink, keep: Keep): tf.Tensor;
+  backward(dA: tf.Tensor, needInputGrad: boolean, capture: CaptureSink): BackwardResult;
+}
+
+/**
+ * A proposed change to dense.ts, measured on the whole step: never give XNNPACK a large B that
+ * is new every step. tfjs-wasm packs B into its operator and caches it by B's tensor id; W gets a
+ * new id at every update, so matMul(x, W) re-packs W every step. Forward: when W is larger than
+ * x, z = (Wᵀ·xᵀ)ᵀ (only xᵀ is packed); backward ∂x = (W·dZᵀ)ᵀ (only dZᵀ is packed).
+ */
+function withoutWeightPacking(tracer: SequentialTracer): number {
+  let patched = 0;
+  for (const layer of (tracer as unknown as { layers: unknown[] }).layers) {
+    if (!(layer instanceof DenseTracer)) continue;
+    patched++;
+    const d = layer as unknown as DenseInternals;
+    d.forward = (x, capture, keep) => {
+      const x2 = x as tf.Tensor2D;
+      const w = d.kernel as unknown as tf.Tensor2D;
+      let z: tf.Tensor = w.size > x2.size ? tf.transpose(tf.matMul(tf.transpose(w), tf.transpose(x2))) : tf.matMul(x2, w);
+      if (d.bias) z = tf.add(z, d.bias);
+      const a = applyActivation(d.act, z, capture);
+      d.saved = { x: keep(x2), z: keep(z), a: keep(a) };
+      return a;
+    };
+    d.backward = (dA, needInputGrad, capture) => {
+      const { x, z, a } = d.saved!;
+      d.saved = undefined;
+      const dZ = backThroughActivation(d.act, z, a, dA, capture) as tf.Tensor2D;
+      const grads = new Map<string, tf.Tensor>();
+      grads.set('kernel', tf.matMul(tf.transpose(x), dZ));
+      if (d.bias) grads.set('bias', tf.sum(dZ, 0));
+      const dInput = needInputGrad ? tf.transpose(tf.matMul(d.kernel as unknown as tf.Tensor2D, tf.transpose(dZ))) : undefined;
+      return { dInput, grads };
+    };
+  }
+  return patched;
+}
+
+/** The prototype against dense.ts as it is, capture off, interleaved step by step; same weights after 5 steps? */
+function packingPrototype(batches: Batch[]): Record<string, number> {
+  const a = seedModel();
+  const b = seedModel();
+  b.setWeights(a.getWeights());
+  const current = newTracer(a);
+  const proto = newTracer(b);
+  const patchedLayers = withoutWeightPacking(proto);
+  for (let s = 0; s < 5; s++) {
+    drain(current, batches[s].xs, batches[s].ys, false).scope.dispose();
+    drain(proto, batches[s].xs, batches[s].ys, false).scope.dispose();
+  }
+  let maxDiff = 0;
+  a.getWeights().forEach((w, i) => {
+    const x = w.dataSync();
+    const y = b.getWeights()[i].dataSync();
+    for (let k = 0; k < x.length; k++) maxDiff = Math.max(maxDiff, Math.abs(x[k] - y[k]));
+  });
+  const tc: number[] = [];
+  const tp: number[] = [];
+  for (let s = 0; s < 200; s++) {
+    const batch = batches[s % batches.length];
+    for (const [tracer, out] of (s % 2 ? [[current, tc], [proto, tp]] : [[proto, tp], [current, tc]]) as [SequentialTracer, number[]][]) {
+      const t0 = performance.now();
+      drain(tracer, batch.xs, batch.ys, false).scope.dispose();
+      out.push(performance.now() - t0);
+    }
+  }
+  return {
+    denseAsIsOffMs: round(median(tc)),
+    prototypeOffMs: round(median(tp)),
+    speedup: round(median(tc) / median(tp), 2),
+    maxWeightDifferenceAfter5Steps: maxDiff,
+    patchedLayers,
+  };
+}
+
 export async function profileStep(batches: Batch[], peakGflops: number): Promise<unknown> {
   log('profile: phases');
-  const phasesFull = phaseProfile(batches, true, 80);
-  const phasesOff = phaseProfile(batches, false, 80);
+  const phasesFull = await phaseProfile(batches, true, 80);
+  const phasesOff = await phaseProfile(batches, false, 80);
   log('profile: kernels');
   const kernelsFull = await kernelProfile(batches, true, 20);
   const kernelsOff = await kernelProfile(batches, false, 20);
@@ -297,5 +416,7 @@ export async function profileStep(batches: Batch[], peakGflops: number): Promise
   const ops = opProfile();
   log('profile: records');
   const records = recordProfile(batches);
-  return { batch: 64, peakGflops: round(peakGflops, 1), phasesFull, phasesOff, kernelsFull, kernelsOff, ops, records };
+  log('profile: dense prototype');
+  const prototype = packingPrototype(batches);
+  return { batch: 64, peakGflops: round(peakGflops, 1), phasesFull, phasesOff, kernelsFull, kernelsOff, ops, records, prototype };
 }

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadFashionMnist } from '../../src/api/data';
 import { selectBackend, type BackendPreference } from '../../src/runner/backend';
-import { DEFAULT_CAPTURE, isKeyframe } from '../../src/runner/capture/recordBuilder';
+import { CapturePipeline } from '../../src/runner/capture/capturePipeline';
+import { DEFAULT_CAPTURE, isKeyframe, readBack } from '../../src/runner/capture/recordBuilder';
+import type { RunMeta } from '../../src/shared/traceTypes';
 import { LayerLocations } from '../../src/runner/layerLocations';
 import { resolveLoss } from '../../src/runner/tracer/losses';
 import { SequentialTracer } from '../../src/runner/tracer/sequentialTracer';
@@ -23,7 +25,8 @@ import { TorchPeer } from './torchPeer';
 export const BATCHES = [32, 64, 128] as const;
 const TRAIN_EXAMPLES = 2048;
 
-type VariantName = 'stockTrainOnBatch' | 'stockMinimize' | 'tracedFull' | 'tracedNoCapture' | 'torchOpenblas';
+type VariantName = 'stockTrainOnBatch' | 'stockMinimize' | 'tracedFull' | 'tracedPipeline' | 'tracedNoCapture' | 'torchOpenblas';
+const VARIANT_NAMES: VariantName[] = ['stockTrainOnBatch', 'stockMinimize', 'tracedFull', 'tracedPipeline', 'tracedNoCapture', 'torchOpenblas'];
 
 interface Batch {
   xs: tf.Tensor2D;
@@ -98,7 +101,54 @@ function tfVariant(name: VariantName, batches: Batch[], step: (b: Batch, k: numb
   };
 }
 
-function variantsFor(batch: number, batches: Batch[], torch: TorchPeer | undefined): Variant[] {
+/** A trace's meta for the capture pipeline's writer (the benchmark's own runs). */
+function benchMeta(tracer: SequentialTracer, batch: number, dir: string): RunMeta {
+  return {
+    formatVersion: 1,
+    runId: path.basename(dir),
+    file: 'bench',
+    createdAt: new Date().toISOString(),
+    backend: { name: tf.getBackend() as RunMeta['backend']['name'], reason: 'bench' },
+    model: tracer.summary,
+    config: { batchSize: batch, steps: 1_000_000, seed: 1, loss: 'categoricalCrossentropy', optimizer: 'SGD', learningRate: 0.1, evalEvery: 0, capture: DEFAULT_CAPTURE },
+    tfjsVersion: tf.version.tfjs,
+  };
+}
+
+/**
+ * The runner's own loop (session.ts): the step, the one read-back on the training thread, then
+ * the capture worker (summaries, encoding, writing) overlapping the next step, one step deep.
+ * Each call times `count` steps and waits for the last to be written, so the figure is the
+ * steady-state time per step including the worker's share that does not overlap.
+ */
+function pipelineVariant(batches: Batch[], batch: number, dir: string): { variant: Variant; close(): Promise<void> } {
+  const tracer = newTracer(seedModel());
+  const pipeline = new CapturePipeline(dir, benchMeta(tracer, batch, dir));
+  let k = 0;
+  return {
+    variant: {
+      name: 'tracedPipeline',
+      async run(count) {
+        const written: Promise<unknown>[] = [];
+        const t0 = performance.now();
+        for (let i = 0; i < count; i++, k++) {
+          if (i >= 2) await written[i - 2];
+          const b = batches[k % batches.length];
+          const outcome = drain(tracer, b.xs, b.ys, true);
+          const capture = readBack(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), 0, outcome);
+          outcome.scope.dispose();
+          written.push((await pipeline.submit(capture)).written);
+          await new Promise((r) => setImmediate(r));
+        }
+        await Promise.all(written);
+        return new Array<number>(count).fill((performance.now() - t0) / count);
+      },
+    },
+    close: () => pipeline.close({ state: 'finished' }),
+  };
+}
+
+function variantsFor(batch: number, batches: Batch[], torch: TorchPeer | undefined, pipelineDir: string, closers: (() => Promise<void>)[]): Variant[] {
   const loss = 'categoricalCrossentropy';
   const trainModel = seedModel();
   trainModel.compile({ optimizer: tf.train.sgd(0.1), loss });
@@ -121,6 +171,11 @@ function variantsFor(batch: number, batches: Batch[], torch: TorchPeer | undefin
       outcome.scope.dispose();
       encodeRecord(record);
     }),
+    (() => {
+      const p = pipelineVariant(batches, batch, pipelineDir);
+      closers.push(p.close);
+      return p.variant;
+    })(),
     tfVariant('tracedNoCapture', batches, (b) => {
       const outcome = drain(offTracer, b.xs, b.ys, false);
       outcome.scope.dispose();
@@ -188,13 +243,14 @@ export async function stepBench(opts: { rounds: number; perRound: number; warm: 
     const peak = tfPeak();
     log(`step: ${backend.name} peak ${peak.gflops.toFixed(1)} GFLOP/s (matMul ${peak.shape}; ${JSON.stringify(peak.all)})`);
 
+    const closers: (() => Promise<void>)[] = [];
     const perBatch = new Map<number, { batches: Batch[]; variants: Variant[]; times: Map<VariantName, number[]>; leaks: Map<VariantName, number> }>();
     for (const batch of BATCHES) {
       const batches: Batch[] = [];
       for (let s = 0; s + batch <= TRAIN_EXAMPLES; s += batch) {
         batches.push({ xs: tf.slice(xsAll, [s, 0], [batch, 784]), ys: tf.slice(ysAll, [s, 0], [batch, 10]) });
       }
-      const variants = variantsFor(batch, batches, torchWhyNull ? undefined : torch);
+      const variants = variantsFor(batch, batches, torchWhyNull ? undefined : torch, fs.mkdtempSync(path.join(tmp, `pipeline-${batch}-`)), closers);
       perBatch.set(batch, { batches, variants, times: new Map(), leaks: new Map() });
     }
 
@@ -232,7 +288,7 @@ export async function stepBench(opts: { rounds: number; perRound: number; warm: 
       const b = perBatch.get(batch)!;
       const row: Record<string, unknown> = {};
       const stats: Record<string, unknown> = {};
-      for (const name of ['stockTrainOnBatch', 'stockMinimize', 'tracedFull', 'tracedNoCapture', 'torchOpenblas'] as VariantName[]) {
+      for (const name of VARIANT_NAMES) {
         const t = b.times.get(name);
         row[`${name}Ms`] = t && t.length > 0 && !(name === 'torchOpenblas' && torchWhyNull) ? round(median(t)) : null;
         if (t && t.length > 0) stats[name] = { n: t.length, median: round(median(t)), mean: round(mean(t)), p10: round(quantile(t, 0.1)), p90: round(quantile(t, 0.9)), leakedTensors: b.leaks.get(name) ?? 0 };
@@ -245,6 +301,7 @@ export async function stepBench(opts: { rounds: number; perRound: number; warm: 
     // Where the traced step's time goes (batch 64), on the same backend, after the rounds.
     const profile = await profileStep(perBatch.get(64)!.batches, peak.gflops);
 
+    for (const close of closers) await close();
     for (const b of perBatch.values()) for (const x of b.batches) tf.dispose([x.xs, x.ys]);
     return {
       backend: backend.name,
