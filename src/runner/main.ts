@@ -70,10 +70,11 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
         return;
       }
       session = new TrainingSession(run, send, msg.startPaused ?? false);
-      const runId = path.basename(msg.outDir);
-      const meta = session.meta(backend, msg.lesson, runId);
+      const meta = session.meta(backend, msg.lesson, path.basename(msg.outDir));
+      // Started means the trace exists: a caller may open it as soon as it hears this.
+      await session.open(msg.outDir, meta);
       send({ type: 'started', meta, traceDir: msg.outDir }, env.id);
-      await session.runTo(msg.outDir, meta, msg.typeCheck ?? true);
+      await session.train(msg.typeCheck ?? true);
       return;
     }
     case 'control':

@@ -24,6 +24,7 @@ export class TrainingSession {
   private stopRequested = false;
   private stepsDone = 0;
   private typeError?: RunError;
+  private pipeline?: CapturePipeline;
 
   constructor(
     private readonly run: PreparedRun,
@@ -96,8 +97,15 @@ export class TrainingSession {
     if (!this.stopRequested) this.setState('running', at.step);
   }
 
-  async runTo(outDir: string, meta: RunMeta, typeCheck: boolean): Promise<void> {
-    const pipeline = new CapturePipeline(outDir, meta);
+  /** Creates the trace folder and its files; resolves when they exist. */
+  async open(outDir: string, meta: RunMeta): Promise<void> {
+    this.pipeline = new CapturePipeline(outDir, meta);
+    await this.pipeline.opened;
+  }
+
+  /** Trains to the end (or until stopped or failed), writing into the trace `open` created. */
+  async train(typeCheck: boolean): Promise<void> {
+    const pipeline = this.pipeline!;
     const { config } = this.run;
     let failure: RunError | undefined;
     const typeChecked = typeCheck ? startTypeCheck(this.run.user.file, this.run.user.code) : Promise.resolve(undefined);

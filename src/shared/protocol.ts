@@ -79,7 +79,7 @@ export interface SummaryReply {
   backend: BackendInfo;
 }
 
-/** Reply to StartRequest: the run's metadata, written to `traceDir/meta.json`. */
+/** Reply to StartRequest: the run's metadata; `traceDir` already holds meta.json and the (empty) step files. */
 export interface Started {
   type: 'started';
   meta: RunMeta;

@@ -70,6 +70,15 @@ for (const backend of backends) {
 }
 
 describe('runner', () => {
+  it('started means the trace exists: it opens at once', async () => {
+    const runner = RunnerClient.spawn({ runnerPath });
+    const started = await runner.start({ file: fixture('tinyModel.ts'), outDir: outDir(), startPaused: true, typeCheck: false });
+    const r = TraceReader.open(started.traceDir, { live: true });
+    assert.equal(r.stepCount, 0);
+    assert.equal(r.meta.runId, started.meta.runId);
+    await runner.stop();
+  });
+
   it('the same file and seed give the same trace; another seed a different one', async () => {
     const a = await traceToEnd(fixture('tinyModel.ts'), 'wasm', { steps: 5 });
     const b = await traceToEnd(fixture('tinyModel.ts'), 'wasm', { steps: 5 });

@@ -28,11 +28,14 @@ export class CapturePipeline {
   private readonly sink?: RecordSink;
   private readonly waiting: { resolve(msg: FromCaptureWorker): void; reject(e: Error): void }[] = [];
   private inFlight: Promise<unknown>[] = [];
+  /** Settles once the trace folder and its files exist. */
+  readonly opened: Promise<void>;
 
   constructor(outDir: string, meta: RunMeta) {
     const script = path.join(__dirname, 'captureWorker.js');
     if (!fs.existsSync(script)) {
       this.sink = new RecordSink(outDir, meta);
+      this.opened = Promise.resolve();
       return;
     }
     this.worker = new Worker(script);
@@ -44,7 +47,7 @@ export class CapturePipeline {
     this.worker.on('error', (e) => {
       for (const w of this.waiting.splice(0)) w.reject(e);
     });
-    void this.request({ type: 'open', outDir, meta });
+    this.opened = this.request({ type: 'open', outDir, meta }).then(() => undefined);
   }
 
   private request(msg: ToCaptureWorker, transfer: ArrayBuffer[] = []): Promise<FromCaptureWorker> {
