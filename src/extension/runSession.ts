@@ -1,16 +1,12 @@
 // One run, live or reopened from its trace: the controller the panel(s), the status bar, the
 // inline values and the diagnostics are views of. A live session owns its runner process and
 // kills it when the run ends, on Stop, and on dispose; nothing waits on the runner untimed.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { AtPhase, ControlAction, FromRunner, RunFailed, RunState, StartRequest } from '../shared/protocol';
-import { RunnerError } from '../host/runnerClient';
+import type { AtPhase, ControlAction, FromRunner, RunState, StartRequest } from '../shared/protocol';
 import type { LayerHealth } from '../shared/health';
 import { layerHealth } from '../shared/health';
 import { phaseStops } from '../shared/phases';
 import type { RunError, RunMeta, StepIndexEntry, StepRecord } from '../shared/traceTypes';
-import { DATA_FILE, META_FILE } from '../trace/recordCodec';
 import { TraceReader } from '../trace/traceReader';
 import { Disposable } from './disposable';
 import type { RunnerPort } from './runnerPort';
@@ -30,21 +26,6 @@ export type SessionChange =
 const TERMINAL: ReadonlySet<RunState> = new Set(['finished', 'stopped', 'failed']);
 
 let nextSessionId = 1;
-
-/**
- * Resolves once `dir` has the files a reader opens (meta.json and steps.bin). Checks every 25 ms
- * (the files are written by another process; there is no message for it); `check` throws to
- * give up early (the run failed, the runner died).
- */
-async function waitForTraceFiles(dir: string, check: () => void, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    check();
-    if (fs.existsSync(path.join(dir, META_FILE)) && fs.existsSync(path.join(dir, DATA_FILE))) return;
-    if (Date.now() > deadline) throw new Error(`The run's trace did not appear in ${dir} within ${timeoutMs} ms.`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 export class RunSession extends Disposable {
   readonly id = nextSessionId++;
@@ -76,20 +57,14 @@ export class RunSession extends Disposable {
   }
 
   /**
-   * Starts a run in `runner` (already spawned and ready) and opens its trace as it is written.
-   * The runner replies `started` before its trace files exist (they are created by its capture
-   * worker), so the trace is opened once meta.json and the step file are on disk.
+   * Starts a run in `runner` (already spawned and ready) and opens its trace as it is written
+   * (the runner replies `started` once the trace's files exist).
    */
-  static async start(runner: RunnerPort, request: Omit<StartRequest, 'type'>, timeoutMs = 30_000): Promise<RunSession> {
+  static async start(runner: RunnerPort, request: Omit<StartRequest, 'type'>): Promise<RunSession> {
     const early: FromRunner[] = [];
     const listening = runner.onMessage((m) => early.push(m));
     try {
       const started = await runner.start(request);
-      await waitForTraceFiles(started.traceDir, () => {
-        const failed = early.find((m): m is RunFailed => m.type === 'failed');
-        if (failed) throw new RunnerError(failed.error);
-        if (runner.pid === undefined) throw new Error('The runner exited before the run began.');
-      }, timeoutMs);
       const reader = TraceReader.open(started.traceDir, { live: true });
       const session = new RunSession(reader, runner, 'running');
       // Replay what arrived while the trace was being opened (the hold at entry, first steps).

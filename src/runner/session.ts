@@ -18,7 +18,6 @@ type HoldRule = (stop: PhaseStop, step: number) => boolean;
 const EVAL_CHUNK = 512;
 
 export class TrainingSession {
-  private state: RunState = 'running';
   private hold?: HoldRule;
   private release?: () => void;
   private stopRequested = false;
@@ -86,7 +85,6 @@ export class TrainingSession {
   }
 
   private setState(state: RunState, step = this.stepsDone): void {
-    this.state = state;
     this.send({ type: 'state', state, step });
   }
 
