@@ -122,6 +122,31 @@ export function decodeRecord(framed: Buffer): StepRecord {
   return { ...header, summaries, tensors };
 }
 
+/**
+ * A record's summaries without its kept tensors, reading only the bytes they need: a keyframe
+ * holds megabytes of weights behind them. `read(offset, length)` reads the data file. (Unlike
+ * decodeRecord, this cannot check the payload's CRC: it does not read the whole payload.)
+ */
+export function readRecordSummaries(read: (offset: number, length: number) => Buffer, at: number, length: number): TensorSummary[] {
+  const frame = readFrame(read(at, FRAME_BYTES));
+  if (!frame) throw new CorruptRecordError('not a step record (bad magic)');
+  if (frame.flags & FLAG_DEFLATED) return decodeRecord(read(at, length)).summaries;
+  const payload = at + FRAME_BYTES;
+  const jsonLength = read(payload, 4).readUInt32LE(0);
+  if (4 + jsonLength > frame.payloadLength) throw new CorruptRecordError('record header overruns the record');
+  const header = JSON.parse(read(payload + 4, jsonLength).toString('utf8'), restoreNonFinite) as RecordHeader;
+  const withStats = header.summaries.filter((s) => s.stats).length;
+  const hist = read(payload + ((4 + jsonLength + 3) & ~3), withStats * HIST_BINS * 4);
+  const bins = new Uint32Array(hist.buffer.slice(hist.byteOffset, hist.byteOffset + hist.length));
+  let k = 0;
+  return header.summaries.map((s) => {
+    if (!s.stats) return s as TensorSummary;
+    const histogram = bins.subarray(k * HIST_BINS, (k + 1) * HIST_BINS);
+    k++;
+    return { ...s, stats: { ...s.stats, histogram } };
+  });
+}
+
 export function encodeIndexEntry(entry: StepIndexEntry, offset: number, length: number): Buffer {
   const b = Buffer.alloc(INDEX_ENTRY_BYTES);
   b.writeUInt32LE(entry.step, 0);

@@ -19,6 +19,7 @@ import {
   decodeRecord,
   indexEntryOf,
   readFrame,
+  readRecordSummaries,
 } from './recordCodec';
 import type { RunEnd } from './traceWriter';
 
@@ -188,10 +189,14 @@ export class TraceReader {
     }
   }
 
-  private decodeAt(offset: number, length: number): StepRecord {
+  private readAt = (offset: number, length: number): Buffer => {
     const buf = Buffer.alloc(length);
     fs.readSync(this.dataFd, buf, 0, length, offset);
-    return decodeRecord(buf);
+    return buf;
+  };
+
+  private decodeAt(offset: number, length: number): StepRecord {
+    return decodeRecord(this.readAt(offset, length));
   }
 
   /** Position of a step in the index (steps are normally 0..n-1, so usually i === step). */
@@ -237,10 +242,10 @@ export class TraceReader {
     const stride = Math.max(1, Math.ceil(n / maxColumns));
     const series: HistorySeries = { type: 'history', layer, role, param, steps: [], ranges: [], histograms: [] };
     for (let i = 0; i < n; i += stride) {
-      const record = this.decodeAt(this.columns.offsets[i], this.columns.lengths[i]);
-      const s = record.summaries.find((t) => t.layer === layer && t.role === role && t.param === param);
+      const summaries = readRecordSummaries(this.readAt, this.columns.offsets[i], this.columns.lengths[i]);
+      const s = summaries.find((t) => t.layer === layer && t.role === role && t.param === param);
       if (!s?.stats) continue;
-      series.steps.push(record.step);
+      series.steps.push(this.columns.steps[i]);
       series.ranges.push([s.stats.min, s.stats.max]);
       series.histograms.push(Array.from(s.stats.histogram));
     }

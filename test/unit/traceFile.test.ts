@@ -138,5 +138,13 @@ describe('trace file', () => {
     const h = r.history(0, 'activation', undefined, 4);
     assert.ok(h.steps.length >= 3 && h.steps.length <= 4);
     assert.equal(h.histograms[0].length, 64);
+    // Histories read only summaries: from raw keyframes (step 0, 5, 10) and deflated steps alike.
+    const all = r.history(0, 'activation', undefined, 100);
+    assert.deepEqual(all.steps, [...Array(12).keys()]);
+    for (const step of [0, 3, 5]) {
+      const full = r.readStep(step).summaries[0].stats!;
+      assert.deepEqual(all.histograms[step], Array.from(full.histogram));
+      assert.deepEqual(all.ranges[step], [full.min, full.max]);
+    }
   });
 });
