@@ -23,10 +23,16 @@ export interface BuiltRecord {
   buildMs: number;
 }
 
+/** The engine's readBack, whatever its arity: (step, keyframe, stepMs, outcome) or (step, keyframe, stepMs, batchSize, outcome). */
+export function readBackCapture(step: number, keyframe: boolean, outcome: StepOutcome, batchSize: number): unknown {
+  if (!readBackFn) throw new Error('this engine has no readBack (capture is built on the finished step)');
+  return readBackFn.length >= 5 ? readBackFn(step, keyframe, 0, batchSize, outcome) : readBackFn(step, keyframe, 0, outcome);
+}
+
 export function buildRecord(step: number, keyframe: boolean, outcome: StepOutcome, policy = DEFAULT_CAPTURE): BuiltRecord {
   const t0 = performance.now();
   if (readBackFn) {
-    const capture = readBackFn(step, keyframe, 0, outcome);
+    const capture = readBackCapture(step, keyframe, outcome, outcome.prediction.length / outcome.outputSize);
     const t1 = performance.now();
     const record = buildFn(capture, policy) as StepRecord;
     return { record, readBackMs: t1 - t0, buildMs: performance.now() - t1 };

@@ -12,7 +12,7 @@ import type { BackwardResult, CaptureSink, Keep } from '../../src/runner/tracer/
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { log, median, round, seedModel, timeReps } from './common';
 import { buildRecord } from './engine';
-import { drain, newTracer, stepOnClone } from './step';
+import { drain, newTracer, startStep } from './step';
 
 interface Batch {
   xs: tf.Tensor2D;
@@ -41,7 +41,7 @@ async function phaseProfile(batches: Batch[], capturing: boolean, steps: number)
   for (let s = 0; s < steps + 10; s++) {
     if (s === 10) windowStart = performance.now();
     const b = batches[s % batches.length];
-    const gen = stepOnClone(tracer, b.xs, b.ys, capturing);
+    const gen = startStep(tracer, b.xs, b.ys, capturing);
     const row: [string, number, number][] = [];
     const tStart = performance.now();
     for (;;) {

@@ -10,15 +10,15 @@ import * as tf from '@tensorflow/tfjs';
 import { loadFashionMnist } from '../../src/api/data';
 import { selectBackend, type BackendPreference } from '../../src/runner/backend';
 import { CapturePipeline } from '../../src/runner/capture/capturePipeline';
-import { DEFAULT_CAPTURE, isKeyframe, readBack } from '../../src/runner/capture/recordBuilder';
+import { DEFAULT_CAPTURE, isKeyframe } from '../../src/runner/capture/recordBuilder';
 import type { RunMeta } from '../../src/shared/traceTypes';
 import { LayerLocations } from '../../src/runner/layerLocations';
 import { resolveLoss } from '../../src/runner/tracer/losses';
 import { SequentialTracer } from '../../src/runner/tracer/sequentialTracer';
-import type { StepOutcome } from '../../src/runner/tracer/stepScope';
+import { StepScope, type StepGenerator, type StepOutcome } from '../../src/runner/tracer/stepScope';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { emit, log, mean, median, quantile, round, seedModel, stepFlops, timeReps } from './common';
-import { CAPTURE_API, buildRecord } from './engine';
+import { CAPTURE_API, buildRecord, readBackCapture } from './engine';
 import { profileStep } from './profile';
 import { TorchPeer } from './torchPeer';
 
@@ -40,37 +40,18 @@ interface Variant {
   leaked?: () => number;
 }
 
-/**
- * Runs a traced step to completion. The step keeps (and its scope finally disposes) the input it
- * captures, as the runner's session disposes every batch after its step; so it gets a clone (a new
- * handle on the same data, cheap) and the benchmark's batches stay usable.
- */
+/** Runs a traced step to completion, as the runner's session does: a StepScope per step that borrows the batch. */
 export function drain(tracer: SequentialTracer, xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): StepOutcome {
-  const gen = stepOnClone(tracer, xs, ys, capturing);
+  const gen = startStep(tracer, xs, ys, capturing);
   for (;;) {
     const next = gen.next();
     if (next.done) return next.value;
   }
 }
 
-/** tracer.step on a clone of xs; the outcome's scope.dispose() also frees the clone (whoever kept it). */
-export function stepOnClone(tracer: SequentialTracer, xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): ReturnType<SequentialTracer['step']> {
-  const x = tf.clone(xs);
-  const gen = tracer.step(x, ys, capturing);
-  const next = gen.next.bind(gen);
-  gen.next = (...args: [] | [undefined]) => {
-    const r = next(...args);
-    if (r.done) {
-      const scope = r.value.scope;
-      const dispose = scope.dispose.bind(scope);
-      scope.dispose = () => {
-        dispose();
-        x.dispose();
-      };
-    }
-    return r;
-  };
-  return gen;
+/** tracer.step with a scope that borrows the batch (the caller keeps owning xs and ys). */
+export function startStep(tracer: SequentialTracer, xs: tf.Tensor, ys: tf.Tensor, capturing: boolean): StepGenerator {
+  return tracer.step(xs, ys, new StepScope(capturing, [xs, ys]));
 }
 
 export function newTracer(model: tf.LayersModel, lr = 0.1): SequentialTracer {
@@ -135,9 +116,9 @@ function pipelineVariant(batches: Batch[], batch: number, dir: string): { varian
           if (i >= 2) await written[i - 2];
           const b = batches[k % batches.length];
           const outcome = drain(tracer, b.xs, b.ys, true);
-          const capture = readBack(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), 0, outcome);
+          const capture = readBackCapture(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch);
           outcome.scope.dispose();
-          written.push((await pipeline.submit(capture)).written);
+          written.push((await pipeline.submit(capture as Parameters<CapturePipeline['submit']>[0])).written);
           await new Promise((r) => setImmediate(r));
         }
         await Promise.all(written);
