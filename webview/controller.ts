@@ -54,6 +54,9 @@ export class PanelController {
       case 'selectLayer':
         this.selectLayer(body.layer, false);
         break;
+      case 'goTo':
+        this.goTo(body.step, body.phaseIndex, false);
+        break;
       case 'stepData':
         // An unsolicited record (a live run's newest step): cache it, show it if it is wanted.
         this.acceptRecord(normalizeRecord(body.record));
@@ -66,7 +69,7 @@ export class PanelController {
 
   private onInit(init: InitRun): void {
     const s = this.store;
-    const runDir = (init as InitRun & { runDir?: string }).runDir ?? init.meta.runId;
+    const runDir = init.runDir;
     const sameRun = s.state.meta?.runId === init.meta.runId;
     if (!sameRun) this.cache.clear();
     const layerCount = init.meta.model.layers.length;
@@ -127,7 +130,7 @@ export class PanelController {
         this.wantedStep = p.atPhase.step;
         s.set({ step: p.atPhase.step, phaseIndex, record: normalizeRecord(p.atPhase.record), loading: false, notice: '' });
       } else if (last !== s.state.step || phaseIndex !== s.state.phaseIndex) {
-        if (s.state.stepCount > 0) this.goTo(last, phaseIndex);
+        if (s.state.stepCount > 0) this.goTo(last, phaseIndex, false);
         else s.set({ phaseIndex });
       }
     }
@@ -148,13 +151,18 @@ export class PanelController {
   // -------------------------------------------------------------------------------------------
   // Navigation
 
-  goTo(step: number, phaseIndex = this.store.state.phaseIndex): void {
+  /**
+   * Shows a position. `fromUser`: the user moved here in the panel, so the editor's inline
+   * values and hovers follow (a position the host sent, or following a live run, is not echoed).
+   */
+  goTo(step: number, phaseIndex = this.store.state.phaseIndex, fromUser = true): void {
     const s = this.store;
     if (!s.state.meta || s.state.stepCount === 0) return;
     const [first, last] = s.stepRange();
     const next = clamp(Math.round(step), first, last);
     s.set({ step: next, phaseIndex: clamp(phaseIndex, 0, s.stops().length - 1) });
     this.loadStep(next);
+    if (fromUser) this.channel.post({ type: 'position', step: next, phaseIndex: s.state.phaseIndex });
   }
 
   nextPhase(): boolean {

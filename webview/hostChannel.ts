@@ -24,7 +24,7 @@ interface Pending {
   timer: ReturnType<typeof setTimeout>;
 }
 
-const TO_WEBVIEW_TYPES = new Set<ToWebview['type']>(['init', 'stepData', 'history', 'progress', 'selectLayer']);
+const TO_WEBVIEW_TYPES = new Set<ToWebview['type']>(['init', 'stepData', 'history', 'progress', 'selectLayer', 'goTo']);
 
 export class HostChannel {
   private nextId = 1;

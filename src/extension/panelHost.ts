@@ -40,6 +40,8 @@ export class RunPanel extends Disposable {
   private nextId = 1;
   private ready = false;
   private pendingEntries: StepIndexEntry[] = [];
+  /** Set while applying a position the panel sent, so it is not sent back to it. */
+  private movingFromPanel = false;
   private progressTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposedEmitter.event;
@@ -98,9 +100,8 @@ export class RunPanel extends Disposable {
       state: s.state,
       error: s.error,
       live: s.live,
-      // The folder identifies the run across reloads (PanelState.runDir).
       runDir: s.runDir,
-    } as ToWebview);
+    });
     // InitRun has no place for where a held run is: say it right after.
     if (s.atPhase) this.flushProgress();
   }
@@ -108,7 +109,13 @@ export class RunPanel extends Disposable {
   private onSessionChange(change: Parameters<Parameters<RunSession['onDidChange']>[0]>[0]): void {
     if (!this.ready) return;
     if (change.kind === 'progress') this.pendingEntries.push(...change.entries);
-    if (change.kind === 'cursor') return;
+    if (change.kind === 'cursor') {
+      // The editor stepped through history: the panel shows the same position (not echoed back
+      // when the move came from the panel itself).
+      const cursor = this.session.inHistory ? this.session.cursor : undefined;
+      if (cursor && !this.movingFromPanel) this.post({ type: 'goTo', step: cursor.step, phaseIndex: cursor.phaseIndex });
+      return;
+    }
     // State changes go out at once; step progress at most every PROGRESS_INTERVAL_MS.
     if (change.kind === 'progress') {
       this.progressTimer ??= setTimeout(() => this.flushProgress(), PROGRESS_INTERVAL_MS);
@@ -152,6 +159,14 @@ export class RunPanel extends Disposable {
         case 'layerSelected':
           this.actions.revealLayer(this.session, body.layer);
           break;
+        case 'position':
+          this.movingFromPanel = true;
+          try {
+            this.session.moveCursor({ step: body.step, phaseIndex: body.phaseIndex });
+          } finally {
+            this.movingFromPanel = false;
+          }
+          break;
         case 'control':
           if (body.action === 'stop') this.actions.stop(this.session);
           else void this.session.control(body.action, body.toStep).catch((e: Error) => this.log.error(`control ${body.action}: ${e.message}`));
@@ -192,6 +207,9 @@ export function asEnvelope(raw: unknown): Envelope<FromWebview> | undefined {
       break;
     case 'layerSelected':
       if (!isInt(b.layer)) return undefined;
+      break;
+    case 'position':
+      if (!isInt(b.step) || !isInt(b.phaseIndex)) return undefined;
       break;
     case 'control':
       if (typeof b.action !== 'string' || !CONTROL_ACTIONS.has(b.action)) return undefined;

@@ -198,7 +198,15 @@ export interface SelectLayer {
   layer: number;
 }
 
-export type ToWebview = InitRun | StepData | HistorySeries | RunProgress | SelectLayer;
+/** The editor moved through the recorded run (Step Back, Run to Step…): show this position. */
+export interface GoTo {
+  type: 'goTo';
+  step: number;
+  /** Index into the step's phase walk (phaseStops). */
+  phaseIndex: number;
+}
+
+export type ToWebview = InitRun | StepData | HistorySeries | RunProgress | SelectLayer | GoTo;
 
 // ---------------------------------------------------------------------------------------------
 // Webview → host
@@ -236,7 +244,14 @@ export interface ControlFromPanel {
   toStep?: number;
 }
 
-export type FromWebview = WebviewReady | RequestStep | RequestHistory | LayerSelected | ControlFromPanel;
+/** The user moved through the run in the panel: the editor's inline values and hovers follow. */
+export interface PositionChanged {
+  type: 'position';
+  step: number;
+  phaseIndex: number;
+}
+
+export type FromWebview = WebviewReady | RequestStep | RequestHistory | LayerSelected | ControlFromPanel | PositionChanged;
 
 /** What the panel persists with setState: ids and position only, never data. */
 export interface PanelState {

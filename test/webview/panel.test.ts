@@ -140,6 +140,13 @@ describe('step-through panel (Chromium)', function () {
     await page.mouse.click(box.x + 44 + (box.width - 84) / 2, box.y + box.height / 2);
     const middle = Math.round((reader.stepCount - 1) / 2);
     await waitForStep(page, middle);
+    // Moving in the panel tells the host where it is (the editor's inline values follow)...
+    await host.waitFor((m) => m.body.type === 'position' && m.body.step === middle, since);
+    // ...and a position the host sends (Step Back in the editor) moves the panel, without an echo.
+    const beforeGoTo = host.received.length;
+    await page.evaluate((env) => (window as unknown as PanelHandle).__harness.deliver(env), host.envelope({ type: 'goTo', step: 2, phaseIndex: 1 }) as object);
+    await waitForStep(page, 2, 1);
+    assert.equal(host.received.slice(beforeGoTo).filter((m) => m.body.type === 'position').length, 0);
   });
 
   it('hovering each layer shows type, shape, parameter count and formula; the parts add up to 235,146', async function () {
