@@ -1,7 +1,12 @@
 // Where the traced step's time goes (seed MLP, batch 64, same backend as the step benchmark):
 // each phase of the step, each kernel (tf.profile), the capture's own work, and micro-benchmarks
 // of the matMul forms the dense layer uses, to check which reach XNNPACK on tfjs-wasm.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { CapturePipeline } from '../../src/runner/capture/capturePipeline';
+import { DEFAULT_CAPTURE, isKeyframe } from '../../src/runner/capture/recordBuilder';
 import * as tf from '@tensorflow/tfjs';
 import { summarize } from '../../src/runner/capture/summarize';
 import { applyActivation, backThroughActivation, type ActivationFn } from '../../src/runner/tracer/activations';
@@ -11,7 +16,7 @@ import type { SequentialTracer } from '../../src/runner/tracer/sequentialTracer'
 import type { BackwardResult, CaptureSink, Keep } from '../../src/runner/tracer/traceableLayer';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { log, median, round, seedModel, timeReps } from './common';
-import { buildRecord } from './engine';
+import { buildRecord, readBackCapture } from './engine';
 import { drain, newTracer, startStep } from './step';
 
 interface Batch {
@@ -169,17 +174,17 @@ function opProfile(): Record<string, { ms: number; gflops?: number }> {
       title: 'fwd0 z = x[64,784]·W[784,256] + b',
       flops: f0,
       variants: [
-        { name: 'matMul(x, W) + add(b), W new each step (dense.ts; every update gives W a new tensor id → XNNPACK re-creates the operator and re-packs W)', make: fresh([784, 256]), run: (w) => tf.tidy(() => tf.add(tf.matMul(x, w as tf.Tensor2D), b0)) },
+        { name: 'matMul(x, W) + add(b), W new each step (dense.ts before 1dd4624: every update gives W a new tensor id → XNNPACK re-creates the operator and re-packs W)', make: fresh([784, 256]), run: (w) => tf.tidy(() => tf.add(tf.matMul(x, w as tf.Tensor2D), b0)) },
         { name: 'matMul(x, W) + add(b), same W every call (operator cached: the best case)', run: () => tf.tidy(() => tf.add(tf.matMul(x, w0), b0)) },
         { name: 'fused.matMul(x, W, bias), W new each step', make: fresh([784, 256]), run: (w) => tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b0 }) },
-        { name: 'transpose(matMul(transpose(W), transpose(x))) + add(b), W new each step (W as A: nothing large packed)', make: fresh([784, 256]), run: (w) => tf.tidy(() => tf.add(tf.transpose(tf.matMul(tf.transpose(w as tf.Tensor2D), tf.transpose(x))), b0)) },
+        { name: 'transpose(matMul(transpose(W), transpose(x))) + add(b), W new each step (W as A, only xᵀ packed: dense.ts since 1dd4624)', make: fresh([784, 256]), run: (w) => tf.tidy(() => tf.add(tf.transpose(tf.matMul(tf.transpose(w as tf.Tensor2D), tf.transpose(x))), b0)) },
       ],
     },
     {
       title: 'fwd1 z = a[64,256]·W1[256,128]',
       flops: f1,
       variants: [
-        { name: 'matMul(a, W1), W1 new each step (dense.ts)', make: fresh([256, 128]), run: (w) => tf.matMul(dZ0, w as tf.Tensor2D) },
+        { name: 'matMul(a, W1), W1 new each step (W1 packed)', make: fresh([256, 128]), run: (w) => tf.matMul(dZ0, w as tf.Tensor2D) },
         { name: 'matMul(a, W1), same W1 (operator cached)', run: () => tf.matMul(dZ0, w1) },
       ],
     },
@@ -196,9 +201,9 @@ function opProfile(): Record<string, { ms: number; gflops?: number }> {
       title: 'bwd1 dX = dZ·W1ᵀ, dZ[64,128], W1[256,128], both new each step',
       flops: f1,
       variants: [
-        { name: 'matMul(dZ, transpose(W1)) (dense.ts)', make: fresh([256, 128]), run: (w) => tf.tidy(() => tf.matMul(dZ1, tf.transpose(w as tf.Tensor2D))) },
+        { name: 'matMul(dZ, transpose(W1)) (dense.ts before 1dd4624)', make: fresh([256, 128]), run: (w) => tf.tidy(() => tf.matMul(dZ1, tf.transpose(w as tf.Tensor2D))) },
         { name: 'matMul(dZ, W1, false, transposeB=true) (tfjs autodiff form)', make: fresh([256, 128]), run: (w) => tf.matMul(dZ1, w as tf.Tensor2D, false, true), reps: 8 },
-        { name: 'transpose(matMul(W1, transpose(dZ))) (W1 as A; only dZᵀ [128,64] packed)', make: fresh([256, 128]), run: (w) => tf.tidy(() => tf.transpose(tf.matMul(w as tf.Tensor2D, tf.transpose(dZ1)))) },
+        { name: 'transpose(matMul(W1, transpose(dZ))) (W1 as A, only dZᵀ [128,64] packed: dense.ts since 1dd4624)', make: fresh([256, 128]), run: (w) => tf.tidy(() => tf.transpose(tf.matMul(w as tf.Tensor2D, tf.transpose(dZ1)))) },
       ],
     },
   ];
@@ -333,22 +338,29 @@ interface DenseInternals {
   backward(dA: tf.Tensor, needInputGrad: boolean, capture: CaptureSink): BackwardResult;
 }
 
+type DenseForm = 'weightsPacked' | 'weightsLeft';
+
 /**
- * A proposed change to dense.ts, measured on the whole step: never give XNNPACK a large B that
- * is new every step. tfjs-wasm packs B into its operator and caches it by B's tensor id; W gets a
- * new id at every update, so matMul(x, W) re-packs W every step. Forward: when W is larger than
- * x, z = (Wᵀ·xᵀ)ᵀ (only xᵀ is packed); backward ∂x = (W·dZᵀ)ᵀ (only dZᵀ is packed).
+ * The two ways to write a dense layer's matMuls on tfjs-wasm, patched into a tracer's dense
+ * layers so the whole step can be compared whatever dense.ts currently does. tfjs-wasm packs
+ * XNNPACK's right operand B and caches it by B's tensor id; W gets a new id at every update.
+ * - 'weightsPacked' (dense.ts before 1dd4624): z = x·W, ∂x = dZ·transpose(W): W is B, re-packed every step.
+ * - 'weightsLeft' (dense.ts since 1dd4624): when W is larger than the batch operand,
+ *   z = (Wᵀ·xᵀ)ᵀ and ∂x = (W·dZᵀ)ᵀ, so only the per-batch operand is packed.
  */
-function withoutWeightPacking(tracer: SequentialTracer): number {
+function withDenseForm(tracer: SequentialTracer, form: DenseForm): number {
   let patched = 0;
+  const times = (x: tf.Tensor2D, w: tf.Tensor2D) =>
+    form === 'weightsLeft' && w.size > x.size ? tf.transpose(tf.matMul(tf.transpose(w), tf.transpose(x))) : tf.matMul(x, w);
+  const timesT = (dZ: tf.Tensor2D, w: tf.Tensor2D) =>
+    form === 'weightsLeft' && w.size > dZ.size ? tf.transpose(tf.matMul(w, tf.transpose(dZ))) : tf.matMul(dZ, tf.transpose(w));
   for (const layer of (tracer as unknown as { layers: unknown[] }).layers) {
     if (!(layer instanceof DenseTracer)) continue;
     patched++;
     const d = layer as unknown as DenseInternals;
     d.forward = (x, capture, keep) => {
       const x2 = x as tf.Tensor2D;
-      const w = d.kernel as unknown as tf.Tensor2D;
-      let z: tf.Tensor = w.size > x2.size ? tf.transpose(tf.matMul(tf.transpose(w), tf.transpose(x2))) : tf.matMul(x2, w);
+      let z: tf.Tensor = times(x2, d.kernel as unknown as tf.Tensor2D);
       if (d.bias) z = tf.add(z, d.bias);
       const a = applyActivation(d.act, z, capture);
       d.saved = { x: keep(x2), z: keep(z), a: keep(a) };
@@ -361,48 +373,118 @@ function withoutWeightPacking(tracer: SequentialTracer): number {
       const grads = new Map<string, tf.Tensor>();
       grads.set('kernel', tf.matMul(tf.transpose(x), dZ));
       if (d.bias) grads.set('bias', tf.sum(dZ, 0));
-      const dInput = needInputGrad ? tf.transpose(tf.matMul(d.kernel as unknown as tf.Tensor2D, tf.transpose(dZ))) : undefined;
+      const dInput = needInputGrad ? timesT(dZ, d.kernel as unknown as tf.Tensor2D) : undefined;
       return { dInput, grads };
     };
   }
   return patched;
 }
 
-/** The prototype against dense.ts as it is, capture off, interleaved step by step; same weights after 5 steps? */
+/** Both forms and dense.ts as it is, capture off, interleaved step by step; same weights after 5 steps? */
 function packingPrototype(batches: Batch[]): Record<string, number> {
-  const a = seedModel();
-  const b = seedModel();
-  b.setWeights(a.getWeights());
-  const current = newTracer(a);
-  const proto = newTracer(b);
-  const patchedLayers = withoutWeightPacking(proto);
-  for (let s = 0; s < 5; s++) {
-    drain(current, batches[s].xs, batches[s].ys, false).scope.dispose();
-    drain(proto, batches[s].xs, batches[s].ys, false).scope.dispose();
-  }
-  let maxDiff = 0;
-  a.getWeights().forEach((w, i) => {
-    const x = w.dataSync();
-    const y = b.getWeights()[i].dataSync();
-    for (let k = 0; k < x.length; k++) maxDiff = Math.max(maxDiff, Math.abs(x[k] - y[k]));
-  });
-  const tc: number[] = [];
-  const tp: number[] = [];
+  const models = [seedModel(), seedModel(), seedModel()];
+  for (const m of models.slice(1)) m.setWeights(models[0].getWeights());
+  const [asIs, packed, left] = models.map((m) => newTracer(m));
+  const patchedLayers = withDenseForm(packed, 'weightsPacked') + withDenseForm(left, 'weightsLeft');
+  const all: [SequentialTracer, number[]][] = [[asIs, []], [packed, []], [left, []]];
+  for (let s = 0; s < 5; s++) for (const [t] of all) drain(t, batches[s].xs, batches[s].ys, false).scope.dispose();
+  const diff = (i: number, j: number) => {
+    let m = 0;
+    models[i].getWeights().forEach((w, k) => {
+      const x = w.dataSync();
+      const y = models[j].getWeights()[k].dataSync();
+      for (let e = 0; e < x.length; e++) m = Math.max(m, Math.abs(x[e] - y[e]));
+    });
+    return m;
+  };
   for (let s = 0; s < 200; s++) {
     const batch = batches[s % batches.length];
-    for (const [tracer, out] of (s % 2 ? [[current, tc], [proto, tp]] : [[proto, tp], [current, tc]]) as [SequentialTracer, number[]][]) {
+    for (let j = 0; j < 3; j++) {
+      const [tracer, out] = all[(j + s) % 3];
       const t0 = performance.now();
       drain(tracer, batch.xs, batch.ys, false).scope.dispose();
       out.push(performance.now() - t0);
     }
   }
+  const [tAsIs, tPacked, tLeft] = all.map(([, t]) => median(t));
   return {
-    denseAsIsOffMs: round(median(tc)),
-    prototypeOffMs: round(median(tp)),
-    speedup: round(median(tc) / median(tp), 2),
-    maxWeightDifferenceAfter5Steps: maxDiff,
+    denseAsIsOffMs: round(tAsIs),
+    weightsPackedOffMs: round(tPacked),
+    weightsLeftOffMs: round(tLeft),
+    speedup: round(tPacked / tLeft, 2),
+    maxWeightDifferenceAfter5Steps: Math.max(diff(1, 2), diff(0, 2)),
     patchedLayers,
   };
+}
+
+/**
+ * The runner's capture pipeline in its steady state: 300 consecutive steps (batch 64) as
+ * session.ts runs them, against the same capture done inline. Reports the wall time per step,
+ * the training thread's busy time per step (step + read-back), and the interval between the
+ * worker's `written` replies (its time per step).
+ */
+async function pipelineSteadyState(batches: Batch[]): Promise<Record<string, number>> {
+  const tracer = newTracer(seedModel());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-pipeline-'));
+  try {
+    const meta = {
+      formatVersion: 1 as const,
+      runId: 'bench',
+      file: 'bench',
+      createdAt: new Date().toISOString(),
+      backend: { name: tf.getBackend() as 'wasm', reason: 'bench' },
+      model: tracer.summary,
+      config: { batchSize: 64, steps: 1_000_000, seed: 1, loss: 'categoricalCrossentropy', optimizer: 'SGD', learningRate: 0.1, evalEvery: 0, capture: DEFAULT_CAPTURE },
+      tfjsVersion: tf.version.tfjs,
+    };
+    const pipeline = new CapturePipeline(dir, meta);
+    const N = 300;
+    const WARM = 50;
+    const busy: number[] = [];
+    const resolved: number[] = [];
+    const written: Promise<unknown>[] = [];
+    let tWarm = 0;
+    for (let k = 0; k < N; k++) {
+      if (k === WARM) tWarm = performance.now();
+      if (k >= 2) await written[k - 2];
+      const b = batches[k % batches.length];
+      const t0 = performance.now();
+      const outcome = drain(tracer, b.xs, b.ys, true);
+      const capture = readBackCapture(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, 64);
+      outcome.scope.dispose();
+      busy.push(performance.now() - t0);
+      const w = (await pipeline.submit(capture as Parameters<CapturePipeline['submit']>[0])).written;
+      written.push(w.then(() => resolved.push(performance.now())));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(written);
+    const wall = (performance.now() - tWarm) / (N - WARM);
+    await pipeline.close({ state: 'finished' });
+    const gaps = resolved.slice(WARM + 1).map((t, i) => t - resolved[WARM + i]);
+    const inline: number[] = [];
+    const off: number[] = [];
+    for (let k = 0; k < 150; k++) {
+      const b = batches[k % batches.length];
+      let t0 = performance.now();
+      const outcome = drain(tracer, b.xs, b.ys, true);
+      encodeRecord(buildRecord(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome).record);
+      outcome.scope.dispose();
+      inline.push(performance.now() - t0);
+      t0 = performance.now();
+      drain(tracer, b.xs, b.ys, false).scope.dispose();
+      off.push(performance.now() - t0);
+    }
+    return {
+      steps: N - WARM,
+      pipelineWallMsPerStep: round(wall),
+      trainingThreadBusyMs: round(median(busy.slice(WARM))),
+      workerMsPerStep: round(median(gaps)),
+      inlineFullMs: round(median(inline.slice(20))),
+      captureOffMs: round(median(off.slice(20))),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function profileStep(batches: Batch[], peakGflops: number): Promise<unknown> {
@@ -418,5 +500,12 @@ export async function profileStep(batches: Batch[], peakGflops: number): Promise
   const records = recordProfile(batches);
   log('profile: dense prototype');
   const prototype = packingPrototype(batches);
-  return { batch: 64, peakGflops: round(peakGflops, 1), phasesFull, phasesOff, kernelsFull, kernelsOff, ops, records, prototype };
+  log('profile: capture pipeline, steady state');
+  let pipeline: Record<string, number> | { error: string };
+  try {
+    pipeline = await pipelineSteadyState(batches);
+  } catch (e) {
+    pipeline = { error: (e as Error).message };
+  }
+  return { batch: 64, peakGflops: round(peakGflops, 1), phasesFull, phasesOff, kernelsFull, kernelsOff, ops, records, prototype, pipeline };
 }

@@ -250,7 +250,15 @@ export function writeReport(c: Collected, dir: string): string {
 
   const proto = prof?.prototype as Record<string, number> | undefined;
   if (proto) {
-    L.push(`Prototype of a dense.ts change (bench/src/profile.ts, \`withoutWeightPacking\`; the engine is not modified): never hand XNNPACK a large B that is new every step — forward z = (Wᵀ·xᵀ)ᵀ when W is larger than x, backward ∂x = (W·dZᵀ)ᵀ. Whole traced step, capture off, batch 64, interleaved: dense.ts as is **${fmt(proto.denseAsIsOffMs, 2)} ms**, prototype **${fmt(proto.prototypeOffMs, 2)} ms** (${fmt(proto.speedup, 2)}× faster); weights after 5 steps from the same start differ by at most ${proto.maxWeightDifferenceAfter5Steps.toExponential(1)}.`);
+    L.push(`Dense matMul forms on tfjs-wasm, whole traced step, capture off, batch 64, interleaved (bench/src/profile.ts \`withDenseForm\` patches each form into a tracer): weights as XNNPACK's packed right operand — z = x·W, ∂x = dZ·Wᵀ, as dense.ts did before 1dd4624 — **${fmt(proto.weightsPackedOffMs, 2)} ms**; weights on the left — z = (Wᵀ·xᵀ)ᵀ, ∂x = (W·dZᵀ)ᵀ, only the per-batch operand packed — **${fmt(proto.weightsLeftOffMs, 2)} ms** (${fmt(proto.speedup, 2)}× faster); dense.ts as it is in this engine: ${fmt(proto.denseAsIsOffMs, 2)} ms. Weights after 5 steps from the same start differ by at most ${proto.maxWeightDifferenceAfter5Steps.toExponential(1)}.`);
+    L.push('');
+  }
+  const pipe = prof?.pipeline as Record<string, number> | { error: string } | undefined;
+  if (pipe && 'error' in pipe) {
+    L.push(`Capture pipeline, steady state: null (${pipe.error}).`);
+    L.push('');
+  } else if (pipe) {
+    L.push(`Capture pipeline in its steady state (batch 64, ${pipe.steps} consecutive steps as session.ts runs them, not interleaved with other variants; then the same capture inline, and capture off): **${fmt(pipe.pipelineWallMsPerStep, 2)} ms a step** through the pipeline — training thread busy ${fmt(pipe.trainingThreadBusyMs, 2)} ms a step (step + read-back), the worker's replies every ${fmt(pipe.workerMsPerStep, 2)} ms — against ${fmt(pipe.inlineFullMs, 2)} ms with the capture inline and ${fmt(pipe.captureOffMs, 2)} ms with capture off: capture cost in the runner ${fmt(ratio(pipe.pipelineWallMsPerStep, pipe.captureOffMs), 2)}× (inline ${fmt(ratio(pipe.inlineFullMs, pipe.captureOffMs), 2)}×). The interleaved "runner pipeline" column is slower than this because every 10-step round fills and drains the pipeline and finds the worker cold after the other variants ran.`);
     L.push('');
   }
   const notesFile = path.join(dir, 'NOTES.md');
