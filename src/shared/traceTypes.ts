@@ -127,7 +127,10 @@ export interface TensorStats {
   zeroFraction: number;
   nanCount: number;
   infCount: number;
-  /** 64 bins spanning [min, max] of the finite values. */
+  /**
+   * 64 bins spanning [min, max] of the finite values, adding up to their count. Above 65,536
+   * values the bins are estimated from a stratified sample of 65,536; every other statistic is exact.
+   */
   histogram: Uint32Array;
   /** For activations of shape [batch, units...]: fraction of units that are zero for every sample. */
   deadUnitFraction?: number;

@@ -128,16 +128,22 @@ export function buildStepRecord(capture: StepCapture, policy: CapturePolicy): St
     tensors.push(t);
   };
 
-  const read = capture.captures.map((c) => ({ c, values: c.baseline ? difference(c.values, c.baseline) : c.values }));
-  for (const { c, values } of read) {
+  for (const c of capture.captures) {
     summaries.push({
       layer: c.layer,
       role: c.role,
       param: c.param,
       shape: c.shape,
-      stats: policy.summaries ? summarize(values, c.role === 'activation' ? c.shape : undefined) : undefined,
+      stats: policy.summaries ? summarize(c.values, c.role === 'activation' ? c.shape : undefined, c.baseline) : undefined,
     });
   }
+  // Differences (ΔW) are materialised only where their full values are kept: at keyframes.
+  const read = capture.captures.map((c) => ({
+    c,
+    get values() {
+      return c.baseline ? difference(c.values, c.baseline) : c.values;
+    },
+  }));
   // The selected examples first: they are what the panel shows at every step.
   for (const { c, values } of read) {
     if (!c.perExample || sampleIndices.length === 0) continue;

@@ -12,13 +12,13 @@ import type { LayerInfo } from '../../../shared/traceTypes';
 /** x·W, with the weights not packed as XNNPACK's right operand when they are the bigger one. */
 function timesWeights(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   if (tf.getBackend() !== 'wasm' || w.size <= x.size) return tf.matMul(x, w);
-  return tf.transpose(tf.matMul(tf.transpose(w), tf.transpose(x)));
+  return tf.transpose(tf.matMul(tf.transpose(w), tf.transpose(x))) as tf.Tensor2D;
 }
 
 /** dZ·Wᵀ, likewise. */
 function timesWeightsTransposed(dZ: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   if (tf.getBackend() !== 'wasm' || w.size <= dZ.size) return tf.matMul(dZ, tf.transpose(w));
-  return tf.transpose(tf.matMul(w, tf.transpose(dZ)));
+  return tf.transpose(tf.matMul(w, tf.transpose(dZ))) as tf.Tensor2D;
 }
 
 export class DenseTracer implements TraceableLayer {
