@@ -4,13 +4,14 @@
 // capture worker), a read-back capture and the policy. Both are timed the same way: all of the
 // capture's work, on this thread.
 import * as recordBuilder from '../../src/runner/capture/recordBuilder';
+import * as readBackModule from '../../src/runner/capture/readBack';
 import type { StepOutcome } from '../../src/runner/tracer/stepScope';
 import type { StepRecord } from '../../src/shared/traceTypes';
 
 const { DEFAULT_CAPTURE } = recordBuilder;
 type Fn = (...args: unknown[]) => unknown;
 const api = recordBuilder as unknown as Record<string, Fn | undefined>;
-const readBackFn = api.readBack;
+const readBackFn = (readBackModule as unknown as Record<string, Fn | undefined>).readBack ?? api.readBack;
 const buildFn = api.buildStepRecord as Fn;
 
 /** 'split': readBack + buildStepRecord(capture, policy); 'single': buildStepRecord(input). */

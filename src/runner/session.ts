@@ -6,7 +6,8 @@ import type { AtPhase, ControlAction, FromRunner, RunState } from '../shared/pro
 import type { PhaseStop } from '../shared/phases';
 import type { BackendInfo, RunError, RunMeta } from '../shared/traceTypes';
 import { CapturePipeline } from './capture/capturePipeline';
-import { buildStepRecord, isKeyframe, readBack, readPartial, type StepCapture } from './capture/recordBuilder';
+import { buildStepRecord, isKeyframe, type StepCapture } from './capture/recordBuilder';
+import { readBack, readPartial } from './capture/readBack';
 import { StepScope } from './tracer/stepScope';
 import type { PreparedRun } from './prepareRun';
 import { toRunError } from './runError';

@@ -1,9 +1,8 @@
-// Turns a finished step into its record. The training thread only reads every captured tensor
-// back once (readBack); the capture worker then computes the summaries in JS and keeps the full
-// values the byte budget allows: the selected examples every step, whole batches and full
-// parameters at keyframes (buildStepRecord).
+// Turns a finished step's capture (read back by readBack.ts on the training thread) into its
+// record, in the capture worker: summaries in JS, and the full values the byte budget allows —
+// the selected examples every step, whole batches and full parameters at keyframes.
 import type { CapturePolicy, SampleRecord, StepRecord, TensorSummary, TensorValues } from '../../shared/traceTypes';
-import type { CapturedTensor, StepOutcome, StepScope } from '../tracer/stepScope';
+import type { CapturedTensor } from '../tracer/stepScope';
 import { summarize } from './summarize';
 
 export const DEFAULT_CAPTURE: CapturePolicy = {
@@ -46,45 +45,6 @@ export interface StepCapture {
   target: Float32Array;
   outputSize: number;
   captures: ReadCapture[];
-}
-
-function ownedFloats(data: ArrayLike<number>): Float32Array {
-  // A copy the capture owns: some backends hand out their own storage, which must not move.
-  return data instanceof Float32Array ? data.slice() : Float32Array.from(data);
-}
-
-function readCaptures(scope: StepScope): ReadCapture[] {
-  return scope.captures.map((c) => ({
-    layer: c.layer,
-    role: c.role,
-    param: c.param,
-    shape: c.shape,
-    perExample: c.perExample,
-    values: c.values ?? ownedFloats(c.tensor!.dataSync() as ArrayLike<number>),
-    baseline: c.baseline,
-  }));
-}
-
-/** The one read-back of a step's captured tensors, on the training thread. */
-export function readBack(step: number, keyframe: boolean, stepMs: number, batchSize: number, outcome: StepOutcome): StepCapture {
-  return {
-    step,
-    keyframe,
-    stepMs,
-    batchSize,
-    loss: outcome.loss,
-    accuracy: outcome.accuracy,
-    prediction: ownedFloats(outcome.prediction),
-    target: ownedFloats(outcome.target),
-    outputSize: outcome.outputSize,
-    captures: readCaptures(outcome.scope),
-  };
-}
-
-/** What a step held mid-way has computed so far: the phases up to where it is held. */
-export function readPartial(step: number, batchSize: number, scope: StepScope): StepCapture {
-  const empty = new Float32Array(0);
-  return { step, keyframe: false, stepMs: 0, batchSize, loss: scope.loss ?? NaN, prediction: empty, target: empty, outputSize: 1, captures: readCaptures(scope) };
 }
 
 /** The buffers of a capture, once each, for a zero-copy postMessage. */

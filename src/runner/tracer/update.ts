@@ -2,6 +2,7 @@
 // the optimizer applies its step (whatever the optimizer: SGD, momentum, Adam...).
 import * as tf from '@tensorflow/tfjs';
 import type { StepScope } from './stepScope';
+import { ownedFloats } from '../capture/readBack';
 
 export interface ParamGradient {
   layer: number;
@@ -11,14 +12,14 @@ export interface ParamGradient {
 }
 
 export function applyUpdate(optimizer: tf.Optimizer, grads: ParamGradient[], scope: StepScope): void {
-  const before = scope.capturing ? grads.map((g) => g.variable.dataSync().slice() as Float32Array) : [];
+  const before = scope.capturing ? grads.map((g) => ownedFloats(g.variable.dataSync())) : [];
   const named: Record<string, tf.Tensor> = {};
   for (const g of grads) named[g.variable.name] = g.grad;
   optimizer.applyGradients(named);
   if (!scope.capturing) return;
   grads.forEach((g, i) => {
     // ΔW = after − before is taken later, off the training thread (see capture/recordBuilder.ts).
-    const after = (g.variable.dataSync() as Float32Array).slice();
+    const after = ownedFloats(g.variable.dataSync());
     scope.recordValues(g.layer, 'param', g.param, g.variable.shape, after);
     scope.recordValues(g.layer, 'delta', g.param, g.variable.shape, after, before[i]);
   });

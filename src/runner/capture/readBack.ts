@@ -1,0 +1,50 @@
+// The training thread's part of capture: one read-back of every tensor a step captured, into
+// plain arrays the capture worker can take over (recordBuilder.ts builds the record from them).
+import * as tf from '@tensorflow/tfjs';
+import type { StepOutcome, StepScope } from '../tracer/stepScope';
+import type { ReadCapture, StepCapture } from './recordBuilder';
+
+/**
+ * Values the capture owns (they are transferred to the capture worker). The cpu backend's
+ * dataSync hands out its own storage, which must not move; wasm and tfjs-node return a fresh
+ * copy already, which need not be copied again.
+ */
+export function ownedFloats(data: ArrayLike<number>): Float32Array {
+  if (!(data instanceof Float32Array)) return Float32Array.from(data);
+  return tf.getBackend() === 'cpu' ? data.slice() : data;
+}
+
+function readCaptures(scope: StepScope): ReadCapture[] {
+  return scope.captures.map((c) => ({
+    layer: c.layer,
+    role: c.role,
+    param: c.param,
+    shape: c.shape,
+    perExample: c.perExample,
+    values: c.values ?? ownedFloats(c.tensor!.dataSync() as ArrayLike<number>),
+    baseline: c.baseline,
+  }));
+}
+
+/** The one read-back of a step's captured tensors, on the training thread. */
+export function readBack(step: number, keyframe: boolean, stepMs: number, batchSize: number, outcome: StepOutcome): StepCapture {
+  return {
+    step,
+    keyframe,
+    stepMs,
+    batchSize,
+    loss: outcome.loss,
+    accuracy: outcome.accuracy,
+    prediction: ownedFloats(outcome.prediction),
+    target: ownedFloats(outcome.target),
+    outputSize: outcome.outputSize,
+    captures: readCaptures(outcome.scope),
+  };
+}
+
+/** What a step held mid-way has computed so far: the phases up to where it is held. */
+export function readPartial(step: number, batchSize: number, scope: StepScope): StepCapture {
+  const empty = new Float32Array(0);
+  return { step, keyframe: false, stepMs: 0, batchSize, loss: scope.loss ?? NaN, prediction: empty, target: empty, outputSize: 1, captures: readCaptures(scope) };
+}
+
