@@ -453,7 +453,7 @@ async function pipelineSteadyState(batches: Batch[]): Promise<Record<string, num
       const capture = readBackCapture(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, 64);
       outcome.scope.dispose();
       busy.push(performance.now() - t0);
-      const w = (await pipeline.submit(capture as Parameters<CapturePipeline['submit']>[0])).written;
+      const w = (await pipeline.submit(capture)).written;
       written.push(w.then(() => resolved.push(performance.now())));
       await new Promise((r) => setImmediate(r));
     }

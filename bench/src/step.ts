@@ -118,7 +118,7 @@ function pipelineVariant(batches: Batch[], batch: number, dir: string): { varian
           const outcome = drain(tracer, b.xs, b.ys, true);
           const capture = readBackCapture(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch);
           outcome.scope.dispose();
-          written.push((await pipeline.submit(capture as Parameters<CapturePipeline['submit']>[0])).written);
+          written.push((await pipeline.submit(capture)).written);
           await new Promise((r) => setImmediate(r));
         }
         await Promise.all(written);
