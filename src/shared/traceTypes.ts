@@ -165,7 +165,7 @@ export interface StepRecord {
   loss: number;
   /** Training-batch accuracy when the targets are class labels. */
   accuracy?: number;
-  /** Held-out metrics when the run evaluated on this step. */
+  /** Held-out metrics when the run evaluated on this step: measured after the step's update. */
   testLoss?: number;
   testAccuracy?: number;
   /** Wall-clock time of the traced step in ms (forward + backward + update + capture). */
