@@ -12,6 +12,7 @@ import { coldStartMain } from './coldStart';
 import { panelMain } from './panel';
 import { writeReport, type Collected } from './report';
 import { stepMain } from './step';
+import { summarizeProbeMain } from './summarizeProbe';
 import { TRACE_STEPS, traceReadMain, traceWriteMain } from './traceScale';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'trace-write': traceWriteMain,
   'trace-read': traceReadMain,
   panel: panelMain,
+  summarize: summarizeProbeMain,
 };
 
 /** Runs one benchmark in a child process; its progress goes to our stderr, its result is parsed. */
@@ -60,6 +62,8 @@ async function all(quick: boolean): Promise<void> {
 
   log('== 1, 2. training step (interleaved rounds) ==');
   collected.step = await child('step', q, 30 * 60_000);
+
+  collected.summarize = await child('summarize', [], 5 * 60_000);
 
   log('== 3. cold start ==');
   collected.cold = await child('cold', q, 10 * 60_000);

@@ -16,6 +16,7 @@ export interface Collected {
   engine?: { commit: string | null; uncommittedSrcChanges: number };
   host: { cpus: number; cpuModel: string; node: string; loadAvg: number[] };
   step?: Outcome;
+  summarize?: Outcome;
   cold?: Outcome;
   traceWrite?: Outcome;
   traceRead?: Outcome;
@@ -261,6 +262,11 @@ export function writeReport(c: Collected, dir: string): string {
     L.push(`Capture pipeline in its steady state (batch 64, ${pipe.steps} consecutive steps as session.ts runs them, not interleaved with other variants; then the same capture inline, and capture off): **${fmt(pipe.pipelineWallMsPerStep, 2)} ms a step** through the pipeline — training thread busy ${fmt(pipe.trainingThreadBusyMs, 2)} ms a step (step + read-back), the worker's replies every ${fmt(pipe.workerMsPerStep, 2)} ms — against ${fmt(pipe.inlineFullMs, 2)} ms with the capture inline and ${fmt(pipe.captureOffMs, 2)} ms with capture off: capture cost in the runner ${fmt(ratio(pipe.pipelineWallMsPerStep, pipe.captureOffMs), 2)}× (inline ${fmt(ratio(pipe.inlineFullMs, pipe.captureOffMs), 2)}×). (The interleaved "runner pipeline" column is the same work in 10-step rounds that fill and drain the pipeline.) The pipeline only wins when the worker finds a free core.`);
     L.push('');
   }
+  const sp = c.summarize?.result;
+  if (sp) {
+    L.push(`summarize() of 235,146 values in a fresh process: on plain values first **${fmt(num(sp.plainFirstMs), 2)} ms**; with a baseline (ΔW, as the capture worker calls it) ${fmt(num(sp.withBaselineMs), 2)} ms; on plain values again after that **${fmt(num(sp.plainAfterBaselineMs), 2)} ms** — once both kinds of call have run, as they do every step in the capture worker, the per-element accessor is no longer inlined.`);
+    L.push('');
+  }
   const notesFile = path.join(dir, 'NOTES.md');
   if (fs.existsSync(notesFile)) {
     L.push(fs.readFileSync(notesFile, 'utf8').trim());
@@ -269,7 +275,7 @@ export function writeReport(c: Collected, dir: string): string {
   L.push(`Details (every figure, per-variant spread, leaks, profile): bench/results.json. Reproduce: \`npm run bench\`.`);
 
   const md = L.join('\n');
-  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null } }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, summarize: c.summarize?.result ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null } }, null, 2) + '\n');
   fs.writeFileSync(path.join(dir, 'results.md'), md + '\n');
   return md;
 }
