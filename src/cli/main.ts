@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunnerClient, RunnerError } from '../host/runnerClient';
-import { defaultRunDir } from '../runner/session';
+import { defaultRunDir } from '../trace/runFolder';
 import { TraceOpenError, TraceReader } from '../trace/traceReader';
 import type { RunError } from '../shared/traceTypes';
 import { formatError, formatHealth, formatStepDetail, formatSummary, num } from './format';

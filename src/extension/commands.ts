@@ -12,6 +12,7 @@ import type { RunnerPort } from './runnerPort';
 import type { SessionManager } from './sessions';
 import { readSettings, runOverrides, runsFolder, type Settings } from './settings';
 import { ensureTrusted } from './trust';
+import { runFolderName } from '../trace/runFolder';
 
 export interface CommandDeps {
   context: vscode.ExtensionContext;
@@ -27,13 +28,6 @@ export interface StartOptions {
   startPaused?: boolean;
   /** Where the panel opens; beside the active editor by default. */
   panelColumn?: vscode.ViewColumn;
-}
-
-/** A folder name for a new run: sortable time, then the file's name. */
-export function runFolderName(file: string, now = new Date()): string {
-  const stamp = now.toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
-  const base = path.basename(file).replace(/\.[cm]?[jt]s$/, '').replace(/[^\w.-]+/g, '-');
-  return `${stamp}_${base}_${Math.random().toString(36).slice(2, 6)}`;
 }
 
 export class Commands {

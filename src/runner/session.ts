@@ -1,6 +1,5 @@
 // One traced run inside the runner: steps through training phase by phase, holds between
 // phases when paused (like a debugger), writes every step to the trace, and streams progress.
-import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AtPhase, ControlAction, FromRunner, RunState } from '../shared/protocol';
 import type { PhaseStop } from '../shared/phases';
@@ -209,9 +208,4 @@ export class TrainingSession {
     record.testLoss = lossSum / n;
     if (counted) record.testAccuracy = correct / n;
   }
-}
-
-export function defaultRunDir(root: string, file: string): string {
-  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  return path.join(root, '.gradient-lens', 'runs', `${stamp}-${path.basename(file).replace(/\.[^.]+$/, '')}`);
 }
