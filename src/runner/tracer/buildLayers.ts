@@ -74,18 +74,15 @@ export function buildTraceableLayers(model: tf.LayersModel, locations: LayerLoca
     const type = layer.getClassName();
     const params = paramHandles(layer);
     const location = locations.of(layer);
-    const Native = NATIVE[type];
-    const inputRank = (describeLayer(layer, index, params, location, false).inputShape.length);
+    const info = describeLayer(layer, index, params, location, false);
+    // Dense on inputs of rank above 2 goes through autodiff; the native pass is written for [batch, units].
+    const Native = type === 'Dense' && info.inputShape.length !== 2 ? undefined : NATIVE[type];
     try {
-      if (Native && !(type === 'Dense' && inputRank !== 2)) {
-        return new Native(layer, describeLayer(layer, index, params, location, true), params);
-      }
+      if (Native) return new Native(layer, { ...info, nativeBackward: true }, params);
     } catch (e) {
       throw unsupported(layer, index, locations, (e as Error).message);
     }
-    if (AUTODIFF.has(type) || Native) {
-      return new AutodiffLayerTracer(layer, describeLayer(layer, index, params, location, false), params);
-    }
+    if (AUTODIFF.has(type) || NATIVE[type]) return new AutodiffLayerTracer(layer, info, params);
     throw unsupported(layer, index, locations, WHY_NOT[type] ?? `${type} layers are not traced yet`);
   });
 }

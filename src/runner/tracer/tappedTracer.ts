@@ -15,6 +15,8 @@ import { applyUpdate, type ParamGradient } from './update';
 
 interface Stage {
   name: string;
+  /** Output shape on the sample batch, batch dimension first. */
+  shape: number[];
   role: 'preactivation' | 'activation';
   params: Record<string, tf.Variable>;
   location?: SourceLocation;
@@ -38,8 +40,8 @@ export class TappedTracer implements ModelTracer {
         index,
         name: s.name,
         type: 'Tap',
-        inputShape: [],
-        outputShape: [],
+        inputShape: [null, ...(index === 0 ? sampleInput.shape : this.stages[index - 1].shape).slice(1)],
+        outputShape: [null, ...s.shape.slice(1)],
         params,
         paramCount: params.reduce((n, p) => n + p.count, 0),
         paramFormula: paramFormula(params),
@@ -47,19 +49,18 @@ export class TappedTracer implements ModelTracer {
         nativeBackward: false,
       };
     });
-    this.shapeStages(sampleInput, layers);
     const total = layers.reduce((n, l) => n + l.paramCount, 0);
     this.summary = { name: model.name, kind: 'tapped', inputShape: [null, ...model.inputShape], layers, totalParams: total, trainableParams: total };
   }
 
-  /** One dry forward pass on a sample batch finds the stages, their order and their source lines. */
+  /** One dry forward pass on a sample batch finds the stages, their order, shapes and source lines. */
   private discoverStages(x: tf.Tensor): Stage[] {
     const stages: Stage[] = [];
     const tap: Tap = (name, value, options?: TapOptions) => {
       if (stages.some((s) => s.name === name)) {
         throw new LocatedError({ kind: 'contract', message: `Two stages are tapped with the same name '${name}'.`, location: this.locations.locate(new Error().stack) });
       }
-      stages.push({ name, role: options?.role ?? 'activation', params: options?.params ?? {}, location: this.locations.locate(new Error().stack) });
+      stages.push({ name, shape: value.shape, role: options?.role ?? 'activation', params: options?.params ?? {}, location: this.locations.locate(new Error().stack) });
       return value;
     };
     tf.tidy(() => {
@@ -69,18 +70,6 @@ export class TappedTracer implements ModelTracer {
       throw new LocatedError({ kind: 'contract', message: `The hand-written model '${this.model.name}' taps no stage: mark its stages with tap('name', value).` });
     }
     return stages;
-  }
-
-  private shapeStages(x: tf.Tensor, layers: LayerInfo[]): void {
-    tf.tidy(() => {
-      let i = 0;
-      this.model.forward(x, (_name, value) => {
-        layers[i].outputShape = [null, ...value.shape.slice(1)];
-        layers[i].inputShape = i === 0 ? [null, ...x.shape.slice(1)] : layers[i - 1].outputShape;
-        i++;
-        return value;
-      });
-    });
   }
 
   predict(xs: tf.Tensor): tf.Tensor {
