@@ -15,6 +15,8 @@ const HISTORY_REFRESH_MS = 3000;
 
 export class PanelController {
   private readonly cache = new StepCache(8);
+  /** What the held step has computed so far, while the trace does not hold it (see Store.heldStep). */
+  private held: StepRecord | undefined;
   private wantedStep = -1;
   private stepInFlight = false;
   private paramInFlight = -1;
@@ -30,6 +32,12 @@ export class PanelController {
     this.saved = asPanelState(api.getState());
     channel.onMessage((body) => this.onHostMessage(body));
     store.subscribe((model, changed) => {
+      // Stepping through phases, the layer card follows the layer the phase concerns, as a
+      // debugger's variables follow the current frame.
+      if (changed.has('phaseIndex')) {
+        const stop = store.currentStop();
+        if (stop.layer >= 0) this.selectLayer(stop.layer, false);
+      }
       if (changed.has('step') || changed.has('phaseIndex') || changed.has('selectedLayer') || changed.has('runDir')) {
         this.persist();
       }
@@ -120,15 +128,17 @@ export class PanelController {
       if (curve.length > MAX_CURVE_POINTS) curve = curve.filter((_, i) => i % 2 === 0 || i === curve.length - 1);
     }
     s.set({ curve, stepCount: p.stepCount, runState: p.state, atPhase: p.atPhase, error: p.error ?? s.state.error });
+    const heldStep = s.heldStep();
+    this.held = heldStep !== undefined && p.atPhase?.record ? normalizeRecord(p.atPhase.record) : undefined;
     if (following) {
       // Sitting at the newest step of a live run: keep up with the runner. Where it holds
       // mid-step, the diagram shows that phase with what the step has computed so far.
       const [, last] = s.stepRange();
-      const held = p.atPhase ? this.stopIndexOf(p.atPhase) : -1;
-      const phaseIndex = held >= 0 ? held : s.state.phaseIndex;
-      if (p.atPhase?.record && p.atPhase.step > last) {
-        this.wantedStep = p.atPhase.step;
-        s.set({ step: p.atPhase.step, phaseIndex, record: normalizeRecord(p.atPhase.record), loading: false, notice: '' });
+      const heldAt = p.atPhase ? this.stopIndexOf(p.atPhase) : -1;
+      const phaseIndex = heldAt >= 0 ? heldAt : s.state.phaseIndex;
+      if (this.held) {
+        this.wantedStep = this.held.step;
+        s.set({ step: this.held.step, phaseIndex, record: this.held, loading: false, notice: '' });
       } else if (last !== s.state.step || phaseIndex !== s.state.phaseIndex) {
         if (s.state.stepCount > 0) this.goTo(last, phaseIndex, false);
         else s.set({ phaseIndex });
@@ -137,10 +147,15 @@ export class PanelController {
     if (performance.now() - this.historyRequested > HISTORY_REFRESH_MS) this.requestHistories(false);
   }
 
-  /** A held live run, shown at its newest recorded step: there is nothing further to show yet. */
+  /**
+   * A held live run, shown where the runner holds: there is nothing further to show yet. (Inside
+   * the held step, behind the runner's phase, "next" walks what the step has computed.)
+   */
   private atLiveEdge(): boolean {
     const s = this.store.state;
     if (!controllable(s) || s.runState !== 'paused' || s.playing) return false;
+    const heldStep = this.store.heldStep();
+    if (heldStep !== undefined && s.atPhase) return s.step === heldStep && s.phaseIndex >= this.stopIndexOf(s.atPhase);
     return s.stepCount === 0 || s.step >= this.store.stepRange()[1];
   }
 
@@ -157,11 +172,19 @@ export class PanelController {
    */
   goTo(step: number, phaseIndex = this.store.state.phaseIndex, fromUser = true): void {
     const s = this.store;
-    if (!s.state.meta || s.state.stepCount === 0) return;
+    if (!s.state.meta || !s.hasStepToShow()) return;
     const [first, last] = s.stepRange();
-    const next = clamp(Math.round(step), first, last);
-    s.set({ step: next, phaseIndex: clamp(phaseIndex, 0, s.stops().length - 1) });
-    this.loadStep(next);
+    const held = this.held;
+    // The held step is the last one there is to show; its phases only up to where the runner is.
+    const next = clamp(Math.round(step), s.state.stepCount > 0 ? first : (held?.step ?? first), held?.step ?? last);
+    const lastStop = held?.step === next && s.state.atPhase ? this.stopIndexOf(s.state.atPhase) : s.stops().length - 1;
+    s.set({ step: next, phaseIndex: clamp(phaseIndex, 0, lastStop) });
+    if (held?.step === next) {
+      this.wantedStep = next;
+      this.show(held);
+    } else {
+      this.loadStep(next);
+    }
     if (fromUser) this.channel.post({ type: 'position', step: next, phaseIndex: s.state.phaseIndex });
   }
 
@@ -176,7 +199,7 @@ export class PanelController {
       this.goTo(step, phaseIndex + 1);
       return true;
     }
-    if (step < this.store.stepRange()[1]) {
+    if (step < (this.store.heldStep() ?? this.store.stepRange()[1])) {
       this.goTo(step + 1, 0);
       return true;
     }
@@ -195,7 +218,7 @@ export class PanelController {
       this.control('stepBatch');
       return true;
     }
-    if (step >= this.store.stepRange()[1]) return false;
+    if (step >= (this.store.heldStep() ?? this.store.stepRange()[1])) return false;
     this.goTo(step + 1);
     return true;
   }
@@ -209,7 +232,7 @@ export class PanelController {
   }
 
   last(): void {
-    this.goTo(this.store.stepRange()[1], this.store.stops().length - 1);
+    this.goTo(this.store.heldStep() ?? this.store.stepRange()[1], this.store.stops().length - 1);
   }
 
   selectLayer(layer: number, fromUser = true): void {
@@ -316,6 +339,8 @@ export class PanelController {
       return;
     }
     const keyframe = this.keyframeFor(record.step);
+    // A held step before its keyframe is written (step 0, say) has no full weights to show yet.
+    if (keyframe > this.store.lastRecordedStep()) return;
     if (this.store.state.paramRecord?.step === keyframe) return;
     const cached = this.cache.get(keyframe);
     if (cached) {

@@ -160,7 +160,12 @@ export class LayerPanel {
     const g = findTensor(record, layer.index, 'gradParam', main);
     const keyframe = this.keyframeFor(step);
     const from = record ? (record.step === step ? `step ${formatInt(step)}` : `keyframe step ${formatInt(record.step)} (full tensors are kept at keyframes)`) : '';
-    const missing = record && record.step === keyframe ? 'not kept in this trace' : `loading keyframe step ${formatInt(keyframe)}…`;
+    const missing =
+      keyframe > this.store.lastRecordedStep()
+        ? `kept once step ${formatInt(keyframe)} completes`
+        : record && record.step === keyframe
+          ? 'not kept in this trace'
+          : `loading keyframe step ${formatInt(keyframe)}…`;
     this.weights.set(w, w ? `after the update of ${from}` : missing);
     this.gradient.set(g, g ? from : record ? `not kept at ${from || 'this step'}` : missing);
   }

@@ -11,7 +11,7 @@ import { LossChart } from './lossChart';
 import { Narration } from './narration';
 import { NetworkView } from './networkView';
 import { SampleView } from './sampleView';
-import { Store } from './state';
+import { Store, controllable, type PanelModel } from './state';
 import { StepBar } from './stepBar';
 import { readTheme, watchTheme } from './theme';
 import { Tooltip } from './tooltip';
@@ -46,10 +46,11 @@ function main(): void {
   );
   store.subscribe((m, changed) => {
     if (changed.has('meta')) app.setAttribute('aria-busy', 'false');
-    if (changed.has('stepCount') || changed.has('meta') || changed.has('runState')) {
-      // Before the first step there is nothing to chart: say so instead of empty boxes.
-      app.classList.toggle('no-steps', m.stepCount === 0);
-      emptyRun.textContent = m.runState === 'failed' ? 'The run recorded no step before it failed.' : 'No step recorded yet.';
+    if (changed.has('stepCount') || changed.has('meta') || changed.has('runState') || changed.has('atPhase')) {
+      // Before the first phase has run there is nothing to show: say so, and what to do, instead
+      // of empty boxes. From the first phase on, the held step's own numbers are shown.
+      app.classList.toggle('no-steps', !store.hasStepToShow());
+      emptyRun.textContent = emptyRunText(m);
     }
   });
   installShortcuts(store, controller, () => stepBar.focusSlider());
@@ -70,6 +71,13 @@ function main(): void {
   (window as unknown as { gradientLens: unknown }).gradientLens = { store, controller, paints, flush: () => store.flush() };
 
   controller.start();
+}
+
+function emptyRunText(m: Readonly<PanelModel>): string {
+  if (m.runState === 'failed') return 'The run recorded no step before it failed.';
+  if (m.runState === 'paused' && m.atPhase) return 'Held before step 0. Step Phase (F10, or → here) runs its first phase: the first layer\'s forward pass.';
+  if (controllable(m)) return 'Step 0 is on its way.';
+  return 'The run recorded no steps.';
 }
 
 main();

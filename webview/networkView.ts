@@ -325,7 +325,9 @@ export class NetworkView {
     ctx.textAlign = 'center';
     ctx.textBaseline = 'middle';
     ctx.fillText('loss', lb.x + lb.w / 2, lb.y + lb.h / 2 - 7);
-    ctx.fillText(record ? formatNum(record.loss) : '…', lb.x + lb.w / 2, lb.y + lb.h / 2 + 8);
+    // A held step before its loss phase has no loss yet (a NaN loss of a whole step is real).
+    const lossPending = !record || (record.step === this.store.heldStep() && !Number.isFinite(record.loss));
+    ctx.fillText(lossPending ? '…' : formatNum(record.loss), lb.x + lb.w / 2, lb.y + lb.h / 2 + 8);
 
     // Nodes.
     this.layout.forEach((n, i) => this.drawNode(ctx, n, values[i], layers));

@@ -136,4 +136,24 @@ export class Store {
     const first = this.model.curve[0]?.step ?? 0;
     return [first, first + Math.max(0, this.model.stepCount - 1)];
   }
+
+  /** The newest step the trace holds, or one before the first while it holds none. */
+  lastRecordedStep(): number {
+    const first = this.model.curve[0]?.step ?? 0;
+    return first + this.model.stepCount - 1;
+  }
+
+  /**
+   * The step a held live run is in, when the trace does not hold it yet: the panel shows what
+   * the step has computed so far (the record the runner sent with atPhase).
+   */
+  heldStep(): number | undefined {
+    const at = this.model.atPhase;
+    return at?.record && at.step > this.lastRecordedStep() ? at.step : undefined;
+  }
+
+  /** Something to show at the current position: a recorded step, or the held step's partial record. */
+  hasStepToShow(): boolean {
+    return this.model.stepCount > 0 || this.heldStep() !== undefined;
+  }
 }

@@ -1,7 +1,7 @@
 // The step-through bar: first / previous step / previous phase / play-pause / next phase / next
 // step / last, a speed choice, a native range slider over the whole run (vscode-elements has no
 // slider), the position in words, and for live runs the runner's state and its controls.
-import { describeStop } from '../src/shared/phases';
+import { describeHold, describeStop } from '../src/shared/phases';
 import type { PanelController } from './controller';
 import { h, setHidden, setText } from './dom';
 import { formatInt, formatNum, formatPercent } from './format';
@@ -114,20 +114,16 @@ export class StepBar {
       const [, last] = this.store.stepRange();
       this.slider.setAttribute('aria-valuetext', `Step ${formatInt(m.step)} of ${formatInt(last)}`);
     }
-    if (changed.has('step') || changed.has('stepCount') || changed.has('curve') || changed.has('meta')) {
-      const [, last] = this.store.stepRange();
-      setText(this.position, m.stepCount > 0 ? `Step ${formatInt(m.step)} / ${formatInt(last)}` : 'No steps yet');
+    if (changed.has('step') || changed.has('stepCount') || changed.has('curve') || changed.has('meta') || changed.has('atPhase') || changed.has('runState')) {
+      setText(this.position, this.positionText(m));
     }
     if (changed.has('phaseIndex') || changed.has('meta')) {
       const names = m.meta?.model.layers.map((l) => l.name) ?? [];
       const stops = this.store.stops();
       setText(this.phaseText, `Phase ${m.phaseIndex + 1}/${stops.length}: ${describeStop(this.store.currentStop(), names)}`);
     }
-    if (changed.has('record') || changed.has('loading') || changed.has('notice') || changed.has('step')) {
-      const r = m.record;
-      const stale = !r || r.step !== m.step;
-      const acc = r?.accuracy !== undefined && r.accuracy !== null ? ` · accuracy ${formatPercent(r.accuracy)}` : '';
-      setText(this.lossText, m.notice || (stale ? 'loading…' : `loss ${formatNum(r.loss)}${acc}`));
+    if (changed.has('record') || changed.has('loading') || changed.has('notice') || changed.has('step') || changed.has('stepCount')) {
+      setText(this.lossText, m.notice || this.lossLine(m));
       this.el.classList.toggle('loading', m.loading);
     }
     if (changed.has('playing')) {
@@ -144,7 +140,7 @@ export class StepBar {
       setHidden(this.liveBox, !m.live);
       // A run that ended takes no more control.
       setHidden(this.liveControls, !controllable(m));
-      const at = m.atPhase ? ` at step ${formatInt(m.atPhase.step)}, ${describeStop({ phase: m.atPhase.phase, layer: m.atPhase.layer }, m.meta?.model.layers.map((l) => l.name) ?? [])}` : '';
+      const at = m.atPhase ? ` ${describeHold(m.atPhase, m.meta?.model.layers.map((l) => l.name) ?? [])}` : '';
       setText(this.liveState, `Runner: ${m.runState}${at}`);
       this.liveState.dataset.state = m.runState;
       const paused = m.runState === 'paused';
@@ -152,4 +148,26 @@ export class StepBar {
       this.livePause.setAttribute('label', paused ? 'Continue the runner (P)' : 'Pause the runner (P)');
     }
   }
+
+  /**
+   * "Step 3 / 19": the step shown and the run's last step (the planned one while the run goes on,
+   * the last recorded once it ended); the held step is marked as in progress.
+   */
+  private positionText(m: Readonly<PanelModel>): string {
+    const held = this.store.heldStep();
+    if (!this.store.hasStepToShow()) return controllable(m) ? 'Step 0 not started' : 'No steps recorded';
+    const last = controllable(m) && m.meta ? m.meta.config.steps - 1 : Math.max(this.store.stepRange()[1], held ?? -1);
+    return `Step ${formatInt(m.step)} / ${formatInt(last)}${m.step === held ? ' (in progress)' : ''}`;
+  }
+
+  /** The loss and accuracy of the step shown; a held step says when its loss will be known. */
+  private lossLine(m: Readonly<PanelModel>): string {
+    const r = m.record;
+    if (!this.store.hasStepToShow()) return '';
+    if (!r || r.step !== m.step) return 'loading…';
+    if (m.step === this.store.heldStep() && !Number.isFinite(r.loss)) return 'loss: not computed yet (the loss phase)';
+    const acc = r.accuracy !== undefined && r.accuracy !== null ? ` · accuracy ${formatPercent(r.accuracy)}` : '';
+    return `loss ${formatNum(r.loss)}${acc}`;
+  }
 }
+

@@ -80,8 +80,9 @@ export class InlineValues extends Disposable {
     for (const editor of vscode.window.visibleTextEditors) {
       const enabled = readSettings(editor.document.uri).inlineValues;
       const session = enabled ? this.sessions.sessionsFor(editor.document.uri.fsPath)[0] : undefined;
-      // Shown while stepping through a run: paused, or walking its history, or after it ended.
-      const show = session !== undefined && session.state !== 'running' && session.state !== 'loading';
+      // Shown while stepping through a run, like a debugger's: held, or walking its recording.
+      // Once a run ends they go (the panel still has it all), unless the user walks back into it.
+      const show = session !== undefined && ((session.live && session.state === 'paused') || session.inHistory);
       if (!session || !show) {
         editor.setDecorations(this.values, []);
         editor.setDecorations(this.current, []);

@@ -33,11 +33,14 @@ export function activationStats(record: StepRecord, layer: number): TensorStats 
   );
 }
 
-/** The short text after a layer's line while stepping: shape · mean · dead. */
+/**
+ * The short text after a layer's line while stepping: its output's mean ± std and dead units once
+ * the step has computed them (its shape until then). Short, because it follows a line of code in
+ * an editor that shares the window with the panel; the hover has the rest.
+ */
 export function inlineText(layer: LayerInfo, record: StepRecord | undefined, health: LayerHealth | undefined): string {
-  const parts = [formatShape(layer.outputShape)];
   const stats = record ? activationStats(record, layer.index) : undefined;
-  if (stats) parts.push(`mean ${formatNumber(stats.mean)}`, `std ${formatNumber(stats.std)}`);
+  const parts = stats ? [`${formatNumber(stats.mean)} ± ${formatNumber(stats.std)}`] : [formatShape(layer.outputShape)];
   const dead = health?.deadFraction ?? stats?.deadUnitFraction;
   if (dead !== undefined) parts.push(`${formatPercent(dead)} dead`);
   if (health?.gradNorm !== undefined) parts.push(`‖∂W‖ ${formatNumber(health.gradNorm)}`);

@@ -49,7 +49,9 @@ export class LayerHoverProvider implements vscode.HoverProvider {
     if (session && record) {
       const stats = activationStats(record, layer.index);
       const health = layerHealth(record.summaries, session.meta.model.layers)[layer.index];
-      md.appendMarkdown(`\n\n---\n\nStep ${record.step} · loss ${formatNumber(record.loss)}\n\n`);
+      const inProgress = record === session.heldRecord ? ' (in progress)' : '';
+      const loss = Number.isFinite(record.loss) ? ` · loss ${formatNumber(record.loss)}` : '';
+      md.appendMarkdown(`\n\n---\n\nStep ${record.step}${inProgress}${loss}\n\n`);
       const rows: [string, string][] = [];
       if (stats) {
         rows.push(['activation mean ± std', `${formatNumber(stats.mean)} ± ${formatNumber(stats.std)}`]);

@@ -1,6 +1,6 @@
 // Model summaries for the hover and the CodeLens: the runner builds the file's model without
-// training (shapes, parameter counts, the line each layer was built on). Loads run in one
-// shared analysis runner, one at a time, on open and on save (debounced), never while typing;
+// training (shapes, parameter counts, the line each layer was built on). Loads run one at a
+// time, each in a runner of its own, on open and on save (debounced), never while typing;
 // results are cached per document version. Only in trusted workspaces, only for model files.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -41,7 +41,7 @@ export class ModelInfoCache extends Disposable {
   private readonly entries = new Map<string, { version: number; info: Promise<ModelInfo> }>();
   private readonly latest = new Map<string, ModelInfo>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private runner: Promise<RunnerPort> | undefined;
+  private spare: Promise<RunnerPort> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly changed = this.register(new vscode.EventEmitter<ModelInfo>());
@@ -109,8 +109,9 @@ export class ModelInfoCache extends Disposable {
     const file = document.uri.fsPath;
     const info = this.enqueue(async (): Promise<ModelInfo> => {
       const started = Date.now();
+      let runner: RunnerPort | undefined;
       try {
-        const runner = await this.analysisRunner();
+        runner = await this.freshRunner();
         const summary = await runner.load(file);
         this.log.info(`model info: ${path.basename(file)} built in ${Date.now() - started} ms (${summary.model.totalParams} params)`);
         return { uri: document.uri, version, summary };
@@ -118,6 +119,9 @@ export class ModelInfoCache extends Disposable {
         const error: RunError = e instanceof RunnerError ? e.runError : { kind: 'internal', message: (e as Error).message };
         this.log.warn(`model info: ${path.basename(file)}: ${error.message}`);
         return { uri: document.uri, version, error };
+      } finally {
+        runner?.dispose();
+        this.keepSpare();
       }
     }).then((result) => {
       if (this.entries.get(key)?.info === info) {
@@ -136,28 +140,36 @@ export class ModelInfoCache extends Disposable {
     return next;
   }
 
-  private async analysisRunner(): Promise<RunnerPort> {
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.killRunner(), IDLE_KILL_MS);
-    if (this.runner) {
-      const runner = await this.runner.catch(() => undefined);
-      if (runner?.pid !== undefined) return runner;
-    }
-    const spawning = this.spawn();
-    this.runner = spawning;
-    return spawning;
+  /**
+   * A runner that has built no model yet, for each load: tfjs numbers layer names per process, so
+   * a runner that built the file before would call its first layer dense_Dense4 where the run's
+   * trace (a fresh runner) says dense_Dense1. The next one is started once this one is done,
+   * so the next load does not wait for tfjs to start; an idle spare is killed after IDLE_KILL_MS.
+   */
+  private async freshRunner(): Promise<RunnerPort> {
+    const taken = this.spare ?? this.spawn();
+    this.spare = undefined;
+    return taken;
   }
 
-  private killRunner(): void {
-    const runner = this.runner;
-    this.runner = undefined;
-    void runner?.then((r) => r.dispose(), () => undefined);
+  private keepSpare(): void {
+    clearTimeout(this.idleTimer);
+    if (this.isDisposed) return;
+    this.spare ??= this.spawn();
+    this.spare.catch(() => undefined);
+    this.idleTimer = setTimeout(() => this.killSpare(), IDLE_KILL_MS);
+  }
+
+  private killSpare(): void {
+    const spare = this.spare;
+    this.spare = undefined;
+    void spare?.then((r) => r.dispose(), () => undefined);
   }
 
   override dispose(): void {
     clearTimeout(this.idleTimer);
     for (const t of this.timers.values()) clearTimeout(t);
-    this.killRunner();
+    this.killSpare();
     super.dispose();
   }
 }

@@ -77,11 +77,24 @@ export class RunPanel extends Disposable {
   }
 
   override dispose(): void {
+    this.close(true);
+  }
+
+  /**
+   * Lets go of the webview panel without closing it, for another run to take over (a rerun of the
+   * same file shows in the same tab): this view of the session ends, the tab stays.
+   */
+  release(): vscode.WebviewPanel {
+    this.close(false);
+    return this.panel;
+  }
+
+  private close(closeTab: boolean): void {
     if (this.isDisposed) return;
     if (this.progressTimer) clearTimeout(this.progressTimer);
     this.disposedEmitter.fire();
     super.dispose();
-    this.panel.dispose();
+    if (closeTab) this.panel.dispose();
   }
 
   private post(body: ToWebview, inReplyTo?: number): void {

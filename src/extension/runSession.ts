@@ -137,11 +137,32 @@ export class RunSession extends Disposable {
     return this.runner?.exited ?? Promise.resolve();
   }
 
-  /** Where the editor shows values: the history cursor, or the newest recorded step's last phase. */
+  /**
+   * What the step the runner holds in has computed so far, while the trace does not hold that
+   * step yet (it is written when the step completes): step 0, phase by phase, shows its numbers.
+   */
+  get heldRecord(): StepRecord | undefined {
+    const at = this.phase;
+    return at?.record && at.step > this.lastStep ? at.record : undefined;
+  }
+
+  /**
+   * Where the editor shows values: the history cursor, else where the runner holds inside a step
+   * it has not finished, else the newest recorded step's last phase.
+   */
   get cursor(): Cursor | undefined {
     if (this.historyCursor) return this.historyCursor;
+    const held = this.heldCursor();
+    if (held) return held;
     if (this.stepCount === 0) return undefined;
     return { step: this.lastStep, phaseIndex: this.stopCount() - 1 };
+  }
+
+  private heldCursor(): Cursor | undefined {
+    const at = this.phase;
+    if (!at || !this.heldRecord) return undefined;
+    const phaseIndex = phaseStops(this.meta.model.layers.length).findIndex((s) => s.phase === at.phase && (s.layer === at.layer || s.layer < 0));
+    return phaseIndex >= 0 ? { step: at.step, phaseIndex } : undefined;
   }
 
   get inHistory(): boolean {
@@ -152,6 +173,8 @@ export class RunSession extends Disposable {
   recordAtCursor(): StepRecord | undefined {
     const cursor = this.cursor;
     if (!cursor) return undefined;
+    const held = this.heldRecord;
+    if (held && held.step === cursor.step) return held;
     if (this.lastRecord?.step !== cursor.step) {
       try {
         this.lastRecord = this.reader.readStep(cursor.step);
@@ -164,6 +187,8 @@ export class RunSession extends Disposable {
 
   /** Health of each layer at the cursor's step. */
   healthAtCursor(): LayerHealth[] {
+    const held = this.heldRecord;
+    if (held && this.cursor?.step === held.step) return layerHealth(held.summaries, this.meta.model.layers);
     if (!this.historyCursor && this.latestHealth.length > 0) return this.latestHealth;
     const record = this.recordAtCursor();
     return record ? layerHealth(record.summaries, this.meta.model.layers) : [];
@@ -191,24 +216,26 @@ export class RunSession extends Disposable {
     await this.runner.control(action, toStep);
   }
 
-  /** One phase back through the recorded steps. */
+  /** One phase back through the recorded steps (and the phases the held step has run). */
   stepBack(): boolean {
     const from = this.cursor;
     if (!from) return false;
-    const first = this.reader.entry(0).step;
+    const first = this.stepCount > 0 ? this.reader.entry(0).step : from.step;
     if (from.phaseIndex > 0) this.setHistoryCursor({ step: from.step, phaseIndex: from.phaseIndex - 1 });
     else if (from.step > first) this.setHistoryCursor({ step: from.step - 1, phaseIndex: this.stopCount() - 1 });
     else return false;
     return true;
   }
 
-  /** Jumps the editor's views to a recorded step (clamped). */
+  /** Jumps the editor's views to a recorded step, or into the held step up to its phase (clamped). */
   moveCursor(cursor: Cursor): void {
-    if (this.stepCount === 0) return;
-    const first = this.reader.entry(0).step;
-    const step = Math.min(Math.max(cursor.step, first), this.lastStep);
-    const phaseIndex = Math.min(Math.max(cursor.phaseIndex, 0), this.stopCount() - 1);
-    const atEdge = step === this.lastStep && phaseIndex === this.stopCount() - 1;
+    const held = this.heldCursor();
+    if (this.stepCount === 0 && !held) return;
+    const first = this.stepCount > 0 ? this.reader.entry(0).step : (held?.step ?? 0);
+    const edge = held ?? { step: this.lastStep, phaseIndex: this.stopCount() - 1 };
+    const step = Math.min(Math.max(cursor.step, first), edge.step);
+    const phaseIndex = Math.min(Math.max(cursor.phaseIndex, 0), step === edge.step ? edge.phaseIndex : this.stopCount() - 1);
+    const atEdge = step === edge.step && phaseIndex === edge.phaseIndex;
     this.setHistoryCursor(atEdge && this.live ? undefined : { step, phaseIndex });
   }
 
@@ -222,6 +249,12 @@ export class RunSession extends Disposable {
           ? { step: from.step, phaseIndex: from.phaseIndex + 1 }
           : { step: from.step + 1, phaseIndex: 0 }
         : { step: from.step + 1, phaseIndex: from.phaseIndex };
+    const held = this.heldCursor();
+    if (held && next.step === held.step && next.phaseIndex <= held.phaseIndex) {
+      // Inside the held step, up to where the runner is.
+      this.moveCursor(next);
+      return;
+    }
     if (next.step > this.lastStep) {
       // Caught up with the recording: a live run follows the runner again.
       if (this.live) this.setHistoryCursor(undefined);

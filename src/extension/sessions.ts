@@ -67,7 +67,8 @@ export class SessionManager extends Disposable {
 
   /**
    * Opens a panel for `session` in `column` (default: beside the active editor), or adopts a
-   * restored one, or reveals the one it has.
+   * restored one, or reveals the one it has. A new run of a file takes over the tab of the file's
+   * earlier run (that run ends), so rerunning does not pile up identical tabs.
    */
   showPanel(session: RunSession, restored?: vscode.WebviewPanel, column: vscode.ViewColumn = vscode.ViewColumn.Beside): RunPanel {
     const entry = this.all.get(session);
@@ -79,9 +80,7 @@ export class SessionManager extends Disposable {
         return existing;
       }
     }
-    const webviewPanel =
-      restored ??
-      vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Gradient Lens', { viewColumn: column, preserveFocus: true }, {});
+    const webviewPanel = restored ?? this.takeOverPanelOf(session) ?? vscode.window.createWebviewPanel(PANEL_VIEW_TYPE, 'Gradient Lens', { viewColumn: column, preserveFocus: true }, {});
     const panel = new RunPanel(webviewPanel, session, this.extensionUri, this.actions, this.log);
     entry.panels.add(panel);
     webviewPanel.onDidChangeViewState((e) => {
@@ -92,6 +91,19 @@ export class SessionManager extends Disposable {
       if (entry.panels.size === 0) this.end(session);
     });
     return panel;
+  }
+
+  /** The tab of an earlier run of `session`'s file, released from it (and that run ended). */
+  private takeOverPanelOf(session: RunSession): vscode.WebviewPanel | undefined {
+    const earlier = this.sessions.find((s) => s !== session && s.file === session.file && (this.all.get(s)?.panels.size ?? 0) > 0);
+    const panel = earlier ? [...(this.all.get(earlier)?.panels ?? [])][0] : undefined;
+    if (!earlier || !panel) return undefined;
+    const webviewPanel = panel.release();
+    // The earlier run is over for this window (its runner, if live, is stopped); any other panel
+    // of it closes with it.
+    this.end(earlier);
+    webviewPanel.reveal(undefined, true);
+    return webviewPanel;
   }
 
   /** Ends a session: its panels close, its runner is killed, it leaves the list. */

@@ -31,3 +31,12 @@ export function describeStop(stop: PhaseStop, layerNames: string[]): string {
       return 'update';
   }
 }
+
+/**
+ * Where a held runner is, in words: "at step 0, forward · dense_Dense1"; the hold at entry (a
+ * forward stop with no layer) is "before step 0".
+ */
+export function describeHold(at: { step: number } & PhaseStop, layerNames: string[]): string {
+  if (at.phase === 'forward' && at.layer < 0) return `before step ${at.step}`;
+  return `at step ${at.step}, ${describeStop(at, layerNames)}`;
+}

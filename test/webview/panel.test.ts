@@ -224,7 +224,7 @@ describe('step-through panel (Chromium)', function () {
     await page.locator('#error-banner').waitFor({ state: 'visible' });
     assert.equal(await text(page, '#error-message'), "';' expected.");
     assert.match(await text(page, '#error-location'), /model\.ts:4:18/);
-    assert.equal(await text(page, '#position'), 'No steps yet');
+    assert.equal(await text(page, '#position'), 'No steps recorded');
     assert.equal(await page.locator('#step-slider').isDisabled(), true);
     assert.equal(await text(page, '#empty-run'), 'The run recorded no step before it failed.');
     assert.equal(await page.locator('.layer-panel').isVisible(), false);
@@ -334,7 +334,8 @@ describe('step-through panel (Chromium)', function () {
     // It follows to the newest step, and the diagram shows the phase the runner holds at.
     const held = phaseStops(layers().length).findIndex((st) => st.phase === 'backward' && st.layer === 1);
     await waitForStep(page, first + 1, held);
-    assert.match(await text(page, '#position'), new RegExp(`^Step ${first + 1} / ${first + 1}`));
+    // The position counts to the run's planned last step while it goes on.
+    assert.match(await text(page, '#position'), new RegExp(`^Step ${first + 1} / ${reader.meta.config.steps - 1}$`));
     assert.match(await text(page, '#phase'), new RegExp(`backward · ${layers()[1].name}$`));
     assert.match(await text(page, '#live-state'), new RegExp(`Runner: paused at step ${first + 2}, backward · ${layers()[1].name}`));
     // At the newest step of a held run, "next phase" / "next step" ask the runner to go on.
@@ -369,6 +370,57 @@ describe('step-through panel (Chromium)', function () {
     const heldForward = phaseStops(layers().length).findIndex((st) => st.phase === 'forward' && st.layer === 1);
     await waitForStep(page, first + 2, heldForward);
     assert.match(await text(page, '#phase'), new RegExp(`forward · ${layers()[1].name}$`));
+  });
+
+  it('steps through step 0 phase by phase before the trace holds any step, with its numbers', async function () {
+    const host = new TraceHost(partialRun(reader, 0), { live: true });
+    panel = await openPanel(browser, server, host, 'light', false);
+    const { page } = panel;
+    const deliver = (body: object) => page.evaluate((env) => (window as unknown as PanelHandle).__harness.deliver(env), host.envelope(body as never) as object);
+    // Held at entry: nothing computed yet, and the panel says what to do.
+    await deliver({ type: 'progress', entries: [], stepCount: 0, state: 'paused', atPhase: { type: 'atPhase', step: 0, phase: 'forward', layer: -1 } });
+    await page.waitForFunction(() => document.getElementById('live-state')?.textContent?.includes('before step 0'));
+    assert.match(await text(page, '#empty-run'), /Held before step 0\. Step Phase/);
+    // What the runner computes up to each stop, as it sends it with atPhase.
+    const full = reader.readStep(0);
+    const stops = phaseStops(layers().length);
+    const upTo = (k: number) => {
+      const done = stops.slice(0, k + 1);
+      const keep = (t: { layer: number; role: string }) =>
+        done.some((st) =>
+          (st.phase === 'forward' && t.layer === st.layer && ['input', 'preactivation', 'activation'].includes(t.role)) ||
+          (st.phase === 'backward' && t.layer === st.layer && ['gradActivation', 'gradPreactivation', 'gradParam'].includes(t.role)) ||
+          (st.phase === 'update' && t.role === 'delta'));
+      const lossKnown = done.some((st) => st.phase === 'loss');
+      return { ...full, loss: lossKnown ? full.loss : NaN, summaries: full.summaries.filter(keep), tensors: full.tensors.filter(keep) };
+    };
+    const rowsOf = () => page.evaluate(() => [...document.querySelectorAll('.layer-panel tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent ?? '')));
+    const number = /^[-−]?\d[\d.,]*(e[-+−]?\d+)?$/;
+    for (let k = 0; k < stops.length; k++) {
+      const stop = stops[k];
+      await deliver({ type: 'progress', entries: [], stepCount: 0, state: 'paused', atPhase: { type: 'atPhase', step: 0, phase: stop.phase, layer: stop.layer, record: upTo(k) } });
+      await waitForStep(page, 0, k);
+      assert.equal(await page.locator('#empty-run').isVisible(), false, `stop ${k}: the panel is still empty`);
+      assert.match(await text(page, '#position'), new RegExp(`^Step 0 / ${reader.meta.config.steps - 1} \\(in progress\\)$`));
+      assert.match(await text(page, '#phase'), new RegExp(`${describeStop(stop, layers().map((l) => l.name))}$`));
+      const loss = await text(page, '#loss');
+      if (stop.phase === 'forward') assert.match(loss, /not computed yet/, `stop ${k}`);
+      else assert.match(loss, /^loss \d\.\d+/, `stop ${k}: ${loss}`);
+      if (stop.layer >= 0) {
+        // The layer card follows the phase's layer and shows the statistics computed so far.
+        await page.waitForFunction((name) => document.getElementById('layer-title')?.textContent?.startsWith(name), layers()[stop.layer].name);
+        const rows = await rowsOf();
+        const want = stop.phase === 'forward' ? 'a' : '∂L/∂a';
+        const row = rows.find((r) => r[0] === want);
+        assert.ok(row, `stop ${k}: no ${want} row in ${JSON.stringify(rows)}`);
+        assert.match(row[1].trim(), number, `stop ${k}: mean of ${want} is ${row[1]}`);
+      }
+      if (k === 0 || stop.phase === 'backward' && stop.layer === 0 || stop.phase === 'update') await screenshot(page, `panel-step0-${k}-${stop.phase}`);
+    }
+    // Behind the runner, inside the held step, the previous phase shows what it showed before.
+    await page.locator('#prev-phase').click();
+    await waitForStep(page, 0, stops.length - 2);
+    assert.match(await text(page, '#position'), /\(in progress\)$/);
   });
 
   it('redraws a phase or step change within one frame', async function () {
