@@ -10,7 +10,11 @@ const data = loadFashionMnist({ trainCount: 2000, testCount: 500 });
 
 const model = tf.sequential({
   layers: [
-    tf.layers.dense({ inputShape: [784], units: 256, activation: 'relu' }),
+    tf.layers.dense({
+      inputShape: [784], // 28 × 28 pixels
+      units: 256,
+      activation: 'relu',
+    }),
     tf.layers.dense({ units: 128, activation: 'relu' }),
     tf.layers.dense({ units: 10, activation: 'softmax' }),
   ],

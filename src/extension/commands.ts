@@ -79,7 +79,13 @@ export class Commands {
     // A lesson is stepped through from its very first phase; its panel goes over the narrative,
     // in the column right of the code (the narrative stays one tab away).
     const panelColumn = ((editor.viewColumn ?? vscode.ViewColumn.One) + 1) as vscode.ViewColumn;
-    return this.start(editor.document.uri, { lesson: lesson.id, startPaused: true, panelColumn });
+    const session = await this.start(editor.document.uri, { lesson: lesson.id, startPaused: true, panelColumn });
+    // Code and panel side by side: the code gets the wider half, so a layer's line and the
+    // values shown after it while stepping fit (split evenly, a 75-character line is cut off).
+    if (session && vscode.window.tabGroups.all.length === 2) {
+      await vscode.commands.executeCommand('vscode.setEditorLayout', { orientation: 0, groups: [{ size: 0.6 }, { size: 0.4 }] });
+    }
+    return session;
   }
 
   async openTrace(dir?: vscode.Uri | string): Promise<RunSession | undefined> {

@@ -1,24 +1,27 @@
 // The VS Code test layer, offline: starts code-server (VS Code 1.100.3), runs the extension-host
 // tests (test/vscode/suite, built to out/test/vscode/suite/index.js) in a real extension host
-// through headless Chromium, then the end-to-end lesson check in the workbench, and stops
-// everything. Never hangs: an overall timeout kills the server's whole process group.
+// through headless Chromium (in a trusted and an untrusted workspace), then installs the packaged
+// .vsix (gradient-lens.vsix, from `npm run package`) into a fresh server and walks it as a user
+// would, in a bare workspace outside the repository (installedWalk.mjs), and stops everything.
+// Never hangs: an overall timeout kills the servers' whole process groups.
 //
-// Env: GL_VSCODE_TIMEOUT_MS (overall, default 480000), GL_VSCODE_SKIP_E2E=1, GL_VSCODE_KEEP=1
-// (keep the temp folder), GL_VSCODE_GREP (mocha grep for the extension-host tests),
-// GL_VSCODE_VERBOSE=1 (code-server's own log), GL_VSCODE_VSIX=path.vsix (install that package and
-// run only the end-to-end check against it: the .vsix installs and works).
+// Env: GL_VSCODE_TIMEOUT_MS (overall, default 600000), GL_VSCODE_SKIP_E2E=1 (no walk),
+// GL_VSCODE_KEEP=1 (keep the temp folders), GL_VSCODE_GREP (mocha grep for the extension-host
+// tests), GL_VSCODE_VERBOSE=1 (code-server's own log), GL_VSCODE_VSIX=path.vsix (another package
+// to walk; default gradient-lens.vsix), GL_VSCODE_ONLY_VSIX=1 (only the walk).
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startCodeServer } from './codeServer.mjs';
-import { runLessonEndToEnd } from './e2e.mjs';
+import { walkInstalledExtension } from './installedWalk.mjs';
 import { launchBrowser, runExtensionTests } from './workbench.mjs';
 
 const testDir = dirname(fileURLToPath(import.meta.url));
 const root = resolve(testDir, '../..');
 const testsPath = join(root, 'out/test/vscode/suite/index.js');
 const artifactsDir = join(root, 'test/artifacts');
-const overallMs = Number(process.env.GL_VSCODE_TIMEOUT_MS ?? 480_000);
+const overallMs = Number(process.env.GL_VSCODE_TIMEOUT_MS ?? 600_000);
 const started = Date.now();
 
 function log(line) {
@@ -26,10 +29,11 @@ function log(line) {
   process.stdout.write(`${t}s ${line}\n`);
 }
 
-const vsix = process.env.GL_VSCODE_VSIX ? resolve(process.env.GL_VSCODE_VSIX) : undefined;
-for (const built of vsix ? [vsix] : [join(root, 'dist/extension.js'), testsPath]) {
+const vsix = resolve(process.env.GL_VSCODE_VSIX ?? join(root, 'gradient-lens.vsix'));
+const onlyVsix = Boolean(process.env.GL_VSCODE_ONLY_VSIX);
+for (const built of onlyVsix ? [vsix] : [vsix, join(root, 'dist/extension.js'), testsPath]) {
   if (!existsSync(built)) {
-    console.error(`missing ${built}: run \`npm run build\` first`);
+    console.error(`missing ${built}: run \`npm run package\` (it builds too) first`);
     process.exit(1);
   }
 }
@@ -47,8 +51,14 @@ writeFileSync(join(workDir, 'test-config.json'), JSON.stringify(testConfig, null
 // The untrusted pass: the same suite module, told to run only the untrusted-workspace tests.
 writeFileSync(join(workDir, 'test-config-untrusted.json'), JSON.stringify({ ...testConfig, mode: 'untrusted' }, null, 2));
 
+// The user's workspace for the walk: an empty folder outside the repository (no node_modules
+// above it, nothing of ours near it).
+const userWorkspace = mkdtempSync(join(tmpdir(), 'gradient-lens-user-'));
+const installedWorkDir = mkdtempSync(join(tmpdir(), 'gradient-lens-vscode-'));
+
 let server;
 let untrustedServer;
+let installedServer;
 let browser;
 let cleaning;
 async function cleanup() {
@@ -56,7 +66,12 @@ async function cleanup() {
     await browser?.close().catch(() => {});
     await server?.stop();
     await untrustedServer?.stop();
-    if (!process.env.GL_VSCODE_KEEP) rmSync(workDir, { recursive: true, force: true });
+    await installedServer?.stop();
+    if (!process.env.GL_VSCODE_KEEP) {
+      rmSync(workDir, { recursive: true, force: true });
+      rmSync(userWorkspace, { recursive: true, force: true });
+      rmSync(installedWorkDir, { recursive: true, force: true });
+    }
   })();
   return cleaning;
 }
@@ -76,41 +91,33 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 let failed = false;
 try {
-  server = await startCodeServer({
-    testDir,
-    workDir,
-    log: process.env.GL_VSCODE_VERBOSE ? log : () => {},
-    // The extension host inherits the server's environment: the suite finds its options here.
-    env: { GL_VSCODE_TEST_CONFIG: join(workDir, 'test-config.json') },
-    install: vsix ? [vsix] : [],
-    settings: {
-      'gradientLens.traceFolder': testConfig.runsDir,
-      // Offline: no marketplace queries (they only fail, slowly).
-      'extensions.autoUpdate': false,
-      'extensions.autoCheckUpdates': false,
-      'extensions.ignoreRecommendations': true,
-    },
-  });
-  log(`code-server listening on ${server.origin} (process group ${server.pgid})`);
   browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  if (!onlyVsix) {
+    server = await startCodeServer({
+      testDir,
+      workDir,
+      log: process.env.GL_VSCODE_VERBOSE ? log : () => {},
+      // The extension host inherits the server's environment: the suite finds its options here.
+      env: { GL_VSCODE_TEST_CONFIG: join(workDir, 'test-config.json') },
+      settings: {
+        'gradientLens.traceFolder': testConfig.runsDir,
+        // Offline: no marketplace queries (they only fail, slowly).
+        'extensions.autoUpdate': false,
+        'extensions.autoCheckUpdates': false,
+        'extensions.ignoreRecommendations': true,
+      },
+    });
+    log(`code-server listening on ${server.origin} (process group ${server.pgid})`);
+    const t0 = Date.now();
+    const code = await runExtensionTests({ context, server, folder: root, extensionPath: root, testsPath, log, timeoutMs: overallMs });
+    log(`extension-host tests: exit code ${code} (${Date.now() - t0} ms)`);
+    if (code !== 0) failed = true;
+    await server.stop();
+    server = undefined;
 
-  const t0 = Date.now();
-  const code = vsix ? 0 : await runExtensionTests({
-    context,
-    server,
-    folder: root,
-    extensionPath: root,
-    testsPath,
-    log,
-    timeoutMs: overallMs,
-  });
-  if (!vsix) log(`extension-host tests: exit code ${code} (${Date.now() - t0} ms)`);
-  if (code !== 0) failed = true;
-
-  // An untrusted workspace: a second server with workspace trust on and a fresh user-data
-  // folder, so the repository folder is not trusted; the suite runs its untrusted tests there.
-  if (!vsix) {
+    // An untrusted workspace: a second server with workspace trust on and a fresh user-data
+    // folder, so the repository folder is not trusted; the suite runs its untrusted tests there.
     const t2 = Date.now();
     const untrustedDir = join(workDir, 'untrusted');
     mkdirSync(untrustedDir, { recursive: true });
@@ -128,15 +135,7 @@ try {
         'extensions.autoCheckUpdates': false,
       },
     });
-    const untrustedCode = await runExtensionTests({
-      context,
-      server: untrustedServer,
-      folder: root,
-      extensionPath: root,
-      testsPath,
-      log,
-      timeoutMs: overallMs,
-    });
+    const untrustedCode = await runExtensionTests({ context, server: untrustedServer, folder: root, extensionPath: root, testsPath, log, timeoutMs: overallMs });
     log(`extension-host tests in an untrusted workspace: exit code ${untrustedCode} (${Date.now() - t2} ms)`);
     if (untrustedCode !== 0) failed = true;
     await untrustedServer.stop();
@@ -144,13 +143,26 @@ try {
   }
 
   if (!process.env.GL_VSCODE_SKIP_E2E) {
+    // What users get: the .vsix installed into a fresh server, default settings (nothing of
+    // Gradient Lens's set), a bare workspace outside the repository.
+    // Outside the repository too: an extension installed under it would see the repository's
+    // tsconfig.json and node_modules from its lessons (the TypeScript server looks upwards).
+    const installedDir = installedWorkDir;
     const t1 = Date.now();
+    installedServer = await startCodeServer({
+      testDir,
+      workDir: installedDir,
+      install: [vsix],
+      log: process.env.GL_VSCODE_VERBOSE ? log : () => {},
+      settings: { 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'extensions.ignoreRecommendations': true },
+    });
+    log(`installed ${vsix} into a fresh code-server (${Date.now() - t1} ms); workspace ${userWorkspace}`);
     try {
-      const result = await runLessonEndToEnd({ context, server, folder: root, extensionPath: root, installed: vsix !== undefined, artifactsDir, log });
-      log(`end-to-end lesson check: passed (${Date.now() - t1} ms), ${result.screenshot}`);
+      const result = await walkInstalledExtension({ context, server: installedServer, workspace: userWorkspace, extensionPath: root, artifactsDir, log });
+      log(`walk of the installed extension: passed (${Date.now() - t1} ms); screenshots: ${result.screenshots.length}`);
     } catch (e) {
       failed = true;
-      log(`end-to-end lesson check: FAILED (${Date.now() - t1} ms): ${e.stack ?? e}`);
+      log(`walk of the installed extension: FAILED (${Date.now() - t1} ms): ${e.stack ?? e}`);
     }
   }
 } catch (e) {
