@@ -16,7 +16,7 @@ export function formatNum(x: number | undefined | null): string {
   if (x === 0) return '0';
   const a = Math.abs(x);
   const s = a >= 1e4 || a < 1e-3 ? x.toExponential(2) : String(Number(x.toPrecision(4)));
-  return s.replace('-', '−');
+  return s.replaceAll('-', '−');
 }
 
 export function formatPercent(f: number | undefined): string {

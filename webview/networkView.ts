@@ -61,6 +61,8 @@ export class NetworkView {
   private buttons: HTMLButtonElement[] = [];
   private layout: NodeLayout[] = [];
   private lossBox = { x: 0, y: 0, w: 0, h: 0 };
+  /** Width of one column of the diagram (a block and its caption), in CSS pixels. */
+  private columnWidth = Infinity;
   private width = 0;
   private hovered = -2;
   private readonly cells = new Map<number, HTMLCanvasElement>();
@@ -122,6 +124,7 @@ export class NetworkView {
     ];
     const columns = nodes.length + 1; // + the loss node
     const colW = W / columns;
+    this.columnWidth = colW;
     const usableH = HEIGHT - CAPTION - 16;
     this.layout = nodes.map((n, i) => {
       const cx = colW * (i + 0.5);
@@ -403,10 +406,15 @@ export class NetworkView {
     ctx.textBaseline = 'top';
     const layer = n.layer >= 0 ? layers[n.layer] : undefined;
     const name = layer ? layer.name : 'input';
-    ctx.fillText(`${truncate(name, 16)} · ${formatInt(n.units)}`, n.cx, HEIGHT - CAPTION);
+    // Captions share the column with their neighbours': in a narrow panel the shorter form is
+    // drawn, then an ellipsis (the tooltip and the layer card have every number).
+    const room = this.columnWidth - 6;
+    ctx.fillText(fitText(ctx, room, `${truncate(name, 16)} · ${formatInt(n.units)}`, truncate(name, 16)), n.cx, HEIGHT - CAPTION);
     ctx.fillStyle = t.muted;
     const st = v.summary?.stats;
-    ctx.fillText(st ? `${roleSymbol(v.role, v.param)} μ ${formatNum(st.mean)} σ ${formatNum(st.std)}` : roleSymbol(v.role, v.param), n.cx, HEIGHT - CAPTION + 14);
+    const symbol = roleSymbol(v.role, v.param);
+    const valueText = st ? fitText(ctx, room, `${symbol} μ ${formatNum(st.mean)} σ ${formatNum(st.std)}`, `${symbol} μ ${formatNum(st.mean)}`, `μ ${formatNum(st.mean)}`) : symbol;
+    ctx.fillText(valueText, n.cx, HEIGHT - CAPTION + 14);
     ctx.globalAlpha = 1;
     // Health, in words and as a badge on the block: an unhealthy layer shows at a glance.
     const flags = n.layer >= 0 ? this.flags[n.layer] ?? [] : [];
@@ -443,6 +451,14 @@ function flagWords(f: HealthFlag): string {
 
 function rgbOf(c: [number, number, number]): string {
   return `rgb(${c[0]}, ${c[1]}, ${c[2]})`;
+}
+
+/** The first of `forms` that fits in `width` pixels, else the last one cut with an ellipsis. */
+function fitText(ctx: CanvasRenderingContext2D, width: number, ...forms: string[]): string {
+  for (const f of forms) if (ctx.measureText(f).width <= width) return f;
+  let last = forms[forms.length - 1] ?? '';
+  while (last.length > 1 && ctx.measureText(`${last}…`).width > width) last = last.slice(0, -1);
+  return `${last}…`;
 }
 
 function truncate(s: string, n: number): string {

@@ -26,7 +26,9 @@ describe('panel logic', function () {
   it('writes numbers, shapes and roles as words', function () {
     assert.equal(formatInt(235146), '235,146');
     assert.equal(formatNum(0.123456), '0.1235');
-    assert.equal(formatNum(-0.0000123), '−1.23e-5');
+    // One minus sign throughout, the exponent's too (a negative number once read "−1.23e-5").
+    assert.equal(formatNum(-0.0000123), '−1.23e−5');
+    assert.equal(formatNum(0.0000123), '1.23e−5');
     assert.equal(formatNum(NaN), 'NaN');
     assert.equal(formatNum(-Infinity), '−∞');
     assert.equal(formatPercent(0.5), '50.0%');
