@@ -9,7 +9,7 @@
 // GL_VSCODE_KEEP=1 (keep the temp folders), GL_VSCODE_GREP (mocha grep for the extension-host
 // tests), GL_VSCODE_VERBOSE=1 (code-server's own log), GL_VSCODE_VSIX=path.vsix (another package
 // to walk; default gradient-lens.vsix), GL_VSCODE_ONLY_VSIX=1 (only the walk).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,8 @@ writeFileSync(join(workDir, 'test-config-untrusted.json'), JSON.stringify({ ...t
 // above it, nothing of ours near it).
 const userWorkspace = mkdtempSync(join(tmpdir(), 'gradient-lens-user-'));
 const installedWorkDir = mkdtempSync(join(tmpdir(), 'gradient-lens-vscode-'));
+const installedTestDirs = [];
+const installedServers = [];
 
 let server;
 let untrustedServer;
@@ -67,10 +69,12 @@ async function cleanup() {
     await server?.stop();
     await untrustedServer?.stop();
     await installedServer?.stop();
+    for (const s of installedServers) await s.stop();
     if (!process.env.GL_VSCODE_KEEP) {
       rmSync(workDir, { recursive: true, force: true });
       rmSync(userWorkspace, { recursive: true, force: true });
       rmSync(installedWorkDir, { recursive: true, force: true });
+      for (const d of installedTestDirs) rmSync(d, { recursive: true, force: true });
     }
   })();
   return cleaning;
@@ -140,6 +144,33 @@ try {
     if (untrustedCode !== 0) failed = true;
     await untrustedServer.stop();
     untrustedServer = undefined;
+  }
+
+  {
+    // The product's extension-host tests (commands, hover, CodeLens, trust, runs) against the
+    // installed .vsix: the workbench loads the installed folder's files, which carry no tests or
+    // fixtures, so the suite reads those from the repository.
+    const dir = mkdtempSync(join(tmpdir(), 'gradient-lens-vscode-tests-'));
+    installedTestDirs.push(dir);
+    const config = join(dir, 'test-config.json');
+    writeFileSync(config, JSON.stringify({ ...testConfig, workDir: dir, runsDir: join(dir, 'runs'), fixturesDir: join(testDir, 'fixtures') }, null, 2));
+    const t3 = Date.now();
+    const testsServer = await startCodeServer({
+      testDir,
+      workDir: dir,
+      install: [vsix],
+      log: process.env.GL_VSCODE_VERBOSE ? log : () => {},
+      env: { GL_VSCODE_TEST_CONFIG: config },
+      settings: { 'gradientLens.traceFolder': join(dir, 'runs'), 'extensions.autoUpdate': false, 'extensions.autoCheckUpdates': false, 'extensions.ignoreRecommendations': true },
+    });
+    installedServers.push(testsServer);
+    const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+    const installedPath = join(dir, 'extensions', `gradient-lens.gradient-lens-${version}`);
+    if (!existsSync(join(installedPath, 'package.json'))) throw new Error(`the .vsix did not install to ${installedPath}`);
+    const code = await runExtensionTests({ context, server: testsServer, folder: installedPath, extensionPath: installedPath, testsPath, log, timeoutMs: overallMs });
+    log(`extension-host tests against the installed .vsix: exit code ${code} (${Date.now() - t3} ms)`);
+    if (code !== 0) failed = true;
+    await testsServer.stop();
   }
 
   if (!process.env.GL_VSCODE_SKIP_E2E) {

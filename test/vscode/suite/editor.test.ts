@@ -2,7 +2,7 @@
 // runner (on open, cached per version), diagnostics for a file that does not build.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
-import { activateExtension, closeAllEditors, lineOf, repoPath, seedModel, waitFor } from './helpers';
+import { activateExtension, closeAllEditors, lineOf, repoPath, seedModel, waitFor, fixture } from './helpers';
 
 function hoverText(hovers: vscode.Hover[]): string {
   return hovers
@@ -55,7 +55,7 @@ suite('editor: hover, CodeLens, diagnostics', () => {
   });
 
   test('a model file that throws shows its error in Problems at its line', async () => {
-    const broken = vscode.Uri.file(repoPath('test', 'vscode', 'fixtures', 'broken-model.ts'));
+    const broken = fixture('broken-model.ts');
     const document = await vscode.workspace.openTextDocument(broken);
     await vscode.window.showTextDocument(document);
     const throwLine = lineOf(document, /throw new Error/);

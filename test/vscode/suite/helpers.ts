@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../../src/extension/extension';
 import type { RunSession, SessionChange } from '../../../src/extension/runSession';
+import { testConfig } from './testConfig';
 
 export const EXTENSION_ID = 'gradient-lens.gradient-lens';
 
@@ -31,6 +32,11 @@ export function manifest(): Manifest {
 
 export function repoPath(...parts: string[]): string {
   return path.join(extension().extensionPath, ...parts);
+}
+
+/** A model file of the tests' own (test/vscode/fixtures). */
+export function fixture(name: string): vscode.Uri {
+  return vscode.Uri.file(path.join(testConfig().fixturesDir ?? repoPath('test', 'vscode', 'fixtures'), name));
 }
 
 /** The seed model: lesson 1's 784 → 256 → 128 → 10 MLP (235,146 parameters). */

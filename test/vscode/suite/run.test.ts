@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../../src/extension/extension';
 import type { RunSession } from '../../../src/extension/runSession';
-import { activateExtension, closeAllEditors, lineOf, processAlive, repoPath, seedModel, waitFor, waitForSession } from './helpers';
+import { activateExtension, closeAllEditors, lineOf, processAlive, seedModel, waitFor, waitForSession, fixture } from './helpers';
 import { testConfig } from './testConfig';
 
 async function setSetting(key: string, value: unknown): Promise<void> {
@@ -77,7 +77,7 @@ suite('runs', () => {
   });
 
   test('training pathologies appear in Problems on the responsible layer\'s line, with what to try', async () => {
-    const file = vscode.Uri.file(repoPath('test', 'vscode', 'fixtures', 'dead-relu-model.ts'));
+    const file = fixture('dead-relu-model.ts');
     const document = await vscode.workspace.openTextDocument(file);
     await vscode.window.showTextDocument(document, { viewColumn: vscode.ViewColumn.One });
     const session = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.traceFile', file);

@@ -10,6 +10,11 @@ export interface VscodeTestConfig {
   grep?: string;
   /** 'untrusted': the workspace is not trusted; only the untrusted-workspace suite runs. */
   mode?: 'trusted' | 'untrusted';
+  /**
+   * The test's model files (test/vscode/fixtures of the repository): the extension under test may
+   * be an installed .vsix, which carries no tests. Default: beside the extension's own files.
+   */
+  fixturesDir?: string;
 }
 
 let cached: VscodeTestConfig | undefined;
