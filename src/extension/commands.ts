@@ -18,7 +18,8 @@ export interface CommandDeps {
   context: vscode.ExtensionContext;
   sessions: SessionManager;
   log: vscode.LogOutputChannel;
-  spawn(settings: Settings, cwd: string): Promise<RunnerPort>;
+  /** A runner up and waiting (warm where one was kept); the user's code runs in its file's folder. */
+  spawn(settings: Settings): Promise<RunnerPort>;
   /** A run could not start: show the error in Problems. */
   reportFailure(file: string, error: RunError): void;
 }
@@ -129,7 +130,7 @@ export class Commands {
         const cancelled = token.onCancellationRequested(() => runner?.dispose());
         try {
           progress.report({ message: 'starting the runner (loading TensorFlow.js)…' });
-          runner = await this.deps.spawn(settings, path.dirname(file.fsPath));
+          runner = await this.deps.spawn(settings);
           if (token.isCancellationRequested) throw new vscode.CancellationError();
           progress.report({ message: 'building the model…' });
           log.info(`run of ${file.fsPath} → ${outDir}`);

@@ -1,5 +1,6 @@
 // Entry point of the extension host side: builds the modules and wires them together. Every
-// runner process belongs to a session or the model-info cache, both disposed on deactivate.
+// runner process belongs to a session, a model-info build or the warm spare, all disposed on
+// deactivate.
 import * as vscode from 'vscode';
 import { Commands } from './commands';
 import { ModelCodeLensProvider } from './codeLens';
@@ -17,6 +18,7 @@ import { SessionManager } from './sessions';
 import { readSettings } from './settings';
 import { RunStatusBar } from './statusBar';
 import { trustRefusal } from './trust';
+import { WarmRunners } from './warmRunners';
 
 /** What activate() returns: for the extension-host tests, and for other extensions to read runs. */
 export interface GradientLensApi {
@@ -28,7 +30,7 @@ export interface GradientLensApi {
   inlineDecorations: typeof InlineValues.decorationsFor;
 }
 
-let current: { sessions: SessionManager; models: ModelInfoCache } | undefined;
+let current: { sessions: SessionManager; models: ModelInfoCache; runners: WarmRunners } | undefined;
 
 export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const log = createLog();
@@ -39,10 +41,8 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     revealLayer: (session, layer) => void revealLayer(session, layer),
     stop: (session) => void session.stop(),
   });
-  const models = new ModelInfoCache(
-    () => spawnRunner({ extensionPath, backend: readSettings().backend, log }),
-    log,
-  );
+  const runners = new WarmRunners((backend) => spawnRunner({ extensionPath, backend, log }));
+  const models = new ModelInfoCache(() => runners.take(readSettings().backend), log);
   const diagnostics = new Diagnostics(sessions, models);
   const statusBar = new RunStatusBar(sessions);
   const inlineValues = new InlineValues(sessions);
@@ -50,12 +50,13 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     context,
     sessions,
     log,
-    spawn: (settings, cwd) => spawnRunner({ extensionPath, backend: settings.backend, cwd, log }),
+    spawn: (settings) => runners.take(settings.backend),
     reportFailure: (file, error) => diagnostics.reportFailure(file, error),
   });
   const typescript: vscode.DocumentSelector = { language: 'typescript', scheme: 'file' };
   const codeLens = new ModelCodeLensProvider(models);
   context.subscriptions.push(
+    runners,
     sessions,
     models,
     diagnostics,
@@ -68,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     vscode.languages.registerCodeLensProvider(typescript, codeLens),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new PanelSerializer(sessions, log)),
   );
-  current = { sessions, models };
+  current = { sessions, models, runners };
 
   return {
     sessions: () => sessions.sessions,
@@ -84,6 +85,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
 export function deactivate(): void {
   current?.sessions.dispose();
   current?.models.dispose();
+  current?.runners.dispose();
   current = undefined;
   killAllRunners();
 }

@@ -20,7 +20,6 @@ export interface ModelInfo {
 }
 
 const DEBOUNCE_MS = 300;
-const IDLE_KILL_MS = 120_000;
 
 /** A TypeScript file that declares a training setup or builds a tfjs model. */
 export function looksLikeModelFile(document: vscode.TextDocument): boolean {
@@ -41,14 +40,13 @@ export class ModelInfoCache extends Disposable {
   private readonly entries = new Map<string, { version: number; info: Promise<ModelInfo> }>();
   private readonly latest = new Map<string, ModelInfo>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
-  private spare: Promise<RunnerPort> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly changed = this.register(new vscode.EventEmitter<ModelInfo>());
   /** A load finished (with a summary or an error). */
   readonly onDidChange = this.changed.event;
 
   constructor(
+    /** A runner that has built nothing yet (WarmRunners.take). */
     private readonly spawn: () => Promise<RunnerPort>,
     private readonly log: vscode.LogOutputChannel,
   ) {
@@ -111,7 +109,7 @@ export class ModelInfoCache extends Disposable {
       const started = Date.now();
       let runner: RunnerPort | undefined;
       try {
-        runner = await this.freshRunner();
+        runner = await this.spawn();
         const summary = await runner.load(file);
         this.log.info(`model info: ${path.basename(file)} built in ${Date.now() - started} ms (${summary.model.totalParams} params)`);
         return { uri: document.uri, version, summary };
@@ -120,8 +118,8 @@ export class ModelInfoCache extends Disposable {
         this.log.warn(`model info: ${path.basename(file)}: ${error.message}`);
         return { uri: document.uri, version, error };
       } finally {
+        // One build per runner (see warmRunners.ts): this one's work is done.
         runner?.dispose();
-        this.keepSpare();
       }
     }).then((result) => {
       if (this.entries.get(key)?.info === info) {
@@ -140,36 +138,8 @@ export class ModelInfoCache extends Disposable {
     return next;
   }
 
-  /**
-   * A runner that has built no model yet, for each load: tfjs numbers layer names per process, so
-   * a runner that built the file before would call its first layer dense_Dense4 where the run's
-   * trace (a fresh runner) says dense_Dense1. The next one is started once this one is done,
-   * so the next load does not wait for tfjs to start; an idle spare is killed after IDLE_KILL_MS.
-   */
-  private async freshRunner(): Promise<RunnerPort> {
-    const taken = this.spare ?? this.spawn();
-    this.spare = undefined;
-    return taken;
-  }
-
-  private keepSpare(): void {
-    clearTimeout(this.idleTimer);
-    if (this.isDisposed) return;
-    this.spare ??= this.spawn();
-    this.spare.catch(() => undefined);
-    this.idleTimer = setTimeout(() => this.killSpare(), IDLE_KILL_MS);
-  }
-
-  private killSpare(): void {
-    const spare = this.spare;
-    this.spare = undefined;
-    void spare?.then((r) => r.dispose(), () => undefined);
-  }
-
   override dispose(): void {
-    clearTimeout(this.idleTimer);
     for (const t of this.timers.values()) clearTimeout(t);
-    this.killSpare();
     super.dispose();
   }
 }

@@ -55,8 +55,9 @@ function adapt(client: RunnerClient, log: vscode.LogOutputChannel): RunnerPort {
     },
     exited: client.exited,
     onMessage: (listener) => new vscode.Disposable(client.onMessage(listener)),
-    load: (file) => client.load(file),
-    start: (request) => client.start(request),
+    // The user's code runs in its own folder, as it would with `node` there.
+    load: (file) => client.load(file, undefined, path.dirname(file)),
+    start: (request) => client.start({ cwd: path.dirname(request.file), ...request }),
     control: (action, toStep) => client.control(action, toStep),
     stop: async () => {
       await client.stop();

@@ -181,9 +181,9 @@ export class RunnerClient {
   }
 
   /** Builds the file's model without training; a runaway file is killed after the timeout. */
-  async load(file: string, timeoutMs = 60_000): Promise<SummaryReply> {
+  async load(file: string, timeoutMs = 60_000, cwd?: string): Promise<SummaryReply> {
     try {
-      return (await this.request({ type: 'load', file }, timeoutMs)) as SummaryReply;
+      return (await this.request({ type: 'load', file, cwd }, timeoutMs)) as SummaryReply;
     } catch (e) {
       if (e instanceof RunnerError && e.runError.kind === 'timeout') this.kill();
       throw e;

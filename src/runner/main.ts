@@ -44,6 +44,7 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
       // Builds the model without training; everything it allocated is freed afterwards.
       tf.engine().startScope();
       try {
+        if (msg.cwd) process.chdir(msg.cwd);
         const run = await prepareRun(msg.file);
         send({ type: 'summary', model: run.tracer.summary, config: run.config, backend }, env.id);
         disposeSpec(run.spec);
@@ -63,6 +64,7 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
       }
       let run;
       try {
+        if (msg.cwd) process.chdir(msg.cwd);
         run = await prepareRun(msg.file, msg.overrides);
       } catch (e) {
         send({ type: 'failed', error: toRunError(e, (f) => f === path.resolve(msg.file)) }, env.id);

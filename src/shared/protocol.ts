@@ -28,6 +28,8 @@ export interface Envelope<T> {
 export interface LoadRequest {
   type: 'load';
   file: string;
+  /** The folder the file's code runs in (its relative paths); default: the runner's own. */
+  cwd?: string;
 }
 
 /** Start a traced run; the runner replies with Started, then streams StepDone messages. */
@@ -36,6 +38,8 @@ export interface StartRequest {
   file: string;
   /** Folder to write the trace into (created if missing). */
   outDir: string;
+  /** The folder the file's code runs in (its relative paths); default: the runner's own. */
+  cwd?: string;
   /** Overrides of what the user's defineTraining says (steps, seed, batch size, capture). */
   overrides?: Partial<Omit<RunConfig, 'capture'>> & { capture?: Partial<RunConfig['capture']> };
   /** Hold before the first phase, like a debugger started with "stop on entry". */
