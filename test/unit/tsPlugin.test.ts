@@ -1,0 +1,215 @@
+// The TypeScript server plugin: in a folder with nothing installed, a lesson gets the typings
+// shipped with the extension (no diagnostics, `tf.*` typed); a folder with its own tfjs keeps
+// it. First through a real language service built with the plugin's fallback, then through a
+// real tsserver that loads the built plugin package as VS Code does.
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import ts from 'typescript';
+import { addShippedTypesFallback } from '../../src/tsPlugin/createPlugin';
+import { findShippedTypes, type ShippedTypes } from '../../src/tsPlugin/shippedTypes';
+
+const root = path.resolve(__dirname, '../../..');
+const LESSON = path.join(root, 'samples/01-what-is-a-neural-network/model.ts');
+const shippedTfjs = path.join(root, 'node_modules/@tensorflow/');
+
+/** What VS Code gives a file outside any tsconfig.json (its inferred project). */
+const EDITOR_OPTIONS: ts.CompilerOptions = {
+  module: ts.ModuleKind.Preserve,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  target: ts.ScriptTarget.ES2022,
+  strictNullChecks: true,
+  strictFunctionTypes: true,
+  skipLibCheck: true,
+};
+
+function tempFolder(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'gl-tsplugin-'));
+}
+
+function shippedTypes(): ShippedTypes {
+  const shipped = findShippedTypes(ts, __dirname);
+  assert.ok(shipped, 'npm run build emits dist/types');
+  return shipped;
+}
+
+/** A language service over `files`, resolving modules the way tsserver's projects do. */
+function languageService(dir: string, files: string[], withPlugin: boolean): ts.LanguageService {
+  const cache = ts.createModuleResolutionCache(dir, (f) => f, EDITOR_OPTIONS);
+  const host: ts.LanguageServiceHost = {
+    getScriptFileNames: () => files,
+    getScriptVersion: () => '1',
+    getScriptSnapshot: (f) => {
+      const text = ts.sys.readFile(f);
+      return text === undefined ? undefined : ts.ScriptSnapshot.fromString(text);
+    },
+    getCurrentDirectory: () => dir,
+    getCompilationSettings: () => EDITOR_OPTIONS,
+    getDefaultLibFileName: (o) => ts.getDefaultLibFilePath(o),
+    fileExists: ts.sys.fileExists,
+    readFile: ts.sys.readFile,
+    readDirectory: ts.sys.readDirectory,
+    directoryExists: ts.sys.directoryExists,
+    getDirectories: ts.sys.getDirectories,
+    resolveModuleNameLiterals: (literals, containingFile, redirected, options, sourceFile) =>
+      literals.map((l) =>
+        ts.resolveModuleName(l.text, containingFile, options, ts.sys, cache, redirected, ts.getModeForUsageLocation(sourceFile, l, options)),
+      ),
+  };
+  if (withPlugin) addShippedTypesFallback(ts, host, shippedTypes(), path.join(dir, '__workspace__.ts'));
+  return ts.createLanguageService(host);
+}
+
+function errors(service: ts.LanguageService, file: string): string[] {
+  return [...service.getSyntacticDiagnostics(file), ...service.getSemanticDiagnostics(file)].map(
+    (d) => `TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`,
+  );
+}
+
+/** The node `tf.layers.dense` in `file`'s source. */
+function denseAccess(sf: ts.SourceFile): ts.Node {
+  let found: ts.Node | undefined;
+  const visit = (n: ts.Node): void => {
+    if (ts.isPropertyAccessExpression(n) && n.name.text === 'dense' && n.expression.getText(sf) === 'tf.layers') found ??= n.name;
+    ts.forEachChild(n, visit);
+  };
+  visit(sf);
+  assert.ok(found, 'the file calls tf.layers.dense');
+  return found;
+}
+
+describe('TypeScript server plugin', () => {
+  it('gives a lesson in a folder with nothing installed full types: no diagnostics, tf.layers.dense typed', () => {
+    const dir = tempFolder();
+    const file = path.join(dir, 'model.ts');
+    fs.copyFileSync(LESSON, file);
+
+    const without = languageService(dir, [file], false);
+    assert.ok(
+      errors(without, file).some((e) => e.startsWith("TS2307: Cannot find module 'gradient-lens'")),
+      'without the plugin the folder cannot resolve gradient-lens (else this test proves nothing)',
+    );
+
+    const service = languageService(dir, [file], true);
+    assert.deepEqual(errors(service, file), []);
+    const program = service.getProgram()!;
+    const dense = denseAccess(program.getSourceFile(file)!);
+    const type = program.getTypeChecker().getTypeAtLocation(dense);
+    assert.equal(type.flags & ts.TypeFlags.Any, 0, 'tf.layers.dense is not any');
+    assert.match(program.getTypeChecker().typeToString(type), /DenseLayerArgs\) => Dense/);
+    assert.ok(
+      program.getSourceFiles().some((sf) => sf.fileName.startsWith(path.join(shippedTfjs, 'tfjs-layers'))),
+      "tfjs's declarations come from the extension's node_modules",
+    );
+  });
+
+  it("leaves a folder's own @tensorflow/tfjs in charge, for gradient-lens's declarations too", () => {
+    const dir = tempFolder();
+    const own = path.join(dir, 'node_modules/@tensorflow/tfjs');
+    fs.mkdirSync(own, { recursive: true });
+    fs.writeFileSync(path.join(own, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs', version: '0.0.1', types: 'index.d.ts' }));
+    fs.writeFileSync(
+      path.join(own, 'index.d.ts'),
+      'export declare const ownMarker: "the workspace\'s own";\nexport declare class Tensor { private own: true }\n',
+    );
+    const file = path.join(dir, 'model.ts');
+    fs.writeFileSync(
+      file,
+      [
+        "import * as tf from '@tensorflow/tfjs';",
+        "import type { Split } from 'gradient-lens';",
+        'const marker: "the workspace\'s own" = tf.ownMarker;',
+        'export const split = (xs: tf.Tensor): Split["xs"] => xs;',
+        'export { marker };',
+        '',
+      ].join('\n'),
+    );
+    const service = languageService(dir, [file], true);
+    assert.deepEqual(errors(service, file), [], "tf is the folder's own, and Split['xs'] is the same Tensor");
+    const files = service.getProgram()!.getSourceFiles().map((sf) => sf.fileName);
+    assert.ok(files.includes(path.join(own, 'index.d.ts')));
+    assert.ok(!files.some((f) => f.startsWith(shippedTfjs)), `no shipped tfjs declaration is loaded: ${files.filter((f) => f.startsWith(shippedTfjs)).join(', ')}`);
+  });
+
+  it('works in a real tsserver that loads the built plugin package, as VS Code does', async function () {
+    this.timeout(120_000);
+    const dir = tempFolder();
+    const file = path.join(dir, 'model.ts');
+    fs.copyFileSync(LESSON, file);
+    const server = new TsServer(['--globalPlugins', 'gradient-lens-ts-plugin', '--pluginProbeLocations', root]);
+    try {
+      await server.request('compilerOptionsForInferredProjects', {
+        options: { module: 'preserve', moduleResolution: 'bundler', target: 'es2022', strictNullChecks: true, strictFunctionTypes: true },
+      });
+      await server.request('open', { file, projectRootPath: dir });
+      const diagnostics = (await server.request('semanticDiagnosticsSync', { file })) as { text: string; code: number }[];
+      assert.deepEqual(
+        diagnostics.map((d) => `TS${d.code}: ${d.text}`),
+        [],
+      );
+      const text = fs.readFileSync(file, 'utf8');
+      const at = text.indexOf('tf.layers.dense(') + 'tf.layers.'.length;
+      const line = text.slice(0, at).split('\n').length;
+      const offset = at - text.lastIndexOf('\n', at - 1);
+      const info = (await server.request('quickinfo', { file, line, offset })) as { displayString: string };
+      assert.match(info.displayString, /function dense\(args: DenseLayerArgs\): Dense/);
+    } finally {
+      server.kill();
+    }
+  });
+});
+
+/** tsserver over its stdio protocol: one JSON request per line in, Content-Length framed out. */
+class TsServer {
+  private readonly child;
+  private seq = 0;
+  private buffer = Buffer.alloc(0);
+  private readonly pending = new Map<number, { resolve: (body: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [path.join(root, 'node_modules/typescript/lib/tsserver.js'), '--disableAutomaticTypingAcquisition', ...args], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.child.once('exit', (code) => {
+      for (const p of this.pending.values()) p.reject(new Error(`tsserver exited (${code})`));
+    });
+  }
+
+  request(command: string, args: unknown): Promise<unknown> {
+    const seq = ++this.seq;
+    this.child.stdin.write(`${JSON.stringify({ seq, type: 'request', command, arguments: args })}\n`);
+    // `open` has no response; the next request's answer comes after it is processed.
+    if (command === 'open') return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => this.pending.set(seq, { resolve, reject }));
+  }
+
+  kill(): void {
+    this.child.kill();
+  }
+
+  private onData(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    for (;;) {
+      const header = this.buffer.indexOf('\r\n\r\n');
+      if (header < 0) return;
+      const length = Number(/Content-Length: (\d+)/.exec(this.buffer.subarray(0, header).toString())?.[1]);
+      if (this.buffer.length < header + 4 + length) return;
+      const message = JSON.parse(this.buffer.subarray(header + 4, header + 4 + length).toString()) as {
+        type: string;
+        request_seq?: number;
+        success?: boolean;
+        message?: string;
+        body?: unknown;
+      };
+      this.buffer = this.buffer.subarray(header + 4 + length);
+      const p = message.type === 'response' && message.request_seq !== undefined ? this.pending.get(message.request_seq) : undefined;
+      if (!p) continue;
+      this.pending.delete(message.request_seq!);
+      if (message.success) p.resolve(message.body);
+      else p.reject(new Error(`tsserver: ${message.message}`));
+    }
+  }
+}
