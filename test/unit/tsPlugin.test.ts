@@ -3,7 +3,7 @@
 // it. First through a real language service built with the plugin's fallback, then through a
 // real tsserver that loads the built plugin package as VS Code does.
 import * as assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,7 +12,8 @@ import { addShippedTypesFallback } from '../../src/tsPlugin/createPlugin';
 import { findShippedTypes, type ShippedTypes } from '../../src/tsPlugin/shippedTypes';
 
 const root = path.resolve(__dirname, '../../..');
-const LESSON = path.join(root, 'samples/01-what-is-a-neural-network/model.ts');
+const samples = path.join(root, 'samples');
+const LESSON = path.join(samples, '01-what-is-a-neural-network/model.ts');
 const shippedTfjs = path.join(root, 'node_modules/@tensorflow/');
 
 /** What VS Code gives a file outside any tsconfig.json (its inferred project). */
@@ -81,18 +82,27 @@ function denseAccess(sf: ts.SourceFile): ts.Node {
 }
 
 describe('TypeScript server plugin', () => {
-  it('gives a lesson in a folder with nothing installed full types: no diagnostics, tf.layers.dense typed', () => {
-    const dir = tempFolder();
-    const file = path.join(dir, 'model.ts');
-    fs.copyFileSync(LESSON, file);
+  // Lesson 1 copied into a folder with nothing installed, with the plugin (built once: loading
+  // tfjs's declarations takes seconds).
+  let lesson: { dir: string; file: string; service: ts.LanguageService } | undefined;
+  function lessonInEmptyFolder(): { dir: string; file: string; service: ts.LanguageService } {
+    if (!lesson) {
+      const dir = tempFolder();
+      const file = path.join(dir, 'model.ts');
+      fs.copyFileSync(LESSON, file);
+      lesson = { dir, file, service: languageService(dir, [file], true) };
+    }
+    return lesson;
+  }
 
+  it('gives a lesson in a folder with nothing installed full types: no diagnostics, tf.layers.dense typed', () => {
+    const { dir, file, service } = lessonInEmptyFolder();
     const without = languageService(dir, [file], false);
     assert.ok(
       errors(without, file).some((e) => e.startsWith("TS2307: Cannot find module 'gradient-lens'")),
       'without the plugin the folder cannot resolve gradient-lens (else this test proves nothing)',
     );
 
-    const service = languageService(dir, [file], true);
     assert.deepEqual(errors(service, file), []);
     const program = service.getProgram()!;
     const dense = denseAccess(program.getSourceFile(file)!);
@@ -102,6 +112,56 @@ describe('TypeScript server plugin', () => {
     assert.ok(
       program.getSourceFiles().some((sf) => sf.fileName.startsWith(path.join(shippedTfjs, 'tfjs-layers'))),
       "tfjs's declarations come from the extension's node_modules",
+    );
+  });
+
+  it('finds no error in any lesson file, the lessons copied into a folder with nothing installed', () => {
+    const dir = tempFolder();
+    const files: string[] = [];
+    for (const entry of fs.readdirSync(samples, { withFileTypes: true })) {
+      // samples/data holds the script that builds the data subset, not a lesson.
+      if (!entry.isDirectory() || entry.name === 'data') continue;
+      fs.mkdirSync(path.join(dir, entry.name));
+      for (const name of fs.readdirSync(path.join(samples, entry.name)).filter((f) => f.endsWith('.ts'))) {
+        const file = path.join(dir, entry.name, name);
+        fs.copyFileSync(path.join(samples, entry.name, name), file);
+        files.push(file);
+      }
+    }
+    assert.ok(files.length >= 13, 'every lesson has its model file');
+    const service = languageService(dir, files, true);
+    assert.deepEqual(
+      files.flatMap((f) => errors(service, f).map((e) => `${path.relative(dir, f)}: ${e}`)),
+      [],
+    );
+  });
+
+  it("is packaged where VS Code's TypeScript looks for it, with every declaration a lesson's types come from", function () {
+    this.timeout(120_000);
+    const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { typescriptServerPlugins: { name: string }[] } };
+    assert.deepEqual(
+      manifest.contributes.typescriptServerPlugins.map((p) => p.name),
+      ['gradient-lens-ts-plugin'],
+    );
+    // What `npm run package` puts in the .vsix (the same flags).
+    const vsce = path.join(root, 'node_modules/@vscode/vsce/vsce');
+    const listing = execFileSync(process.execPath, [vsce, 'ls', '--follow-symlinks'], { cwd: root, encoding: 'utf8' });
+    const packaged = new Set(listing.split('\n').map((l) => l.trim()));
+    assert.ok(packaged.has('node_modules/gradient-lens-ts-plugin/package.json') && packaged.has('node_modules/gradient-lens-ts-plugin/index.js'), 'the plugin package');
+    assert.ok(!packaged.has('dist/tsPlugin/index.js'), 'and only there');
+
+    const { service } = lessonInEmptyFolder();
+    const used = service
+      .getProgram()!
+      .getSourceFiles()
+      .map((sf) => path.relative(root, sf.fileName))
+      .filter((f) => !f.startsWith('..'));
+    // The backends' declarations are left out on purpose (see .vscodeignore).
+    const needed = used.filter((f) => !f.startsWith('node_modules/@tensorflow/tfjs-backend-'));
+    assert.ok(needed.length > 400, `the lesson's types come from the extension (${needed.length} files)`);
+    assert.deepEqual(
+      needed.filter((f) => !packaged.has(f)),
+      [],
     );
   });
 
