@@ -136,6 +136,13 @@ describe('TypeScript server plugin', () => {
     );
   });
 
+  it("types a file that imports @tensorflow/tfjs-node with tfjs's API, the runner running it on its tfjs", () => {
+    const dir = tempFolder();
+    const file = path.join(dir, 'node.ts');
+    fs.writeFileSync(file, "import * as tf from '@tensorflow/tfjs-node';\nexport const layer: tf.layers.Layer = tf.layers.dense({ units: 1 });\n");
+    assert.deepEqual(errors(languageService(dir, [file], true), file), []);
+  });
+
   it("is packaged where VS Code's TypeScript looks for it, with every declaration a lesson's types come from", function () {
     this.timeout(120_000);
     const manifest = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { contributes: { typescriptServerPlugins: { name: string }[] } };
