@@ -2,8 +2,9 @@
 // (node), the webview (browser), and the tests. `tsc --noEmit` type-checks separately.
 // Flags: --watch rebuilds on change, --production minifies.
 import * as esbuild from 'esbuild';
-import { existsSync, readdirSync, cpSync, mkdirSync } from 'node:fs';
+import { existsSync, readdirSync, cpSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import ts from 'typescript';
 
 const watch = process.argv.includes('--watch');
 const production = process.argv.includes('--production');
@@ -42,6 +43,8 @@ const builds = [
   { ...node, entryPoints: { captureWorker: 'src/runner/capture/captureWorker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { typeCheckWorker: 'src/runner/typeCheck/typeCheckWorker.ts' }, outdir: 'dist', external: [...nodeExternals, 'typescript'] },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  // The TypeScript server plugin, a package of its own (see writeTsPluginPackage).
+  { ...node, entryPoints: { index: 'src/tsPlugin/main.ts' }, outdir: 'dist/tsPlugin', sourcemap: false, external: [...nodeExternals, 'typescript'] },
   {
     ...common,
     platform: 'browser',
@@ -50,7 +53,7 @@ const builds = [
     entryPoints: { webview: 'webview/main.ts' },
     outdir: 'dist',
   },
-  { ...node, entryPoints: testEntries('test/unit'), outdir: 'out/test/unit', outbase: 'test/unit' },
+  { ...node, entryPoints: testEntries('test/unit'), outdir: 'out/test/unit', outbase: 'test/unit', external: [...nodeExternals, 'typescript'] },
   { ...node, entryPoints: testEntries('test/webview'), outdir: 'out/test/webview', outbase: 'test/webview' },
   { ...node, entryPoints: ['test/vscode/suite/index.ts'], outdir: 'out/test/vscode/suite' },
 ].filter((b) => {
@@ -69,7 +72,55 @@ function copyWebviewAssets() {
   }
 }
 
+/**
+ * The plugin's package.json. package.json depends on `file:dist/tsPlugin`, so npm links it as
+ * node_modules/gradient-lens-ts-plugin and vsce packages it there (from `npm list --production`):
+ * where VS Code's TypeScript server looks for a contributed plugin.
+ */
+function writeTsPluginPackage() {
+  mkdirSync('dist/tsPlugin', { recursive: true });
+  const manifest = { name: 'gradient-lens-ts-plugin', version: '0.1.0', private: true, main: 'index.js', license: 'MIT' };
+  writeFileSync('dist/tsPlugin/package.json', `${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/**
+ * Declarations of the `gradient-lens` API (src/api, and the shared types it names) into
+ * dist/types: what the editor (through the plugin) and the runner's type check give a model file
+ * that imports 'gradient-lens' or 'gradient-lens/data' from an installed extension. Only relative
+ * imports are followed: the declarations import tfjs by name, and loading tfjs's own ~600
+ * declaration files would cost seconds per build. Skipped when dist/types is newer than its inputs.
+ */
+function emitApiTypes() {
+  const roots = ['src/api/index.ts', 'src/api/data.ts'];
+  const stamp = 'dist/types/api/index.d.ts';
+  const inputs = ['src/api', 'src/shared'].flatMap((d) => readdirSync(d).map((f) => join(d, f)));
+  if (existsSync(stamp) && inputs.every((f) => statSync(f).mtimeMs <= statSync(stamp).mtimeMs)) return;
+  const options = {
+    declaration: true,
+    emitDeclarationOnly: true,
+    outDir: 'dist/types',
+    rootDir: 'src',
+    strict: true,
+    skipLibCheck: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    esModuleInterop: true,
+    types: [],
+    lib: ['lib.es2022.d.ts'],
+  };
+  const host = ts.createCompilerHost(options);
+  host.resolveModuleNameLiterals = (literals, containingFile, redirected, opts) =>
+    literals.map((l) =>
+      l.text.startsWith('.') ? ts.resolveModuleName(l.text, containingFile, opts, host, undefined, redirected) : { resolvedModule: undefined },
+    );
+  const result = ts.createProgram(roots, options, host).emit();
+  if (result.emitSkipped) throw new Error(`declarations of src/api: ${ts.formatDiagnostics(result.diagnostics, host)}`);
+}
+
 copyWebviewAssets();
+writeTsPluginPackage();
+emitApiTypes();
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   console.log('watching…');

@@ -6,14 +6,16 @@ import { parseArgs } from 'node:util';
 import { RunnerClient, RunnerError } from '../host/runnerClient';
 import { defaultRunDir } from '../trace/runFolder';
 import { TraceOpenError, TraceReader } from '../trace/traceReader';
+import type { TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
 import type { RunError } from '../shared/traceTypes';
 import { formatError, formatHealth, formatStepDetail, formatSummary, num } from './format';
 
 const USAGE = `usage:
   gradient-lens summary FILE                 the model's layers, shapes and parameter counts
-  gradient-lens trace FILE [--steps N] [--out DIR] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck]
+  gradient-lens trace FILE [--steps N] [--out DIR] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck] [--strict-types]
                                              train N steps with full tracing and write the trace
-                                             (the file is type-checked alongside; a type error fails the run)
+                                             (the file is type-checked alongside: type errors are
+                                             warnings, --strict-types makes the first one fail the run)
   gradient-lens show DIR [--step K]          print one recorded step, phase by phase`;
 
 class UsageError extends Error {}
@@ -72,6 +74,7 @@ async function trace(args: string[]): Promise<number> {
       backend: { type: 'string' },
       quiet: { type: 'boolean' },
       'no-typecheck': { type: 'boolean' },
+      'strict-types': { type: 'boolean' },
     },
   });
   const file = modelFile(positionals[0]);
@@ -91,6 +94,8 @@ async function trace(args: string[]): Promise<number> {
       const acc = e.accuracy !== null ? `  acc ${(e.accuracy * 100).toFixed(1)}%` : '';
       const test = e.testAccuracy !== null ? `  test ${(e.testAccuracy * 100).toFixed(1)}%` : '';
       console.log(`step ${String(e.step).padStart(5)}  loss ${num(e.loss)}${acc}${test}  ${msg.stepMs.toFixed(1)} ms  | ${formatHealth(msg.health, layerNames)}`);
+    } else if (msg.type === 'typeDiagnostics') {
+      for (const d of msg.diagnostics) process.stderr.write(`${formatTypeWarning(d)}\n`);
     } else if (msg.type === 'failed') {
       failure = msg.error;
     } else if (msg.type === 'state') {
@@ -102,7 +107,8 @@ async function trace(args: string[]): Promise<number> {
   process.once('SIGINT', onSignal);
   try {
     const hello = await runner.ready;
-    const startedRun = await runner.start({ file, outDir, overrides, typeCheck: !values['no-typecheck'] });
+    const typeCheck: TypeCheckMode = values['no-typecheck'] ? 'off' : values['strict-types'] ? 'error' : 'warn';
+    const startedRun = await runner.start({ file, outDir, overrides, typeCheck });
     layerNames = startedRun.meta.model.layers.map((l) => l.name);
     console.log(`tracing ${path.relative(process.cwd(), file) || file}: ${startedRun.meta.model.totalParams.toLocaleString('en-US')} params, ${startedRun.meta.config.steps} steps, batch ${startedRun.meta.config.batchSize}, seed ${startedRun.meta.config.seed}`);
     console.log(`backend: ${hello.backend.name} (${hello.backend.reason})`);
@@ -121,6 +127,11 @@ async function trace(args: string[]): Promise<number> {
     return 1;
   }
   return finalState === 'finished' ? 0 : 1;
+}
+
+/** Every line of the compiler's message, located as an editor's problem matcher reads it. */
+function formatTypeWarning(d: TypeDiagnostic): string {
+  return `${d.file}:${d.line}:${d.column}: warning [type] TS${d.code}: ${d.message}`;
 }
 
 function show(args: string[]): number {

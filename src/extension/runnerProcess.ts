@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RunnerClient } from '../host/runnerClient';
+import { logTypeDiagnostics } from './outputLog';
 import type { RunnerPort } from './runnerPort';
 import type { BackendPreference } from './settings';
 
@@ -48,6 +49,7 @@ export async function spawnRunner(options: SpawnOptions): Promise<RunnerPort> {
 function adapt(client: RunnerClient, log: vscode.LogOutputChannel): RunnerPort {
   const offLog = client.onMessage((m) => {
     if (m.type === 'log') log[m.level === 'info' ? 'info' : m.level](`[model] ${m.text}`);
+    else if (m.type === 'typeDiagnostics') logTypeDiagnostics(log, m.diagnostics);
   });
   return {
     get pid() {

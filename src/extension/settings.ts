@@ -2,7 +2,7 @@
 // mean for a run: the overrides sent to the runner and the folder the trace goes into.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { StartRequest } from '../shared/protocol';
+import type { StartRequest, TypeCheckMode } from '../shared/protocol';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -16,7 +16,7 @@ export interface Settings {
   modelInfo: boolean;
   traceFolder: string;
   startPaused: boolean;
-  typeCheck: boolean;
+  typeCheck: TypeCheckMode;
 }
 
 export function readSettings(scope?: vscode.Uri): Settings {
@@ -31,8 +31,14 @@ export function readSettings(scope?: vscode.Uri): Settings {
     modelInfo: c.get<boolean>('modelInfo.enabled', true),
     traceFolder: c.get<string>('traceFolder', ''),
     startPaused: c.get<boolean>('startPaused', false),
-    typeCheck: c.get<boolean>('typeCheck', true),
+    typeCheck: typeCheckMode(c.get<unknown>('typeCheck', 'warn')),
   };
+}
+
+/** `gradientLens.typeCheck`; true and false are what the setting held before it had three values. */
+function typeCheckMode(value: unknown): TypeCheckMode {
+  if (value === 'warn' || value === 'error' || value === 'off') return value;
+  return value === false ? 'off' : 'warn';
 }
 
 /** What the settings override of the file's own `defineTraining`; only what is set. */

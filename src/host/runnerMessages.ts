@@ -1,9 +1,20 @@
 // The runner runs user code, so what it sends is checked before the host trusts it.
 import type { Envelope, FromRunner } from '../shared/protocol';
 
-const TYPES = new Set<FromRunner['type']>(['hello', 'summary', 'started', 'atPhase', 'stepDone', 'state', 'failed', 'log', 'ack']);
+const TYPES = new Set<FromRunner['type']>(['hello', 'summary', 'started', 'atPhase', 'stepDone', 'state', 'failed', 'log', 'typeDiagnostics', 'ack']);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+
+function isTypeDiagnostic(d: unknown): boolean {
+  return (
+    isObject(d) &&
+    typeof d.file === 'string' &&
+    Number.isInteger(d.line) &&
+    Number.isInteger(d.column) &&
+    Number.isInteger(d.code) &&
+    typeof d.message === 'string'
+  );
+}
 
 export function parseRunnerEnvelope(raw: unknown): Envelope<FromRunner> | undefined {
   if (!isObject(raw) || typeof raw.id !== 'number' || !isObject(raw.body)) return undefined;
@@ -28,6 +39,9 @@ export function parseRunnerEnvelope(raw: unknown): Envelope<FromRunner> | undefi
       break;
     case 'log':
       if (typeof body.text !== 'string') return undefined;
+      break;
+    case 'typeDiagnostics':
+      if (!Array.isArray(body.diagnostics) || !body.diagnostics.every(isTypeDiagnostic)) return undefined;
       break;
   }
   return raw as unknown as Envelope<FromRunner>;

@@ -76,7 +76,7 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
       // Started means the trace exists: a caller may open it as soon as it hears this.
       await session.open(msg.outDir, meta);
       send({ type: 'started', meta, traceDir: msg.outDir }, env.id);
-      await session.train(msg.typeCheck ?? true);
+      await session.train(msg.typeCheck ?? 'warn');
       return;
     }
     case 'control':

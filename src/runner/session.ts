@@ -1,7 +1,7 @@
 // One traced run inside the runner: steps through training phase by phase, holds between
 // phases when paused (like a debugger), writes every step to the trace, and streams progress.
 import * as tf from '@tensorflow/tfjs';
-import type { AtPhase, ControlAction, FromRunner, RunState } from '../shared/protocol';
+import type { AtPhase, ControlAction, FromRunner, RunState, TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
 import type { PhaseStop } from '../shared/phases';
 import type { BackendInfo, RunError, RunMeta } from '../shared/traceTypes';
 import { CapturePipeline } from './capture/capturePipeline';
@@ -11,7 +11,7 @@ import { StepScope } from './tracer/stepScope';
 import type { PreparedRun } from './prepareRun';
 import { toRunError } from './runError';
 import { batchAccuracy } from './tracer/losses';
-import { startTypeCheck } from './typeCheck/typeCheck';
+import { startTypeCheck, typeFailure } from './typeCheck/typeCheck';
 
 type HoldRule = (stop: PhaseStop, step: number) => boolean;
 
@@ -102,16 +102,17 @@ export class TrainingSession {
   }
 
   /** Trains to the end (or until stopped or failed), writing into the trace `open` created. */
-  async train(typeCheck: boolean): Promise<void> {
+  async train(typeCheck: TypeCheckMode): Promise<void> {
     const pipeline = this.pipeline!;
     const { config } = this.run;
     let failure: RunError | undefined;
-    const typeChecked = typeCheck ? startTypeCheck(this.run.user.file, this.run.user.code) : Promise.resolve(undefined);
-    void typeChecked.then((e) => (this.typeError = e));
+    const typeChecked = this.checkTypes(typeCheck);
+    // A verdict already in the cache fails an 'error' run before its first step.
+    failure = this.typeError;
     const written: Promise<void>[] = [];
     this.setState('running', 0);
     try {
-      if (this.hold) await this.holdAt({ type: 'atPhase', step: 0, phase: 'forward', layer: -1 });
+      if (this.hold && !failure) await this.holdAt({ type: 'atPhase', step: 0, phase: 'forward', layer: -1 });
       for (let step = 0; step < config.steps && !this.stopRequested && !failure; step++) {
         // Writing step k overlaps with computing step k+1, no further: progress is reported at
         // most one step late, even when the user's code then keeps this thread busy.
@@ -133,7 +134,8 @@ export class TrainingSession {
         await new Promise((resolve) => setImmediate(resolve));
       }
       await Promise.all(written);
-      // A type error found after the last step still fails the run: the file is not valid TypeScript.
+      // The check's verdict is part of the run: its warnings are reported before the run ends,
+      // and in 'error' mode a type error found after the last step still fails it.
       if (!failure && !this.stopRequested) failure = await typeChecked;
     } catch (e) {
       await Promise.allSettled(written);
@@ -143,6 +145,27 @@ export class TrainingSession {
     await pipeline.close({ state, error: failure });
     if (failure) this.send({ type: 'failed', error: failure });
     this.setState(state);
+  }
+
+  /**
+   * Starts the type check. Its errors go to the host as located warnings as soon as they are
+   * known (before the first step when the cache has them); in 'error' mode the first one also
+   * becomes the run's failure. Resolves with that failure, if any.
+   */
+  private checkTypes(mode: TypeCheckMode): Promise<RunError | undefined> {
+    const check = mode === 'off' ? undefined : startTypeCheck(this.run.user.file);
+    if (!check) return Promise.resolve(undefined);
+    const report = (diagnostics: TypeDiagnostic[]): RunError | undefined => {
+      if (diagnostics.length > 0) this.send({ type: 'typeDiagnostics', diagnostics });
+      this.typeError = mode === 'error' ? typeFailure(diagnostics) : undefined;
+      return this.typeError;
+    };
+    if (check.known) return Promise.resolve(report(check.known));
+    return check.done.then(report, (e: unknown) => {
+      // A checker that cannot run must not fail the user's run; say so rather than stay silent.
+      this.send({ type: 'log', level: 'warn', text: `the type check did not run: ${e instanceof Error ? e.message : String(e)}` });
+      return undefined;
+    });
   }
 
   /** One step, phase by phase, read back; undefined when stopped while held. */

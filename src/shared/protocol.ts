@@ -45,9 +45,16 @@ export interface StartRequest {
   /** Hold before the first phase, like a debugger started with "stop on entry". */
   startPaused?: boolean;
   lesson?: string;
-  /** Type-check the file alongside training and fail the run on a type error (default true). */
-  typeCheck?: boolean;
+  /** Type-check the file alongside training (default 'warn'): see TypeCheckMode. */
+  typeCheck?: TypeCheckMode;
 }
+
+/**
+ * What the runner's type check does: 'warn' reports type errors as located warnings
+ * (TypeDiagnostics) and trains on, as tsx, Bun and Deno do; 'error' also fails the run at the
+ * first one; 'off' skips the check.
+ */
+export type TypeCheckMode = 'off' | 'warn' | 'error';
 
 export type ControlAction = 'pause' | 'continue' | 'stepPhase' | 'stepBatch' | 'runTo';
 
@@ -127,6 +134,23 @@ export interface RunFailed {
   error: RunError;
 }
 
+/** One type error the TypeScript compiler found in the user's file or a file it imports. */
+export interface TypeDiagnostic {
+  file: string;
+  line: number;
+  column: number;
+  /** TypeScript's error number: 2322 for TS2322. */
+  code: number;
+  /** The whole message, every line of its chain. */
+  message: string;
+}
+
+/** The type check's errors, the first one first; sent once, only when there are any. */
+export interface TypeDiagnostics {
+  type: 'typeDiagnostics';
+  diagnostics: TypeDiagnostic[];
+}
+
 /** A line the user's code printed (console.log), for the output channel. */
 export interface RunnerLog {
   type: 'log';
@@ -148,6 +172,7 @@ export type FromRunner =
   | StateChanged
   | RunFailed
   | RunnerLog
+  | TypeDiagnostics
   | Ack;
 
 // ---------------------------------------------------------------------------------------------

@@ -5,88 +5,92 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { TypeDiagnostic } from '../../shared/protocol';
 import type { RunError } from '../../shared/traceTypes';
+import { inputsUnchanged, type CheckInputs } from './checkInputs';
 
 export interface TypeCheckRequest {
   file: string;
-  /** Where the 'gradient-lens' API sources live, for resolving its types. */
-  apiDir: string;
 }
 
-export interface TypeDiagnostic {
+/** What the worker posts: the errors, and everything on disk they depend on. */
+export interface TypeCheckResult {
+  diagnostics: TypeDiagnostic[];
+  inputs: CheckInputs;
+}
+
+export interface TypeCheck {
+  /** The verdict, when the cache already holds it: known before the first step. */
+  known?: TypeDiagnostic[];
+  /** The verdict; rejects when the checker could not run. */
+  done: Promise<TypeDiagnostic[]>;
+}
+
+export interface TypeCheckOptions {
+  /** The worker's built script (default: typeCheckWorker.js beside this bundle). */
+  workerScript?: string;
+  /** Where verdicts are cached (default: gradient-lens-typecheck in the temp folder). */
+  cacheDir?: string;
+}
+
+/** A cached verdict, valid while every input is unchanged. */
+interface CacheEntry extends TypeCheckResult {
   file: string;
-  line: number;
-  column: number;
-  message: string;
-  code: number;
 }
 
-function workerPath(): string | undefined {
-  const candidate = path.join(__dirname, 'typeCheckWorker.js');
-  return fs.existsSync(candidate) ? candidate : undefined;
+function cachePath(cacheDir: string, file: string, script: string): string {
+  // One entry per file and checker: what the verdict depends on is in the entry itself.
+  const hash = createHash('sha256').update(file).update('\0').update(fs.readFileSync(script));
+  return path.join(cacheDir, `${hash.digest('hex').slice(0, 32)}.json`);
 }
 
-const CACHE_DIR = path.join(os.tmpdir(), 'gradient-lens-typecheck');
-
-/**
- * Where a file's verdict is cached: keyed by its bundle, which changes whenever any of the
- * user's sources it imports changes (a full check costs seconds; an unchanged file needs none).
- */
-function cachePath(file: string, bundleCode: string, apiDir: string, script: string): string {
-  // The verdict names the file's path, so the same code elsewhere is another entry.
-  const hash = createHash('sha256').update(file).update(bundleCode);
-  // The checker and the types the file is checked against are part of the verdict too.
-  for (const input of [script, path.join(apiDir, 'index.ts'), path.join(apiDir, 'data.ts')]) {
-    try {
-      hash.update(fs.readFileSync(input));
-    } catch {
-      // No API sources here: the checker runs without them.
-    }
-  }
-  return path.join(CACHE_DIR, `${hash.digest('hex').slice(0, 32)}.json`);
-}
-
-function readCache(file: string): TypeDiagnostic[] | undefined {
+function readCache(entryPath: string, file: string): TypeDiagnostic[] | undefined {
+  let entry: CacheEntry;
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as TypeDiagnostic[];
+    entry = JSON.parse(fs.readFileSync(entryPath, 'utf8')) as CacheEntry;
   } catch {
     return undefined;
   }
+  if (entry.file !== file || !Array.isArray(entry.inputs) || !Array.isArray(entry.diagnostics)) return undefined;
+  return inputsUnchanged(entry.inputs) ? entry.diagnostics : undefined;
 }
 
-function writeCache(file: string, diagnostics: TypeDiagnostic[]): void {
+function writeCache(cacheDir: string, entryPath: string, entry: CacheEntry): void {
   try {
-    fs.mkdirSync(CACHE_DIR, { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(diagnostics));
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const tmp = `${entryPath}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(entry));
+    fs.renameSync(tmp, entryPath);
   } catch {
     // A cache that cannot be written only costs the next run a check.
   }
 }
 
-function firstError(diagnostics: TypeDiagnostic[]): RunError | undefined {
+/** The run's failure for 'error' mode: the first type error, its full message, at its place. */
+export function typeFailure(diagnostics: readonly TypeDiagnostic[]): RunError | undefined {
   const first = diagnostics[0];
   if (!first) return undefined;
-  const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more type error${diagnostics.length > 2 ? 's' : ''})` : '';
-  return { kind: 'type', message: `TS${first.code}: ${first.message}${more}`, location: { file: first.file, line: first.line, column: first.column } };
+  return { kind: 'type', message: `TS${first.code}: ${first.message}`, location: { file: first.file, line: first.line, column: first.column } };
 }
 
-/** Resolves with the first type error (and how many more), or undefined when the file checks. */
-export function startTypeCheck(file: string, bundleCode: string): Promise<RunError | undefined> {
-  const script = workerPath();
-  if (!script) return Promise.resolve(undefined);
-  const apiDir = path.resolve(__dirname, '..', 'src', 'api');
-  const cached = cachePath(file, bundleCode, apiDir, script);
-  const known = readCache(cached);
-  if (known) return Promise.resolve(firstError(known));
-  return new Promise((resolve) => {
-    const worker = new Worker(script, { workerData: { file, apiDir } satisfies TypeCheckRequest });
+/** Starts checking `file` (undefined when there is no checker beside this bundle). */
+export function startTypeCheck(file: string, options: TypeCheckOptions = {}): TypeCheck | undefined {
+  const script = options.workerScript ?? path.join(__dirname, 'typeCheckWorker.js');
+  if (!fs.existsSync(script)) return undefined;
+  const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'gradient-lens-typecheck');
+  const entryPath = cachePath(cacheDir, file, script);
+  const known = readCache(entryPath, file);
+  if (known) return { known, done: Promise.resolve(known) };
+  const done = new Promise<TypeDiagnostic[]>((resolve, reject) => {
+    const worker = new Worker(script, { workerData: { file } satisfies TypeCheckRequest });
     worker.unref();
-    worker.once('message', (diagnostics: TypeDiagnostic[]) => {
+    worker.once('message', (result: TypeCheckResult) => {
       void worker.terminate();
-      writeCache(cached, diagnostics);
-      resolve(firstError(diagnostics));
+      writeCache(cacheDir, entryPath, { file, ...result });
+      resolve(result.diagnostics);
     });
-    // A checker that cannot run (no TypeScript installed, say) must not fail the user's run.
-    worker.once('error', () => resolve(undefined));
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the type checker stopped (exit code ${code}) before its verdict`)));
   });
+  return { done };
 }
