@@ -95,8 +95,9 @@ export class PanelController {
     });
     const [first, last] = s.stepRange();
     const stopCount = s.stops().length;
+    // A live run opens at its newest step, complete (its last phase); a recording at its start.
     let step = init.live ? last : first;
-    let phaseIndex = 0;
+    let phaseIndex = init.live ? stopCount - 1 : 0;
     let selectedLayer = 0;
     const saved = this.saved;
     if (saved && saved.runDir === runDir) {
@@ -135,7 +136,8 @@ export class PanelController {
       // mid-step, the diagram shows that phase with what the step has computed so far.
       const [, last] = s.stepRange();
       const heldAt = p.atPhase ? this.stopIndexOf(p.atPhase) : -1;
-      const phaseIndex = heldAt >= 0 ? heldAt : s.state.phaseIndex;
+      // Held: where the runner holds. Running: the newest step is complete, so its last phase.
+      const phaseIndex = heldAt >= 0 ? heldAt : p.state === 'paused' ? s.state.phaseIndex : s.stops().length - 1;
       if (this.held) {
         this.wantedStep = this.held.step;
         s.set({ step: this.held.step, phaseIndex, record: this.held, loading: false, notice: '' });

@@ -223,6 +223,7 @@ export async function walkInstalledExtension({ context, server, workspace, exten
     if (!/finished/.test(ended)) throw new Error(`lesson 1 ended "${ended}": ${await text(frame.locator('#error-banner')).catch(() => '')}`);
     await frame.locator('#position').filter({ hasText: /^Step 19 \/ 19$/ }).waitFor({ timeout: 10_000 });
     await page.locator('.statusbar-item', { hasText: /finished · step 19/ }).first().waitFor({ timeout: 10_000 });
+    await frame.locator('#loss').filter({ hasText: /^loss \d+\.\d+ · accuracy/ }).waitFor({ timeout: 10_000 });
     log(`[vsix] lesson 1 finished: ${await text(frame.locator('#loss'))}`);
     shots.push(await shot(page, 'lesson1-finished'));
 
@@ -241,7 +242,10 @@ export async function walkInstalledExtension({ context, server, workspace, exten
     if (problems.errors !== 0) throw new Error(`Problems is not empty for the lesson: "${problems.label}"`);
     log(`[vsix] the lesson is typed (hover on tf.sequential) and Problems says "${problems.label}"`);
 
-    // ---- The user's own file, written into the workspace, traced from the palette.
+    // ---- The user's own file, written into the workspace, traced from the palette (the lesson's
+    // editors closed first, as someone turning to their own work would).
+    await runCommand(page, 'View: Close All Editors');
+    await page.locator('.tab').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
     writeFileSync(join(workspace, 'my-model.ts'), USER_MODEL);
     await page.keyboard.press('Control+P');
     const quickOpen = page.locator('.quick-input-widget input');
