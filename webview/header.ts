@@ -2,7 +2,7 @@
 // failed, with the error's message and where in the user's file it happened.
 import type { RunError } from '../src/shared/traceTypes';
 import { h, setHidden, setText } from './dom';
-import { baseName, formatInt } from './format';
+import { baseName, formatInt } from '../src/shared/format';
 import type { ModelKey, PanelModel, Store } from './state';
 
 const BACKEND_WORDS: Record<string, string> = { tensorflow: 'native (libtensorflow)', wasm: 'wasm', cpu: 'cpu (plain JS)' };

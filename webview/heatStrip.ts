@@ -4,7 +4,7 @@
 // 30 steps and for 100,000.
 import type { HistorySeries } from '../src/shared/protocol';
 import { context2d, fitCanvas, h, setText } from './dom';
-import { formatInt, formatNum } from './format';
+import { formatInt, formatNum } from '../src/shared/format';
 import type { Theme } from './theme';
 
 const HEIGHT = 64;

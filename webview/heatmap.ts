@@ -3,7 +3,7 @@
 // scaled to the box. Hovering reads a weight out as text.
 import type { TensorValues } from '../src/shared/traceTypes';
 import { context2d, fitCanvas, h, setText } from './dom';
-import { formatNum } from './format';
+import { formatNum } from '../src/shared/format';
 import { divergingIndex, type Theme } from './theme';
 
 const HEIGHT = 150;

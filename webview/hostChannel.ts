@@ -61,10 +61,6 @@ export class HostChannel {
     });
   }
 
-  get pendingCount(): number {
-    return this.pending.size;
-  }
-
   private receive(data: unknown): void {
     if (typeof data !== 'object' || data === null) return;
     const envelope = data as Partial<Envelope<ToWebview>>;

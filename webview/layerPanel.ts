@@ -4,7 +4,7 @@
 import { adviceFor, layerHealth } from '../src/shared/health';
 import type { LayerInfo, StepRecord, TensorRole } from '../src/shared/traceTypes';
 import { h, setHidden, setText } from './dom';
-import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, roleWords } from './format';
+import { STAT_COLUMNS, formatInt, formatNum, formatPercent, formatShape, roleSymbol, roleWords } from '../src/shared/format';
 import { HeatStrip } from './heatStrip';
 import { Heatmap } from './heatmap';
 import { findTensor } from './records';
@@ -46,7 +46,7 @@ export class LayerPanel {
     const table = h(
       'table',
       { class: 'stats', 'aria-label': 'Statistics at this step' },
-      h('thead', {}, h('tr', {}, ...['tensor', 'mean', 'std', 'min', 'max', 'zeros', 'NaN/Inf'].map((c) => h('th', { scope: 'col', text: c })))),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'tensor' }), ...STAT_COLUMNS.map((c) => h('th', { scope: 'col', title: c.words, text: c.label })))),
       this.statsBody,
     );
     this.strips = STRIP_ROLES.map((r) => new HeatStrip(`${roleSymbol(r.role, r.main ? 'kernel' : undefined)} — ${roleWords(r.role, r.main ? 'kernel' : undefined)}`, theme, jump));
@@ -117,20 +117,17 @@ export class LayerPanel {
       this.statsKeys = keys;
       this.statsCells = [];
       const rows = mine.map((s) => {
-        const cells = Array.from({ length: 6 }, () => h('td', {}));
+        const cells = STAT_COLUMNS.map(() => h('td', {}));
         this.statsCells.push(cells);
         return h('tr', {}, h('th', { scope: 'row', title: roleWords(s.role, s.param), text: roleSymbol(s.role, s.param) }), ...cells);
       });
-      if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 7, class: 'muted', text: record ? 'No statistics recorded for this layer.' : 'Loading…' })));
+      if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: STAT_COLUMNS.length + 1, class: 'muted', text: record ? 'No statistics recorded for this layer.' : 'Loading…' })));
       this.statsBody.replaceChildren(...rows);
     }
     mine.forEach((s, i) => {
       const st = s.stats;
-      const values = st
-        ? [formatNum(st.mean), formatNum(st.std), formatNum(st.min), formatNum(st.max), formatPercent(st.zeroFraction), `${st.nanCount}/${st.infCount}`]
-        : ['—', '—', '—', '—', '—', '—'];
-      this.statsCells[i].forEach((td, k) => setText(td, values[k]));
-      this.statsCells[i][0].parentElement?.classList.toggle('bad', !!st && st.nanCount + st.infCount > 0);
+      this.statsCells[i].forEach((td, k) => setText(td, st ? STAT_COLUMNS[k].format(st) : '—'));
+      this.statsCells[i][0].parentElement?.classList.toggle('bad', !!st && STAT_COLUMNS.some((c) => c.bad?.(st)));
     });
 
     const health = record && meta ? layerHealth(record.summaries, [layer])[0] : undefined;

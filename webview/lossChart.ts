@@ -3,7 +3,7 @@
 // theme change; a step change only copies the buffer and draws the marker.
 import type { StepIndexEntry } from '../src/shared/traceTypes';
 import { context2d, fitCanvas, h, setText } from './dom';
-import { formatInt, formatNum } from './format';
+import { formatInt, formatNum } from '../src/shared/format';
 import type { ModelKey, PanelModel, Store } from './state';
 import type { Theme } from './theme';
 

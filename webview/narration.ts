@@ -3,7 +3,7 @@
 import type { PhaseStop } from '../src/shared/phases';
 import type { LayerInfo, StepRecord } from '../src/shared/traceTypes';
 import { h, setText } from './dom';
-import { formatInt, formatNum, unitsOf } from './format';
+import { formatInt, formatNum, unitsOf } from '../src/shared/format';
 import { findSummary } from './records';
 import type { ModelKey, PanelModel, Store } from './state';
 

@@ -8,7 +8,7 @@ import { layerHealth, type HealthFlag } from '../src/shared/health';
 import type { PhaseStop } from '../src/shared/phases';
 import type { LayerInfo, RunMeta, StepRecord, TensorRole, TensorSummary } from '../src/shared/traceTypes';
 import { context2d, fitCanvas, h } from './dom';
-import { formatInt, formatNum, formatShape, roleSymbol, unitsOf } from './format';
+import { formatInt, formatNum, formatShape, roleSymbol, unitsOf } from '../src/shared/format';
 import { findSummary, findTensor, sampleRow, selectedSampleIndex } from './records';
 import type { ModelKey, PanelModel, Store } from './state';
 import { divergingIndex, lutColor, type Theme } from './theme';

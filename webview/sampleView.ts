@@ -2,7 +2,7 @@
 // otherwise), its target, and the predicted distribution as bars with percentages.
 import type { RunMeta, StepRecord } from '../src/shared/traceTypes';
 import { context2d, h, setHidden, setText } from './dom';
-import { formatNum, formatPercent } from './format';
+import { formatNum, formatPercent } from '../src/shared/format';
 import { findTensor, sampleRow, selectedSampleIndex } from './records';
 import type { ModelKey, PanelModel, Store } from './state';
 import type { Theme } from './theme';

@@ -4,7 +4,7 @@
 import { describeHold, describeStop } from '../src/shared/phases';
 import type { PanelController } from './controller';
 import { h, setHidden, setText } from './dom';
-import { formatInt, formatNum, formatPercent } from './format';
+import { formatInt, formatNum, formatPercent } from '../src/shared/format';
 import { SPEEDS, controllable, type ModelKey, type PanelModel, type Store } from './state';
 
 interface ButtonSpec {

@@ -4,7 +4,7 @@
 import type { LayerHealth } from '../src/shared/health';
 import type { LayerInfo, StepRecord, TensorSummary } from '../src/shared/traceTypes';
 import { h } from './dom';
-import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, roleWords } from './format';
+import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, roleWords } from '../src/shared/format';
 
 export interface TooltipContent {
   title: string;
@@ -20,10 +20,6 @@ export class Tooltip {
     this.el = h('div', { class: 'tooltip', role: 'tooltip', id: 'tooltip' });
     this.el.hidden = true;
     parent.append(this.el);
-  }
-
-  get anchoredTo(): Element | undefined {
-    return this.anchor;
   }
 
   show(anchor: Element, content: TooltipContent): void {

@@ -1,18 +1,9 @@
 // Plain-text rendering of summaries, step lines and step details for the terminal.
 import type { LayerHealth } from '../shared/health';
 import type { ModelSummary, RunError, StepRecord, TensorStats, TensorSummary } from '../shared/traceTypes';
+import { STAT_COLUMNS, roleSymbol } from '../shared/format';
 import { phaseStops } from '../shared/phases';
 
-const ROLE_LABEL: Record<string, string> = {
-  input: 'input x',
-  preactivation: 'pre-activation z',
-  activation: 'activation a',
-  gradActivation: '∂L/∂a',
-  gradPreactivation: '∂L/∂z',
-  gradParam: '∂L/∂',
-  param: '',
-  delta: 'Δ',
-};
 
 export function num(v: number | undefined | null, digits = 4): string {
   if (v === undefined || v === null) return '–';
@@ -64,14 +55,13 @@ export function formatHealth(health: LayerHealth[], names: string[]): string {
 }
 
 export function statsLine(s: TensorStats): string {
-  const bad = s.nanCount + s.infCount > 0 ? `  NaN ${s.nanCount} Inf ${s.infCount}` : '';
-  return `mean ${num(s.mean)}  std ${num(s.std)}  min ${num(s.min)}  max ${num(s.max)}  ‖·‖ ${num(s.l2)}  zeros ${(s.zeroFraction * 100).toFixed(1)}%${bad}`;
+  return STAT_COLUMNS.map((c) => `${c.label} ${c.format(s)}`).join('  ');
 }
 
 function tensorLine(t: TensorSummary): string {
-  const label = t.param ? `${ROLE_LABEL[t.role]}${t.param}`.replace(/^$/, t.param) : ROLE_LABEL[t.role];
-  const name = t.role === 'param' ? `${t.param} (after)` : label;
-  return `    ${name.padEnd(18)} [${t.shape.join('×')}]  ${t.stats ? statsLine(t.stats) : '(no summary)'}`;
+  // The panel's symbols (a, ∂L/∂W, ΔW…); a parameter's value is after the step's update.
+  const name = t.role === 'param' ? `${roleSymbol(t.role, t.param)} (after)` : roleSymbol(t.role, t.param);
+  return `    ${name.padEnd(12)} [${t.shape.join('×')}]  ${t.stats ? statsLine(t.stats) : '(no summary)'}`;
 }
 
 /** Every phase of one step, in the order the step-through walks them. */

@@ -1,7 +1,7 @@
 // CodeLens above each model definition: "▶ Trace · 235,146 params". The count comes from the
 // model info (built in the runner on open and save); the lens resolves once it is there.
 import * as vscode from 'vscode';
-import { formatCount } from './layerFormat';
+import { formatInt } from '../shared/format';
 import { looksLikeModelFile, type ModelInfoCache } from './modelInfoCache';
 import { Disposable } from './disposable';
 
@@ -54,8 +54,8 @@ export class ModelCodeLensProvider extends Disposable implements vscode.CodeLens
       if (token.isCancellationRequested) return lens;
       if (info.summary) {
         const model = info.summary.model;
-        title = `▶ Trace · ${formatCount(model.totalParams)} params`;
-        tooltip = `${model.layers.length} layers, ${formatCount(model.trainableParams)} trainable parameters · backend ${info.summary.backend.name}`;
+        title = `▶ Trace · ${formatInt(model.totalParams)} params`;
+        tooltip = `${model.layers.length} layers, ${formatInt(model.trainableParams)} trainable parameters · backend ${info.summary.backend.name}`;
       } else if (info.error) {
         title = '▶ Trace · the model did not build';
         tooltip = info.error.message;

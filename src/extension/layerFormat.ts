@@ -1,28 +1,17 @@
-// How a layer and its numbers read in the editor (hover, inline values, diagnostics): one place,
-// so the three say the same thing the same way.
+// How a layer and its numbers read in the editor (hover, inline values, diagnostics), in the
+// shared vocabulary (src/shared/format.ts) at the editor's shorter precision.
+import { formatNum, formatPercent, formatShape } from '../shared/format';
 import type { LayerHealth } from '../shared/health';
 import type { LayerInfo, StepRecord, TensorStats } from '../shared/traceTypes';
 
-const grouped = new Intl.NumberFormat('en-US');
-
-export function formatCount(n: number): string {
-  return grouped.format(n);
+/** A statistic at 3 significant digits: the editor has less room than the panel. */
+export function editorNumber(v: number): string {
+  return formatNum(v, 3);
 }
 
-export function formatShape(shape: (number | null)[]): string {
-  return `[${shape.map((d) => (d === null ? 'batch' : String(d))).join(', ')}]`;
-}
-
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const a = Math.abs(v);
-  if (a >= 1e4 || a < 1e-3) return v.toExponential(2);
-  return v.toPrecision(3);
-}
-
-export function formatPercent(fraction: number): string {
-  return `${Math.round(fraction * 100)}%`;
+/** A fraction in whole percent: the editor has less room than the panel. */
+export function editorPercent(fraction: number): string {
+  return formatPercent(fraction, 0);
 }
 
 /** The activation statistics of `layer` in `record` (its output after the activation). */
@@ -40,10 +29,10 @@ export function activationStats(record: StepRecord, layer: number): TensorStats 
  */
 export function inlineText(layer: LayerInfo, record: StepRecord | undefined, health: LayerHealth | undefined): string {
   const stats = record ? activationStats(record, layer.index) : undefined;
-  const parts = stats ? [`${formatNumber(stats.mean)} ± ${formatNumber(stats.std)}`] : [formatShape(layer.outputShape)];
+  const parts = stats ? [`${editorNumber(stats.mean)} ± ${editorNumber(stats.std)}`] : [formatShape(layer.outputShape)];
   const dead = health?.deadFraction ?? stats?.deadUnitFraction;
-  if (dead !== undefined) parts.push(`${formatPercent(dead)} dead`);
-  if (health?.gradNorm !== undefined) parts.push(`‖∂W‖ ${formatNumber(health.gradNorm)}`);
+  if (dead !== undefined) parts.push(`${editorPercent(dead)} dead`);
+  if (health?.gradNorm !== undefined) parts.push(`‖∂W‖ ${editorNumber(health.gradNorm)}`);
   if (health && health.flags.length > 0) parts.push(`⚠ ${health.flags.join(', ')}`);
   return parts.join(' · ');
 }

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import { layerHealth } from '../shared/health';
 import type { LayerInfo } from '../shared/traceTypes';
-import { activationStats, formatCount, formatNumber, formatPercent, formatShape } from './layerFormat';
+import { formatInt, formatShape } from '../shared/format';
+import { activationStats, editorNumber, editorPercent } from './layerFormat';
 import { layerAtLine, type ModelInfoCache } from './modelInfoCache';
 import type { SessionManager } from './sessions';
 
@@ -44,22 +45,22 @@ export class LayerHoverProvider implements vscode.HoverProvider {
     const md = new vscode.MarkdownString();
     md.appendMarkdown(`**${layer.type}** \`${layer.name}\` · output \`${formatShape(layer.outputShape)}\``);
     if (layer.activation && layer.activation !== 'linear') md.appendMarkdown(` · ${layer.activation}`);
-    md.appendMarkdown(`\n\n**${formatCount(layer.paramCount)} parameters**: ${layer.paramFormula}`);
+    md.appendMarkdown(`\n\n**${formatInt(layer.paramCount)} parameters**: ${layer.paramFormula}`);
     const record = session?.recordAtCursor();
     if (session && record) {
       const stats = activationStats(record, layer.index);
       const health = layerHealth(record.summaries, session.meta.model.layers)[layer.index];
       const inProgress = record === session.heldRecord ? ' (in progress)' : '';
-      const loss = Number.isFinite(record.loss) ? ` · loss ${formatNumber(record.loss)}` : '';
+      const loss = Number.isFinite(record.loss) ? ` · loss ${editorNumber(record.loss)}` : '';
       md.appendMarkdown(`\n\n---\n\nStep ${record.step}${inProgress}${loss}\n\n`);
       const rows: [string, string][] = [];
       if (stats) {
-        rows.push(['activation mean ± std', `${formatNumber(stats.mean)} ± ${formatNumber(stats.std)}`]);
-        rows.push(['activation range', `${formatNumber(stats.min)} … ${formatNumber(stats.max)}`]);
-        if (stats.deadUnitFraction !== undefined) rows.push(['dead units', formatPercent(stats.deadUnitFraction)]);
+        rows.push(['activation mean ± std', `${editorNumber(stats.mean)} ± ${editorNumber(stats.std)}`]);
+        rows.push(['activation range', `${editorNumber(stats.min)} … ${editorNumber(stats.max)}`]);
+        if (stats.deadUnitFraction !== undefined) rows.push(['dead units', editorPercent(stats.deadUnitFraction)]);
       }
-      if (health?.gradNorm !== undefined) rows.push(['‖∂L/∂W‖', formatNumber(health.gradNorm)]);
-      if (health?.gradToWeight !== undefined) rows.push(['‖∂L/∂W‖ / ‖W‖', formatNumber(health.gradToWeight)]);
+      if (health?.gradNorm !== undefined) rows.push(['‖∂L/∂W‖', editorNumber(health.gradNorm)]);
+      if (health?.gradToWeight !== undefined) rows.push(['‖∂L/∂W‖ / ‖W‖', editorNumber(health.gradToWeight)]);
       if (rows.length > 0) {
         md.appendMarkdown('| | |\n|---|---|\n');
         for (const [k, v] of rows) md.appendMarkdown(`| ${k} | ${v} |\n`);

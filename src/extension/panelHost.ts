@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Envelope, FromWebview, ToWebview } from '../shared/protocol';
-import type { StepIndexEntry } from '../shared/traceTypes';
+import { TENSOR_ROLES, type StepIndexEntry } from '../shared/traceTypes';
 import { Disposable } from './disposable';
 import { panelHtml } from './panelHtml';
 import type { RunSession } from './runSession';
@@ -195,10 +195,7 @@ export class RunPanel extends Disposable {
 }
 
 const CONTROL_ACTIONS = new Set(['pause', 'continue', 'stepPhase', 'stepBatch', 'runTo', 'stop']);
-const ROLES = new Set([
-  'input', 'preactivation', 'activation', 'prediction', 'target',
-  'gradActivation', 'gradPreactivation', 'gradParam', 'param', 'delta',
-]);
+const ROLES: ReadonlySet<string> = new Set(TENSOR_ROLES);
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
 

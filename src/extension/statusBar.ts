@@ -1,7 +1,7 @@
 // The status bar item of the active run: state, step, loss and backend; click shows the panel.
 import * as vscode from 'vscode';
 import { Disposable } from './disposable';
-import { formatNumber } from './layerFormat';
+import { editorNumber } from './layerFormat';
 import type { SessionManager } from './sessions';
 
 const ICON: Record<string, string> = {
@@ -49,7 +49,7 @@ export class RunStatusBar extends Disposable {
     const parts = [`${ICON[s.state] ?? ''} ${s.state}`];
     if (step !== undefined) parts.push(`step ${step}${s.inHistory ? ' (history)' : ''}`);
     const loss = s.inHistory ? s.recordAtCursor()?.loss : s.lastLoss;
-    if (loss !== undefined) parts.push(`loss ${formatNumber(loss)}`);
+    if (loss !== undefined) parts.push(`loss ${editorNumber(loss)}`);
     parts.push(s.meta.backend.name);
     this.item.text = parts.join(' · ');
     this.item.tooltip = new vscode.MarkdownString(

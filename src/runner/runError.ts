@@ -26,10 +26,6 @@ export function userFrame(stack: string | undefined, isUserFile: (file: string) 
   return stackLocations(stack).find((loc) => isUserFile(loc.file));
 }
 
-export function formatLocation(loc: SourceLocation | undefined): string {
-  return loc ? `${loc.file}:${loc.line}:${loc.column}` : '';
-}
-
 export function toRunError(e: unknown, isUserFile: (file: string) => boolean, step?: number): RunError {
   if (e instanceof LocatedError) return { ...e.runError, step: e.runError.step ?? step };
   const err = e instanceof Error ? e : new Error(String(e));

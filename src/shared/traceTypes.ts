@@ -100,20 +100,12 @@ export type Phase = 'forward' | 'loss' | 'backward' | 'update';
 
 /**
  * What a captured tensor is. Forward: input, preactivation (z), activation (a). Backward:
- * gradActivation (∂L/∂a), gradPreactivation (∂L/∂z), gradInput (∂L/∂x), gradParam (∂L/∂W, ∂L/∂b).
- * Update: param (the value after the update), delta (ΔW). Loss: prediction, target.
+ * gradActivation (∂L/∂a), gradPreactivation (∂L/∂z), gradParam (∂L/∂W, ∂L/∂b). Update: param
+ * (the value after the update), delta (ΔW). (The loss phase's predictions and targets are the
+ * record's `samples`.) The list is what message validators check a role against.
  */
-export type TensorRole =
-  | 'input'
-  | 'preactivation'
-  | 'activation'
-  | 'prediction'
-  | 'target'
-  | 'gradActivation'
-  | 'gradPreactivation'
-  | 'gradParam'
-  | 'param'
-  | 'delta';
+export const TENSOR_ROLES = ['input', 'preactivation', 'activation', 'gradActivation', 'gradPreactivation', 'gradParam', 'param', 'delta'] as const;
+export type TensorRole = (typeof TENSOR_ROLES)[number];
 
 /** Summary statistics of one tensor, computed on every element. */
 export interface TensorStats {

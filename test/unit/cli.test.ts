@@ -33,7 +33,7 @@ describe('gradient-lens CLI', () => {
     const s = run('show', out, '--step', '1');
     assert.equal(s.code, 0, s.err);
     for (const phase of ['forward · 0', 'forward · 2', 'loss ·', 'backward · 2', 'backward · 0', 'update']) assert.ok(s.out.includes(phase), phase);
-    assert.match(s.out, /∂L\/∂kernel\s+\[784×256\]/);
+    assert.match(s.out, /∂L\/∂W\s+\[784×256\]/);
   });
 
   it('bad input: a clear message and a non-zero exit', () => {

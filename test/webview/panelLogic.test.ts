@@ -2,7 +2,7 @@
 import * as assert from 'node:assert/strict';
 import type { StepRecord } from '../../src/shared/traceTypes';
 import { phaseStops } from '../../src/shared/phases';
-import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, unitsOf } from '../../webview/format';
+import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, unitsOf } from '../../src/shared/format';
 import { narrate } from '../../webview/narration';
 import { sampleRow, selectedSampleIndex } from '../../webview/records';
 import { StepCache } from '../../webview/stepCache';
@@ -32,7 +32,7 @@ describe('panel logic', function () {
     assert.equal(formatNum(NaN), 'NaN');
     assert.equal(formatNum(-Infinity), '−∞');
     assert.equal(formatPercent(0.5), '50.0%');
-    assert.equal(formatShape([null, 28, 28, 1]), '(batch, 28, 28, 1)');
+    assert.equal(formatShape([null, 28, 28, 1]), '[batch, 28, 28, 1]');
     assert.equal(unitsOf([null, 28, 28, 1]), 784);
     assert.equal(roleSymbol('gradParam', 'kernel'), '∂L/∂W');
     assert.equal(roleSymbol('delta', 'bias'), 'Δb');

@@ -1,5 +1,7 @@
-// Numbers, shapes and tensor roles as words: every value the panel colours is also written out.
-import type { TensorRole } from '../src/shared/traceTypes';
+// One vocabulary for numbers, shapes and tensor roles, read by the panel, the editor (hover,
+// inline values, CodeLens, status bar) and the command line, so they say the same thing the same
+// way: every value the panel colours is also written out.
+import type { TensorRole, TensorStats } from './traceTypes';
 
 const intFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
 
@@ -8,26 +10,54 @@ export function formatInt(n: number): string {
   return intFormat.format(n);
 }
 
-/** A statistic: 4 significant digits, exponent form for very large or very small magnitudes. */
-export function formatNum(x: number | undefined | null): string {
+/**
+ * A statistic: `digits` significant digits (4 in the panel, 3 where space is short: the editor),
+ * exponent form for very large or very small magnitudes, one minus sign throughout.
+ */
+export function formatNum(x: number | undefined | null, digits = 4): string {
   if (x === undefined || x === null) return '—';
   if (Number.isNaN(x)) return 'NaN';
   if (!Number.isFinite(x)) return x > 0 ? '+∞' : '−∞';
   if (x === 0) return '0';
   const a = Math.abs(x);
-  const s = a >= 1e4 || a < 1e-3 ? x.toExponential(2) : String(Number(x.toPrecision(4)));
+  const s = a >= 1e4 || a < 1e-3 ? x.toExponential(Math.max(0, digits - 2)) : String(Number(x.toPrecision(digits)));
   return s.replaceAll('-', '−');
 }
 
-export function formatPercent(f: number | undefined): string {
+/** 0.521 → "52.1%" (`decimals` 1; 0 where space is short). */
+export function formatPercent(f: number | undefined, decimals = 1): string {
   if (f === undefined || !Number.isFinite(f)) return '—';
-  return `${(f * 100).toFixed(f > 0 && f < 0.01 ? 2 : 1)}%`;
+  return `${(f * 100).toFixed(decimals > 0 && f > 0 && f < 0.01 ? decimals + 1 : decimals)}%`;
 }
 
-/** [null, 256] → "(batch, 256)". */
+/** [null, 256] → "[batch, 256]": a tfjs shape, as tfjs writes it, with the batch named. */
 export function formatShape(shape: readonly (number | null)[]): string {
-  return `(${shape.map((d) => (d === null || d < 0 ? 'batch' : String(d))).join(', ')})`;
+  return `[${shape.map((d) => (d === null || d < 0 ? 'batch' : String(d))).join(', ')}]`;
 }
+
+/**
+ * The statistics of a tensor, in the order everything shows them: the panel's table and tooltip,
+ * the editor's hover and the command line iterate this, so a new statistic is one row here.
+ */
+export interface StatColumn {
+  /** Column heading / label: "mean". */
+  label: string;
+  /** What it is, for a tooltip or a screen reader. */
+  words: string;
+  format(stats: TensorStats, digits?: number): string;
+  /** The value flags trouble (the cell is marked). */
+  bad?(stats: TensorStats): boolean;
+}
+
+export const STAT_COLUMNS: readonly StatColumn[] = [
+  { label: 'mean', words: 'mean', format: (s, d) => formatNum(s.mean, d) },
+  { label: 'std', words: 'standard deviation', format: (s, d) => formatNum(s.std, d) },
+  { label: 'min', words: 'smallest value', format: (s, d) => formatNum(s.min, d) },
+  { label: 'max', words: 'largest value', format: (s, d) => formatNum(s.max, d) },
+  { label: '‖·‖', words: 'L2 norm', format: (s, d) => formatNum(s.l2, d) },
+  { label: 'zeros', words: 'fraction of exact zeros', format: (s) => formatPercent(s.zeroFraction) },
+  { label: 'NaN/Inf', words: 'NaN and ±Inf values', format: (s) => `${s.nanCount}/${s.infCount}`, bad: (s) => s.nanCount + s.infCount > 0 },
+];
 
 /** Number of values in one example of this shape (batch dimension dropped). */
 export function unitsOf(shape: readonly (number | null)[]): number {
@@ -40,8 +70,6 @@ const ROLE_SYMBOL: Record<TensorRole, string> = {
   input: 'x',
   preactivation: 'z',
   activation: 'a',
-  prediction: 'ŷ',
-  target: 'y',
   gradActivation: '∂L/∂a',
   gradPreactivation: '∂L/∂z',
   gradParam: '∂L/∂',
@@ -53,8 +81,6 @@ const ROLE_WORDS: Record<TensorRole, string> = {
   input: 'input',
   preactivation: 'weighted sum',
   activation: 'activation',
-  prediction: 'prediction',
-  target: 'target',
   gradActivation: 'gradient of the activation',
   gradPreactivation: 'gradient of the weighted sum',
   gradParam: 'gradient of',
