@@ -1,9 +1,9 @@
 // Turns a tfjs layers model into the layers the tracer walks, or says exactly which layer it
 // cannot trace and why.
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { LocatedError } from '../runError';
 import type { LayerLocations } from '../layerLocations';
-import { describeLayer, paramHandles } from './layerInfo';
+import { describeLayer, layerType, paramHandles } from './layerInfo';
 import type { TraceableLayer } from './traceableLayer';
 import { DenseTracer } from './layers/dense';
 import { Conv2DTracer } from './layers/conv2d';
@@ -46,11 +46,24 @@ const WHY_NOT: Record<string, string> = {
   SpatialDropout1D: 'random layers other than Dropout are not traced yet (forward and backward would see different noise)',
 };
 
+/**
+ * tfjs's own layer classes, registered when tfjs loaded (before any user file ran): a layer whose
+ * class is not among them is the user's own subclass of tf.layers.Layer, traced through autodiff
+ * of its own call.
+ */
+const BUILT_IN_CLASSES = new Set<unknown>(
+  Object.values(tf.serialization.SerializationMap.getMap().classNameMap).map(([cls]) => cls),
+);
+
+export function isCustomLayer(layer: tf.layers.Layer): boolean {
+  return !BUILT_IN_CLASSES.has(layer.constructor);
+}
+
 function unsupported(layer: tf.layers.Layer, index: number, locations: LayerLocations, why: string): LocatedError {
   const location = locations.of(layer);
   return new LocatedError({
     kind: 'unsupported-layer',
-    message: `Layer ${index} '${layer.name}' (${layer.getClassName()}) cannot be traced: ${why}.`,
+    message: `Layer ${index} '${layer.name}' (${layerType(layer)}) cannot be traced: ${why}.`,
     location,
     layer: index,
     layerName: layer.name,
@@ -71,10 +84,11 @@ export function buildTraceableLayers(model: tf.LayersModel, locations: LayerLoca
     });
   }
   return model.layers.map((layer, index) => {
-    const type = layer.getClassName();
+    const type = layerType(layer);
     const params = paramHandles(layer);
     const location = locations.of(layer);
     const info = describeLayer(layer, index, params, location, false);
+    if (isCustomLayer(layer)) return new AutodiffLayerTracer(layer, info, params);
     // Dense on inputs of rank above 2 goes through autodiff; the native pass is written for [batch, units].
     const Native = type === 'Dense' && info.inputShape.length !== 2 ? undefined : NATIVE[type];
     try {

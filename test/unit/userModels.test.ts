@@ -1,0 +1,54 @@
+// The user's own models, run in the runner process as the CLI and the extension run them:
+// custom layer classes, embeddings, and model.fit with stock tfjs's semantics.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { RunnerClient, RunnerError, defaultRunnerPath } from '../../src/host/runnerClient';
+import { TraceReader } from '../../src/trace/traceReader';
+import type { RunError } from '../../src/shared/traceTypes';
+
+const root = path.resolve(__dirname, '../../..');
+const fixture = (name: string) => path.join(root, 'test/unit/fixtures', name);
+
+async function traceToEnd(file: string, backend = 'wasm', overrides = {}): Promise<{ dir: string; failure?: RunError }> {
+  const runner = RunnerClient.spawn({ runnerPath: defaultRunnerPath(), backend });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-user-model-'));
+  let failure: RunError | undefined;
+  runner.onMessage((m) => {
+    if (m.type === 'failed') failure = m.error;
+  });
+  try {
+    await runner.start({ file, outDir: dir, overrides, typeCheck: false });
+  } catch (e) {
+    if (!(e instanceof RunnerError)) throw e;
+    failure = e.runError;
+  }
+  await runner.exited;
+  return { dir, failure };
+}
+
+describe('the user’s own models in the runner', () => {
+  it('custom layer classes load, trace as one layer each, at the line of their `new`', async () => {
+    const file = fixture('customLayer.ts');
+    const { dir, failure } = await traceToEnd(file);
+    assert.equal(failure, undefined);
+    const r = TraceReader.open(dir);
+    const layers = r.meta.model.layers;
+    assert.deepEqual(layers.map((l) => l.type), ['ScaledDense', 'Squash', 'Dense']);
+    assert.deepEqual(layers.map((l) => l.location?.line), [54, 56, 58]);
+    assert.equal(layers[0].paramCount, 5 * 8 + 8);
+    assert.equal(r.stepCount, 8, '2 epochs × 40 examples / batch 10');
+    assert.equal(r.end?.state, 'finished');
+    r.close();
+  });
+
+  it('an exception in a custom layer’s call is a user exception at its line, naming the layer', async () => {
+    const file = fixture('customLayerThrows.ts');
+    const { failure } = await traceToEnd(file);
+    assert.equal(failure?.kind, 'user-exception');
+    assert.match(failure!.message, /Layer 1 'fragile.*' \(Fragile\), forward pass: Fragile layer refuses this input/);
+    assert.deepEqual([failure?.location?.file, failure?.location?.line], [file, 7]);
+    assert.equal(failure?.step, 0);
+  });
+});
