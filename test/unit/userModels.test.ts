@@ -51,4 +51,21 @@ describe('the user’s own models in the runner', () => {
     assert.deepEqual([failure?.location?.file, failure?.location?.line], [file, 7]);
     assert.equal(failure?.step, 0);
   });
+
+  it('a text model: integer token ids through an embedding train on wasm and cpu alike', async () => {
+    const losses: number[][] = [];
+    for (const backend of ['wasm', 'cpu']) {
+      const { dir, failure } = await traceToEnd(fixture('embeddingModel.ts'), backend);
+      assert.equal(failure, undefined, `${backend}: ${failure?.message}`);
+      const r = TraceReader.open(dir);
+      assert.equal(r.meta.model.layers[0].type, 'Embedding');
+      assert.equal(r.stepCount, 16, '4 epochs × 32 examples / batch 8');
+      const step0 = r.readStep(0);
+      assert.ok(step0.summaries.some((s) => s.layer === 0 && s.role === 'gradParam' && s.param === 'embeddings'), 'the table has a gradient');
+      losses.push(Array.from({ length: r.stepCount }, (_, s) => r.entry(s).loss));
+      r.close();
+    }
+    assert.ok(losses[0][15] < losses[0][0], 'it learns');
+    losses[0].forEach((l, s) => assert.ok(Math.abs(l - losses[1][s]) < 1e-4, `step ${s}: wasm ${l} vs cpu ${losses[1][s]}`));
+  });
 });

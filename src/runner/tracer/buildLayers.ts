@@ -11,6 +11,10 @@ import { BatchNormTracer } from './layers/batchNorm';
 import { DropoutTracer } from './layers/dropout';
 import { AutodiffLayerTracer } from './layers/autodiffLayer';
 import { MaxPoolingTracer } from './layers/maxPooling';
+import { EmbeddingTracer } from './layers/embedding';
+import { Conv1DTracer } from './layers/conv1d';
+import { ThresholdedReLUTracer } from './layers/thresholdedRelu';
+import { UpSampling2DTracer } from './layers/upSampling';
 
 type NativeCtor = new (layer: tf.layers.Layer, info: ReturnType<typeof describeLayer>, params: ReturnType<typeof paramHandles>) => TraceableLayer;
 
@@ -22,6 +26,14 @@ const NATIVE: Record<string, NativeCtor> = {
   Dropout: DropoutTracer,
   MaxPooling1D: MaxPoolingTracer,
   MaxPooling2D: MaxPoolingTracer,
+  Embedding: EmbeddingTracer,
+  Conv1D: Conv1DTracer,
+};
+
+/** Layers through autodiff of a function equal to their call whose gradient tfjs gets right. */
+const AUTODIFF_REWRITTEN: Record<string, NativeCtor> = {
+  ThresholdedReLU: ThresholdedReLUTracer,
+  UpSampling2D: UpSampling2DTracer,
 };
 
 /** Deterministic, stateless layers: tfjs autodiff of the layer's own call is their backward. */
@@ -29,10 +41,21 @@ const AUTODIFF = new Set([
   'Activation', 'Flatten', 'Reshape', 'Permute', 'RepeatVector',
   'AveragePooling1D', 'AveragePooling2D',
   'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
-  'ZeroPadding2D', 'Cropping2D', 'UpSampling2D',
-  'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU', 'PReLU',
-  'LayerNormalization', 'Embedding', 'Conv1D', 'SeparableConv2D', 'DepthwiseConv2D',
+  'ZeroPadding2D', 'Cropping2D',
+  'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU',
+  'LayerNormalization', 'SeparableConv2D', 'DepthwiseConv2D',
 ]);
+
+/** Gradient kernels autodiff of these layers needs, which a backend may lack (tfjs-wasm 4.22 does). */
+const GRADIENT_KERNELS: Record<string, string[]> = {
+  DepthwiseConv2D: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput'],
+  SeparableConv2D: ['DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'Conv2DBackpropFilter'],
+};
+
+function missingGradientKernels(type: string): string[] {
+  const backend = tf.getBackend();
+  return (GRADIENT_KERNELS[type] ?? []).filter((kernel) => !tf.getKernel(kernel, backend));
+}
 
 const WHY_NOT: Record<string, string> = {
   LSTM: 'recurrent layers are not traced yet',
@@ -95,6 +118,13 @@ export function buildTraceableLayers(model: tf.LayersModel, locations: LayerLoca
       if (Native) return new Native(layer, { ...info, nativeBackward: true }, params);
     } catch (e) {
       throw unsupported(layer, index, locations, (e as Error).message);
+    }
+    const Rewritten = AUTODIFF_REWRITTEN[type];
+    if (Rewritten) return new Rewritten(layer, info, params);
+    const missing = missingGradientKernels(type);
+    if (missing.length > 0) {
+      const names = missing.map((k) => `'${k}'`).join(', ');
+      throw unsupported(layer, index, locations, `the ${tf.getBackend()} backend has no ${names} kernel, which its gradient needs; trace it on the cpu backend (--backend cpu, or the gradientLens.backend setting)`);
     }
     if (AUTODIFF.has(type) || NATIVE[type]) return new AutodiffLayerTracer(layer, info, params);
     throw unsupported(layer, index, locations, WHY_NOT[type] ?? `${type} layers are not traced yet`);

@@ -55,7 +55,8 @@ export class SequentialTracer implements ModelTracer {
       if (e instanceof LocatedError) throw e;
       const err = e instanceof Error ? e : new Error(String(e));
       const info = this.layers[index].info;
-      const inUserCode = this.locations.locate(err.stack);
+      // Only frames above this one: the user's code that called the tracer is no culprit.
+      const inUserCode = this.locations.locate(err.stack?.split(/\n\s*at [^\n]*\batLayer \(/)[0]);
       throw new LocatedError({
         kind: inUserCode ? 'user-exception' : 'internal',
         message: `Layer ${index} '${info.name}' (${info.type}), ${phase} pass: ${err.message}`,
