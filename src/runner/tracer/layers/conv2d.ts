@@ -38,7 +38,7 @@ export function convConfig(layer: tf.layers.Layer): ConvConfig {
 }
 
 /** TensorFlow's 'same' padding: [before, after] for one spatial dimension. */
-function samePadding(size: number, kernel: number, stride: number, dilation: number): [number, number] {
+export function samePadding(size: number, kernel: number, stride: number, dilation: number): [number, number] {
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
