@@ -92,7 +92,7 @@ export class FitDriver {
   }
 
   async beforeStep(step: number): Promise<void> {
-    const { epoch, batch, size } = this.position(step);
+    const { epoch, batch } = this.position(step);
     if (step === 0) {
       this.plan.model.stopTraining = false;
       await this.list.onTrainBegin();
@@ -102,7 +102,8 @@ export class FitDriver {
       this.epochSeen = 0;
       await this.list.onEpochBegin(epoch);
     }
-    await this.list.onBatchBegin(batch, { batch, size });
+    // Stock fit fills in `batch` and `size` only after onBatchBegin.
+    await this.list.onBatchBegin(batch, {});
   }
 
   /** After a traced step: its callbacks, and at an epoch's end its held-out metrics; true to stop. */

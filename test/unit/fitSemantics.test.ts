@@ -49,7 +49,17 @@ async function stock(examples: number, args: tf.ModelFitArgs, validationExamples
   const record = (event: string) => (index: number, logs?: tf.Logs) => {
     lines.push(JSON.parse(logLine(event, index, logs)) as Logged);
   };
-  const callbacks = [...(Array.isArray(args.callbacks) ? args.callbacks : []), new tf.CustomCallback({ onBatchEnd: record('batchEnd'), onEpochEnd: record('epochEnd') })];
+  const callbacks = [
+    ...(Array.isArray(args.callbacks) ? args.callbacks : []),
+    new tf.CustomCallback({
+      onTrainBegin: (logs) => record('trainBegin')(0, logs),
+      onEpochBegin: record('epochBegin'),
+      onBatchBegin: record('batchBegin'),
+      onBatchEnd: record('batchEnd'),
+      onEpochEnd: record('epochEnd'),
+      onTrainEnd: (logs) => record('trainEnd')(0, logs),
+    }),
+  ];
   const validation = validationExamples ? fitCase(validationExamples) : undefined;
   const history = await model.fit(xs, ys, { ...args, callbacks, validationData: validation && [validation.xs, validation.ys] });
   model.dispose();
@@ -103,6 +113,7 @@ describe('model.fit as stock tfjs runs it', function () {
     const { dir, lines, failure } = await traced(fixture('earlyStopping.ts'), 'cpu');
     assert.equal(failure, undefined, failure?.message);
     assertSameLogs(lines, expected.lines.filter((l) => l.event === 'epochEnd'), 2e-5);
+    assert.equal(expected.lines.filter((l) => l.event === 'batchEnd').length, 2 * 3, 'stock ran 2 epochs of ceil(40 / 16) batches');
     const r = TraceReader.open(dir);
     assert.equal(r.stepCount, 2 * 3, '2 epochs × ceil(40 / 16) steps');
     assert.equal(r.end?.state, 'finished');
