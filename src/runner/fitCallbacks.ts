@@ -1,5 +1,5 @@
-// model.fit's epochs around the traced steps, as stock tfjs runs them (tfjs-layers
-// `fitLoop`): onTrainBegin, onEpochBegin, onBatchBegin/onBatchEnd with { batch, size, loss,
+// model.fit's (and fitDataset's) epochs around the traced steps, as stock tfjs runs them
+// (tfjs-layers `fitLoop`, `fitDataset`): onTrainBegin, onEpochBegin, onBatchBegin/onBatchEnd with { batch, size, loss,
 // acc }, held-out metrics after each epoch's last batch, onEpochEnd with the epoch's mean loss
 // and metrics plus val_loss/val_acc, and stopping when a callback sets model.stopTraining
 // (tf.callbacks.earlyStopping does). Each callback is awaited, as stock fit awaits it.
@@ -9,6 +9,8 @@ import type { StepCapture } from './capture/recordBuilder';
 import type { FitPlan } from './fitInterception';
 import type { ModelTracer } from './tracer/sequentialTracer';
 import { batchAccuracy, type Loss } from './tracer/losses';
+import { asSplit } from './datasetFeed';
+import { LocatedError } from './runError';
 
 type Logs = Record<string, number>;
 
@@ -49,6 +51,30 @@ export function heldOutMetrics(tracer: ModelTracer, loss: Loss, split: Split): {
   return { loss: lossSum / n, accuracy: counted ? correct / n : undefined };
 }
 
+/** The same over a tf.data dataset of batches (its first `batches`, or all), as stock evaluateDataset. */
+async function heldOutMetricsOfDataset(tracer: ModelTracer, loss: Loss, source: NonNullable<FitPlan['validationDataset']>): Promise<{ loss: number; accuracy?: number }> {
+  const iterator = await source.dataset.iterator();
+  let n = 0;
+  let lossSum = 0;
+  let correct = 0;
+  let counted = false;
+  for (let b = 0; source.batches === undefined || b < source.batches; b++) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const split = asSplit(next.value, (message) => new LocatedError({ kind: 'contract', message }));
+    const held = heldOutMetrics(tracer, loss, split);
+    const size = split.xs.shape[0];
+    n += size;
+    lossSum += held.loss * size;
+    if (held.accuracy !== undefined) {
+      counted = true;
+      correct += held.accuracy * size;
+    }
+    tf.dispose([split.xs, split.ys]);
+  }
+  return { loss: lossSum / n, accuracy: counted ? correct / n : undefined };
+}
+
 export class FitDriver {
   private readonly list: CallbackList;
   private epochSums: Logs = {};
@@ -68,18 +94,17 @@ export class FitDriver {
       initialEpoch: 0,
       samples: plan.trainSize,
       steps: null,
-      batchSize: plan.batchSize,
+      batchSize: plan.feed ? null : plan.batchSize,
       verbose: 0,
-      doValidation: plan.validation !== undefined,
-      metrics: plan.validation ? [...metrics, ...metrics.map((m) => `val_${m}`)] : metrics,
+      doValidation: plan.validation !== undefined || plan.validationDataset !== undefined,
+      metrics: plan.validation || plan.validationDataset ? [...metrics, ...metrics.map((m) => `val_${m}`)] : metrics,
     });
     this.list.setModel(plan.model);
   }
 
-  private position(step: number): { epoch: number; batch: number; size: number } {
-    const { stepsPerEpoch, batchSize, trainSize } = this.plan;
-    const batch = step % stepsPerEpoch;
-    return { epoch: Math.floor(step / stepsPerEpoch), batch, size: Math.min(batchSize, trainSize - batch * batchSize) };
+  private position(step: number): { epoch: number; batch: number } {
+    const { stepsPerEpoch } = this.plan;
+    return { epoch: Math.floor(step / stepsPerEpoch), batch: step % stepsPerEpoch };
   }
 
   /** Batch logs with the metric names the model was compiled with ('acc', 'accuracy'). */
@@ -102,20 +127,24 @@ export class FitDriver {
       this.epochSeen = 0;
       await this.list.onEpochBegin(epoch);
     }
-    // Stock fit fills in `batch` and `size` only after onBatchBegin.
-    await this.list.onBatchBegin(batch, {});
+    const fed = await this.plan.feed?.fetch(step);
+    // Stock fit fills in `batch` and `size` only after onBatchBegin; stock fitDataset before.
+    await this.list.onBatchBegin(batch, this.plan.batchBeginLogs && fed ? { batch, size: fed.xs.shape[0] } : {});
   }
 
   /** After a traced step: its callbacks, and at an epoch's end its held-out metrics; true to stop. */
   async afterStep(step: number, capture: StepCapture): Promise<boolean> {
-    const { epoch, batch, size } = this.position(step);
+    const { epoch, batch } = this.position(step);
+    const size = capture.batchSize;
     const logs = this.logsOf(capture.loss, capture.accuracy);
     for (const [key, value] of Object.entries(logs)) this.epochSums[key] = (this.epochSums[key] ?? 0) + value * size;
     this.epochSeen += size;
     const epochEnds = batch === this.plan.stepsPerEpoch - 1;
     let epochLogs: Logs | undefined;
-    if (epochEnds && this.plan.validation) {
-      const held = heldOutMetrics(this.tracer, this.loss, this.plan.validation);
+    if (epochEnds && (this.plan.validation || this.plan.validationDataset)) {
+      const held = this.plan.validationDataset
+        ? await heldOutMetricsOfDataset(this.tracer, this.loss, this.plan.validationDataset)
+        : heldOutMetrics(this.tracer, this.loss, this.plan.validation!);
       capture.testLoss = held.loss;
       capture.testAccuracy = held.accuracy;
       epochLogs = {};

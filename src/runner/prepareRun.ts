@@ -52,8 +52,10 @@ export async function prepareRun(file: string, overrides: StartRequest['override
   } catch (e) {
     throw new LocatedError({ kind: 'contract', message: (e as Error).message, location: { file: user.file, line: 1, column: 1 } });
   }
-  const config = resolveConfig(spec, loss.name, seed, overrides);
   const plan = fitPlanOf(spec);
+  // fitDataset: the batch size is the dataset's, known from its first batch (kept for step 0).
+  if (plan?.feed) spec.batchSize = (await atStep(0, user, async () => plan.feed!.fetch(0))).xs.shape[0];
+  const config = resolveConfig(spec, loss.name, seed, overrides);
   const batches = batchSource(spec.data, config.batchSize, seed, plan && { partialBatches: true, shuffle: plan.shuffle });
   let tracer: ModelTracer;
   if (isTappedModel(spec.model)) {

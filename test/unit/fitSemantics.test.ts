@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RunnerClient, RunnerError, defaultRunnerPath } from '../../src/host/runnerClient';
 import { TraceReader } from '../../src/trace/traceReader';
 import type { RunError } from '../../src/shared/traceTypes';
-import { fitCase, logLine } from './fixtures/fit/fitRecipe';
+import { asDataset, fitCase, logLine } from './fixtures/fit/fitRecipe';
 import { useBackend } from './helpers/tracerHarness';
 
 const root = path.resolve(__dirname, '../../..');
@@ -118,6 +118,31 @@ describe('model.fit as stock tfjs runs it', function () {
     assert.equal(r.stepCount, 2 * 3, '2 epochs × ceil(40 / 16) steps');
     assert.equal(r.end?.state, 'finished');
     r.close();
+  });
+
+  it('model.fitDataset with tf.data datasets: the same batches, logs and val metrics as stock fitDataset', async () => {
+    await useBackend('cpu');
+    const { model, xs, ys } = fitCase(40);
+    const validation = fitCase(20);
+    const expected: Logged[] = [];
+    const record = (event: string) => (index: number, logs?: tf.Logs) => {
+      expected.push(JSON.parse(logLine(event, index, logs)) as Logged);
+    };
+    await model.fitDataset(asDataset(xs, ys, 16), {
+      epochs: 2,
+      validationData: asDataset(validation.xs, validation.ys, 8),
+      callbacks: { onBatchBegin: record('batchBegin'), onBatchEnd: record('batchEnd'), onEpochEnd: record('epochEnd') },
+    });
+    model.dispose();
+    for (const backend of ['cpu', 'wasm']) {
+      const { dir, lines, failure } = await traced(fixture('fitDataset.ts'), backend);
+      assert.equal(failure, undefined, failure?.message);
+      assertSameLogs(lines, expected, backend === 'cpu' ? 2e-5 : 1e-4);
+      const r = TraceReader.open(dir);
+      assert.equal(r.stepCount, 2 * 3, '2 epochs × 3 batches (16, 16, 8)');
+      assert.equal(r.meta.config.batchSize, 16);
+      r.close();
+    }
   });
 
   it('a fit refused inside an async main: a located contract error, not a crashed runner', async () => {
