@@ -73,7 +73,7 @@ function locatingClass<C extends object>(cls: C, locations: LayerLocations): C {
   return proxy;
 }
 
-/** A copy of the tf namespace whose layer factories and classes record where layers were built. */
+/** A copy of the tf namespace whose layer factories and classes (and tf.model) record where they were built. */
 export function withLayerLocations(tf: typeof tfType, locations: LayerLocations): typeof tfType {
   const layers: Record<string, unknown> = {};
   for (const [name, member] of Object.entries(tf.layers)) {
@@ -87,5 +87,11 @@ export function withLayerLocations(tf: typeof tfType, locations: LayerLocations)
       };
     }
   }
-  return { ...tf, layers } as unknown as typeof tfType;
+  // A functional model's line, for what is refused about it as a whole.
+  const model = (...args: Parameters<typeof tf.model>) => {
+    const built = tf.model(...args);
+    locations.record(built, new Error().stack);
+    return built;
+  };
+  return { ...tf, layers, model } as unknown as typeof tfType;
 }

@@ -10,6 +10,7 @@ import { DEFAULT_SEED, resolveConfig } from './runConfig';
 import { resolveLoss, type Loss } from './tracer/losses';
 import { SequentialTracer, type ModelTracer } from './tracer/sequentialTracer';
 import { TappedTracer } from './tracer/tappedTracer';
+import { GraphTracer } from './tracer/graphTracer';
 import { bundleUserFile, evaluateUserFile, type UserFile } from './userModule';
 import type { StepCapture } from './capture/recordBuilder';
 import { fitPlanOf } from './fitInterception';
@@ -62,8 +63,10 @@ export async function prepareRun(file: string, overrides: StartRequest['override
     const sample = batches.batch(0);
     tracer = new TappedTracer(spec.model, locations, loss, spec.optimizer, sample.xs);
     tf.dispose([sample.xs, sample.ys]);
-  } else {
+  } else if (spec.model.getClassName() === 'Sequential') {
     tracer = new SequentialTracer(spec.model, locations, loss, spec.optimizer);
+  } else {
+    tracer = new GraphTracer(spec.model, locations, loss, spec.optimizer);
   }
   const fit = plan && new FitDriver(plan, tracer, loss, config.steps - 1);
   return {

@@ -68,4 +68,16 @@ describe('the user’s own models in the runner', () => {
     assert.ok(losses[0][15] < losses[0][0], 'it learns');
     losses[0].forEach((l, s) => assert.ok(Math.abs(l - losses[1][s]) < 1e-4, `step ${s}: wasm ${l} vs cpu ${losses[1][s]}`));
   });
+
+  it('a residual functional model trained with fit: traced node by node, at each layer’s line', async () => {
+    const { dir, failure } = await traceToEnd(fixture('residualFit.ts'));
+    assert.equal(failure, undefined, failure?.message);
+    const r = TraceReader.open(dir);
+    assert.deepEqual(r.meta.model.layers.map((l) => l.type), ['Dense', 'Dense', 'Add', 'Dense']);
+    assert.deepEqual(r.meta.model.layers.map((l) => l.location?.line), [8, 9, 10, 11]);
+    assert.equal(r.stepCount, 5 * 3, '5 epochs × ceil(48 / 16)');
+    assert.ok(r.entry(14).loss < r.entry(0).loss, 'it learns');
+    assert.ok(r.entry(2).testAccuracy !== null, 'the held-out quarter is evaluated at each epoch’s end');
+    r.close();
+  });
 });

@@ -97,36 +97,50 @@ export function buildTraceableLayers(model: tf.LayersModel, locations: LayerLoca
   if (model.getClassName() !== 'Sequential') {
     throw new LocatedError({
       kind: 'unsupported-layer',
-      message: `Only tf.sequential models (and hand-written models with tappedModel) are traced yet; this model is a ${model.getClassName()}.`,
+      message: `Only tf.sequential and tf.model models (and hand-written models with tappedModel) are traced; this model is a ${model.getClassName()}.`,
     });
   }
+  checkBuilt(model);
+  return model.layers.map((layer, index) => buildTraceableLayer(layer, index, locations));
+}
+
+export function checkBuilt(model: tf.LayersModel): void {
   if (!model.layers.every((l) => l.built)) {
     throw new LocatedError({
       kind: 'contract',
       message: 'The model is not built: give its first layer an inputShape, e.g. tf.layers.dense({ inputShape: [784], units: 256 }).',
     });
   }
-  return model.layers.map((layer, index) => {
-    const type = layerType(layer);
-    const params = paramHandles(layer);
-    const location = locations.of(layer);
-    const info = describeLayer(layer, index, params, location, false);
-    if (isCustomLayer(layer)) return new AutodiffLayerTracer(layer, info, params);
-    // Dense on inputs of rank above 2 goes through autodiff; the native pass is written for [batch, units].
-    const Native = type === 'Dense' && info.inputShape.length !== 2 ? undefined : NATIVE[type];
-    try {
-      if (Native) return new Native(layer, { ...info, nativeBackward: true }, params);
-    } catch (e) {
-      throw unsupported(layer, index, locations, (e as Error).message);
-    }
-    const Rewritten = AUTODIFF_REWRITTEN[type];
-    if (Rewritten) return new Rewritten(layer, info, params);
-    const missing = missingGradientKernels(type);
-    if (missing.length > 0) {
-      const names = missing.map((k) => `'${k}'`).join(', ');
-      throw unsupported(layer, index, locations, `the ${tf.getBackend()} backend has no ${names} kernel, which its gradient needs; trace it on the cpu backend (--backend cpu, or the gradientLens.backend setting)`);
-    }
-    if (AUTODIFF.has(type) || NATIVE[type]) return new AutodiffLayerTracer(layer, info, params);
-    throw unsupported(layer, index, locations, WHY_NOT[type] ?? `${type} layers are not traced yet`);
-  });
+}
+
+/** One layer as the tracer walks it, or the reason it cannot, at the layer's line. */
+export function buildTraceableLayer(layer: tf.layers.Layer, index: number, locations: LayerLocations): TraceableLayer {
+  const type = layerType(layer);
+  const params = paramHandles(layer);
+  const location = locations.of(layer);
+  const info = describeLayer(layer, index, params, location, false);
+  if (isCustomLayer(layer)) return new AutodiffLayerTracer(layer, info, params);
+  // Dense on inputs of rank above 2 goes through autodiff; the native pass is written for [batch, units].
+  const Native = type === 'Dense' && info.inputShape.length !== 2 ? undefined : NATIVE[type];
+  try {
+    if (Native) return new Native(layer, { ...info, nativeBackward: true }, params);
+  } catch (e) {
+    throw unsupported(layer, index, locations, (e as Error).message);
+  }
+  const Rewritten = AUTODIFF_REWRITTEN[type];
+  if (Rewritten) return new Rewritten(layer, info, params);
+  const missing = missingGradientKernels(type);
+  if (missing.length > 0) {
+    const names = missing.map((k) => `'${k}'`).join(', ');
+    throw unsupported(layer, index, locations, `the ${tf.getBackend()} backend has no ${names} kernel, which its gradient needs; trace it on the cpu backend (--backend cpu, or the gradientLens.backend setting)`);
+  }
+  if (AUTODIFF.has(type) || NATIVE[type]) return new AutodiffLayerTracer(layer, info, params);
+  throw unsupported(layer, index, locations, WHY_NOT[type] ?? `${type} layers are not traced yet`);
+}
+
+/** Layers that join branches of a functional model: autodiff of their call over all inputs. */
+export const MERGE_LAYERS = new Set(['Add', 'Concatenate', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Dot']);
+
+export function unsupportedLayer(layer: tf.layers.Layer, index: number, locations: LayerLocations, why: string): LocatedError {
+  return unsupported(layer, index, locations, why);
 }
