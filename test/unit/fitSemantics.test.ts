@@ -173,4 +173,12 @@ describe('model.fit as stock tfjs runs it', function () {
     assert.equal(r.stepCount, 3, 'the steps before it are kept');
     assert.equal(r.end?.state, 'failed');
   });
+
+  it('a timer callback that throws while training: a user exception at its line, not a crashed runner', async () => {
+    const file = fixture('timerThrows.ts');
+    const { failure } = await traced(file, 'wasm');
+    assert.equal(failure?.kind, 'user-exception');
+    assert.match(failure!.message, /the progress timer broke/);
+    assert.deepEqual([failure?.location?.file, failure?.location?.line], [file, 8]);
+  });
 });
