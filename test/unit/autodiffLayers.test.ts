@@ -6,6 +6,7 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { TEST_BACKENDS, onCpu, tracerFor, useBackend } from './helpers/tracerHarness';
+import { dilatedKernel } from '../../src/runner/tracer/layers/conv2d';
 import { checkAgainstReference, referenceGrads, type Reference } from './helpers/gradientCheck';
 
 const init = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -51,6 +52,11 @@ const CASES: Case[] = [
   { name: 'Permute', input: [4, 3], layers: () => [tf.layers.permute({ dims: [2, 1] }), tf.layers.flatten()] },
   { name: 'Conv1D', input: [7, 3], layers: () => [tf.layers.conv1d({ filters: 2, kernelSize: 3, activation: 'relu', kernelInitializer: init(32) }), tf.layers.flatten()] },
   { name: 'Conv1D (same, stride 2)', input: [7, 3], layers: () => [tf.layers.conv1d({ filters: 2, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: init(32) }), tf.layers.flatten()] },
+  // Stock tfjs cannot differentiate dilated convolutions: the reference convolves with the
+  // zero-inserted kernel instead (the same function), so its gradients reach both the input and the kernel.
+  { name: 'Conv2D (dilation 2, same)', input: [7, 7, 2], layers: () => [tf.layers.conv2d({ filters: 2, kernelSize: 2, dilationRate: 2, padding: 'same', kernelInitializer: init(39) }), tf.layers.flatten()], referenceLayers: () => [new DilatedByZeros(2, [2, 2], 'same'), tf.layers.flatten()] },
+  { name: 'Conv2D (dilation [2, 3], valid)', input: [7, 8, 2], layers: () => [tf.layers.conv2d({ filters: 2, kernelSize: [2, 3], dilationRate: [2, 3], kernelInitializer: init(39) }), tf.layers.flatten()], referenceLayers: () => [new DilatedByZeros(2, [2, 3], 'valid', [2, 3]), tf.layers.flatten()] },
+  { name: 'Conv1D (dilation 2)', input: [8, 3], layers: () => [tf.layers.conv1d({ filters: 2, kernelSize: 2, dilationRate: 2, kernelInitializer: init(32) }), tf.layers.flatten()], referenceLayers: () => [new DilatedByZeros(2, [1, 2], 'valid', [1, 2], true), tf.layers.flatten()] },
   { name: 'MaxPooling1D', input: [6, 3], layers: () => [tf.layers.maxPooling1d({ poolSize: 2 }), tf.layers.flatten()] },
   { name: 'AveragePooling1D', input: [6, 3], layers: () => [tf.layers.averagePooling1d({ poolSize: 2 }), tf.layers.flatten()] },
   { name: 'GlobalAveragePooling1D', input: [6, 3], layers: () => [tf.layers.globalAveragePooling1d()] },
@@ -72,6 +78,44 @@ const CPU_ONLY: Case[] = [
   { name: 'DepthwiseConv2D', input: [6, 6, 2], layers: () => [tf.layers.depthwiseConv2d({ kernelSize: 3, depthwiseInitializer: init(33) }), tf.layers.flatten()] },
   { name: 'SeparableConv2D', input: [6, 6, 2], layers: () => [tf.layers.separableConv2d({ filters: 3, kernelSize: 3, depthwiseInitializer: init(34), pointwiseInitializer: init(35) }), tf.layers.flatten()] },
 ];
+
+/** A dilated convolution written as the plain convolution with the zero-inserted kernel (and a bias). */
+class DilatedByZeros extends tf.layers.Layer {
+  static className = 'DilatedByZeros';
+  private kernel!: tf.LayerVariable;
+  private bias!: tf.LayerVariable;
+  constructor(
+    private readonly filters: number,
+    private readonly kernelSize: [number, number],
+    private readonly padding: 'same' | 'valid',
+    private readonly dilation: [number, number] = [2, 2],
+    /** Conv1D: [n, L, c] in and out, a [k, ci, co] kernel. */
+    private readonly oneD = false,
+  ) {
+    super({});
+  }
+  override build(s: tf.Shape | tf.Shape[]): void {
+    const shape = s as number[];
+    const ci = shape[shape.length - 1];
+    const [kh, kw] = this.kernelSize;
+    this.kernel = this.addWeight('kernel', this.oneD ? [kw, ci, this.filters] : [kh, kw, ci, this.filters], 'float32', tf.initializers.zeros());
+    this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
+  }
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+    const shape = s as number[];
+    const out = (size: number, k: number, d: number) => (this.padding === 'same' ? size : size - (k - 1) * d);
+    if (this.oneD) return [shape[0], out(shape[1], this.kernelSize[1], this.dilation[1]), this.filters];
+    return [shape[0], out(shape[1], this.kernelSize[0], this.dilation[0]), out(shape[2], this.kernelSize[1], this.dilation[1]), this.filters];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const k = this.kernel.read();
+    const kernel4 = (this.oneD ? tf.expandDims(k, 0) : k) as tf.Tensor4D;
+    const x4 = (this.oneD ? tf.expandDims(x, 1) : x) as tf.Tensor4D;
+    const y = tf.add(tf.conv2d(x4, dilatedKernel(kernel4, this.dilation), 1, this.padding), this.bias.read());
+    return this.oneD ? tf.squeeze(y, [1]) : y;
+  }
+}
 
 /** Nearest upsampling by an integer factor, as a broadcast: each pixel copied sh × sw times. */
 class RepeatPixels extends tf.layers.Layer {

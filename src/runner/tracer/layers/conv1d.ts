@@ -4,7 +4,7 @@
 // there).
 import * as tf from '@tensorflow/tfjs';
 import { applyActivation, backThroughActivation, layerActivation } from '../activations';
-import { conv2dFilterGrad } from './conv2d';
+import { conv2dFilterGrad, dilatedKernel } from './conv2d';
 import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
 import type { LayerInfo } from '../../../shared/traceTypes';
 
@@ -30,8 +30,7 @@ export class Conv1DTracer implements TraceableLayer {
     }
     this.stride = single(c.strides);
     this.dilation = single(c.dilationRate);
-    // tfjs has no gradient for a dilated convolution's input ("dilation rates greater than 1 are not yet supported in gradients").
-    if (this.dilation > 1) throw new Error('dilated convolutions are not traced yet (tfjs has no gradient for them)');
+    if (this.stride > 1 && this.dilation > 1) throw new Error('strides and dilation both above 1 are not traced yet');
     const padding = String(c.padding);
     // tfjs's own conv1d throws on 'causal' ("not implemented yet").
     if (padding !== 'valid' && padding !== 'same') throw new Error(`padding '${padding}' is not traced (tfjs's conv1d supports 'valid' and 'same')`);
@@ -67,7 +66,9 @@ export class Conv1DTracer implements TraceableLayer {
     if (this.bias) grads.set('bias', tf.sum(dZ, [0, 1]));
     let dInput: tf.Tensor | undefined;
     if (needInputGrad) {
-      dInput = tf.squeeze(tf.conv2dTranspose(dZ4, this.kernel2d(), x.shape, [1, this.stride], this.padding), [1]);
+      // Through the dilated kernel: tfjs has no gradient for dilated convolutions (see conv2d.ts).
+      const kernel = dilatedKernel(this.kernel2d(), [1, this.dilation]);
+      dInput = tf.squeeze(tf.conv2dTranspose(dZ4, kernel, x.shape, [1, this.stride], this.padding), [1]);
     }
     return { dInput, grads };
   }
