@@ -57,6 +57,11 @@ const CASES: Case[] = [
   { name: 'Conv2D (dilation 2, same)', input: [7, 7, 2], layers: () => [tf.layers.conv2d({ filters: 2, kernelSize: 2, dilationRate: 2, padding: 'same', kernelInitializer: init(39) }), tf.layers.flatten()], referenceLayers: () => [new DilatedByZeros(2, [2, 2], 'same'), tf.layers.flatten()] },
   { name: 'Conv2D (dilation [2, 3], valid)', input: [7, 8, 2], layers: () => [tf.layers.conv2d({ filters: 2, kernelSize: [2, 3], dilationRate: [2, 3], kernelInitializer: init(39) }), tf.layers.flatten()], referenceLayers: () => [new DilatedByZeros(2, [2, 3], 'valid', [2, 3]), tf.layers.flatten()] },
   { name: 'Conv1D (dilation 2)', input: [8, 3], layers: () => [tf.layers.conv1d({ filters: 2, kernelSize: 2, dilationRate: 2, kernelInitializer: init(32) }), tf.layers.flatten()], referenceLayers: () => [new DilatedByZeros(2, [1, 2], 'valid', [1, 2], true), tf.layers.flatten()] },
+  // On wasm (no depthwise gradient kernels) through the tracer's own backward; on cpu, autodiff.
+  { name: 'DepthwiseConv2D', input: [6, 6, 2], layers: () => [tf.layers.depthwiseConv2d({ kernelSize: 3, depthwiseInitializer: init(33) }), tf.layers.flatten()] },
+  { name: 'DepthwiseConv2D (×2, same, stride 2, relu)', input: [7, 6, 3], layers: () => [tf.layers.depthwiseConv2d({ kernelSize: [3, 2], depthMultiplier: 2, strides: 2, padding: 'same', activation: 'relu', depthwiseInitializer: init(33) }), tf.layers.flatten()] },
+  // tfjs's DepthwiseConv2D ignores its dilationRate; so does the tracer.
+  { name: 'DepthwiseConv2D (dilationRate 2, which tfjs ignores)', input: [7, 7, 2], layers: () => [tf.layers.depthwiseConv2d({ kernelSize: 2, dilationRate: 2, depthwiseInitializer: init(33) }), tf.layers.flatten()] },
   { name: 'MaxPooling1D', input: [6, 3], layers: () => [tf.layers.maxPooling1d({ poolSize: 2 }), tf.layers.flatten()] },
   { name: 'AveragePooling1D', input: [6, 3], layers: () => [tf.layers.averagePooling1d({ poolSize: 2 }), tf.layers.flatten()] },
   { name: 'GlobalAveragePooling1D', input: [6, 3], layers: () => [tf.layers.globalAveragePooling1d()] },
@@ -75,7 +80,6 @@ const CASES: Case[] = [
 
 /** Traced where the backend has their gradient kernels (cpu); refused, with the reason, elsewhere. */
 const CPU_ONLY: Case[] = [
-  { name: 'DepthwiseConv2D', input: [6, 6, 2], layers: () => [tf.layers.depthwiseConv2d({ kernelSize: 3, depthwiseInitializer: init(33) }), tf.layers.flatten()] },
   { name: 'SeparableConv2D', input: [6, 6, 2], layers: () => [tf.layers.separableConv2d({ filters: 3, kernelSize: 3, depthwiseInitializer: init(34), pointwiseInitializer: init(35) }), tf.layers.flatten()] },
 ];
 

@@ -15,6 +15,7 @@ import { EmbeddingTracer } from './layers/embedding';
 import { Conv1DTracer } from './layers/conv1d';
 import { ThresholdedReLUTracer } from './layers/thresholdedRelu';
 import { UpSampling2DTracer } from './layers/upSampling';
+import { DepthwiseConv2DTracer } from './layers/depthwiseConv2d';
 
 type NativeCtor = new (layer: tf.layers.Layer, info: ReturnType<typeof describeLayer>, params: ReturnType<typeof paramHandles>) => TraceableLayer;
 
@@ -130,6 +131,14 @@ export function buildTraceableLayer(layer: tf.layers.Layer, index: number, locat
   const Rewritten = AUTODIFF_REWRITTEN[type];
   if (Rewritten) return new Rewritten(layer, info, params);
   const missing = missingGradientKernels(type);
+  // Where the backend lacks its gradient kernels, the tracer's own backward.
+  if (missing.length > 0 && type === 'DepthwiseConv2D') {
+    try {
+      return new DepthwiseConv2DTracer(layer, { ...info, nativeBackward: true }, params);
+    } catch (e) {
+      throw unsupported(layer, index, locations, (e as Error).message);
+    }
+  }
   if (missing.length > 0) {
     const names = missing.map((k) => `'${k}'`).join(', ');
     throw unsupported(layer, index, locations, `the ${tf.getBackend()} backend has no ${names} kernel, which its gradient needs; trace it on the cpu backend (--backend cpu, or the gradientLens.backend setting)`);
