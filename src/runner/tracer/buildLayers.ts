@@ -6,7 +6,7 @@ import type { LayerLocations } from '../layerLocations';
 import { describeLayer, layerType, paramHandles } from './layerInfo';
 import type { TraceableLayer } from './traceableLayer';
 import { DenseTracer } from './layers/dense';
-import { Conv2DTracer } from './layers/conv2d';
+import { Conv2DTracer, convConfig } from './layers/conv2d';
 import { BatchNormTracer } from './layers/batchNorm';
 import { DropoutTracer } from './layers/dropout';
 import { AutodiffLayerTracer } from './layers/autodiffLayer';
@@ -16,6 +16,7 @@ import { Conv1DTracer } from './layers/conv1d';
 import { ThresholdedReLUTracer } from './layers/thresholdedRelu';
 import { UpSampling2DTracer } from './layers/upSampling';
 import { DepthwiseConv2DTracer } from './layers/depthwiseConv2d';
+import { SeparableConv2DTracer } from './layers/separableConv2d';
 
 type NativeCtor = new (layer: tf.layers.Layer, info: ReturnType<typeof describeLayer>, params: ReturnType<typeof paramHandles>) => TraceableLayer;
 
@@ -46,6 +47,12 @@ const AUTODIFF = new Set([
   'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'PReLU',
   'LayerNormalization', 'SeparableConv2D', 'DepthwiseConv2D',
 ]);
+
+/** Layers with a backward of their own for backends that lack their gradient kernels. */
+const OWN_WHERE_KERNELS_MISSING: Record<string, NativeCtor> = {
+  DepthwiseConv2D: DepthwiseConv2DTracer,
+  SeparableConv2D: SeparableConv2DTracer,
+};
 
 /** Gradient kernels autodiff of these layers needs, which a backend may lack (tfjs-wasm 4.22 does). */
 const GRADIENT_KERNELS: Record<string, string[]> = {
@@ -130,11 +137,15 @@ export function buildTraceableLayer(layer: tf.layers.Layer, index: number, locat
   }
   const Rewritten = AUTODIFF_REWRITTEN[type];
   if (Rewritten) return new Rewritten(layer, info, params);
+  if (type === 'SeparableConv2D' && convConfig(layer).dilation.some((d) => d > 1)) {
+    throw unsupported(layer, index, locations, 'dilated separable convolutions are not traced (tfjs has no gradient for them)');
+  }
   const missing = missingGradientKernels(type);
   // Where the backend lacks its gradient kernels, the tracer's own backward.
-  if (missing.length > 0 && type === 'DepthwiseConv2D') {
+  const Own = missing.length > 0 ? OWN_WHERE_KERNELS_MISSING[type] : undefined;
+  if (Own) {
     try {
-      return new DepthwiseConv2DTracer(layer, { ...info, nativeBackward: true }, params);
+      return new Own(layer, { ...info, nativeBackward: true }, params);
     } catch (e) {
       throw unsupported(layer, index, locations, (e as Error).message);
     }

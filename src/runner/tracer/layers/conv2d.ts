@@ -7,7 +7,7 @@ import { applyActivation, backThroughActivation, layerActivation } from '../acti
 import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
 import type { LayerInfo } from '../../../shared/traceTypes';
 
-interface ConvConfig {
+export interface ConvConfig {
   strides: [number, number];
   padding: 'valid' | 'same';
   dilation: [number, number];

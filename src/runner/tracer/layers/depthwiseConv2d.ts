@@ -6,7 +6,7 @@
 // one), ∂L/∂x the transposed convolution with the block-diagonal (and dilated) kernel.
 import * as tf from '@tensorflow/tfjs';
 import { applyActivation, backThroughActivation, layerActivation } from '../activations';
-import { conv2dFilterGrad, convConfig, dilatedKernel } from './conv2d';
+import { conv2dFilterGrad, convConfig, dilatedKernel, type ConvConfig } from './conv2d';
 import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
 import type { LayerInfo } from '../../../shared/traceTypes';
 
@@ -17,9 +17,20 @@ export function blockDiagonalKernel(kernel: tf.Tensor4D): tf.Tensor4D {
   return tf.reshape(tf.mul(tf.reshape(kernel, [kh, kw, ci, 1, m]), eye), [kh, kw, ci, ci * m]) as tf.Tensor4D;
 }
 
+/** ∂L/∂W and (when asked) ∂L/∂x of z = depthwiseConv2d(x, W) from ∂L/∂z, with conv2d's kernels only. */
+export function depthwiseGrads(x: tf.Tensor4D, dZ: tf.Tensor4D, kernel: tf.Tensor4D, cfg: ConvConfig, needInputGrad: boolean): { dKernel: tf.Tensor; dInput?: tf.Tensor } {
+  const [kh, kw, ci, m] = kernel.shape;
+  // [kh, kw, ci, ci·m] over all channel pairs → the pairs (c, c·m + k).
+  const allPairs = tf.reshape(conv2dFilterGrad(x, dZ, { ...cfg, kernelSize: [kh, kw] }), [kh, kw, ci, ci, m]);
+  const dKernel = tf.sum(tf.mul(allPairs, tf.reshape(tf.eye(ci), [1, 1, ci, ci, 1])), 3);
+  if (!needInputGrad) return { dKernel };
+  const full = dilatedKernel(blockDiagonalKernel(kernel), cfg.dilation);
+  return { dKernel, dInput: tf.conv2dTranspose(dZ, full, x.shape, cfg.strides, cfg.padding) };
+}
+
 export class DepthwiseConv2DTracer implements TraceableLayer {
   private readonly act;
-  private readonly cfg;
+  private readonly cfg: ConvConfig;
   private readonly kernel: tf.Variable;
   private readonly bias?: tf.Variable;
   private saved?: { x: tf.Tensor4D; z: tf.Tensor; a: tf.Tensor };
@@ -50,17 +61,10 @@ export class DepthwiseConv2DTracer implements TraceableLayer {
     const { x, z, a } = this.saved!;
     this.saved = undefined;
     const dZ = backThroughActivation(this.act, z, a, dA, capture) as tf.Tensor4D;
-    const [kh, kw, ci, m] = this.kernel.shape;
     const grads = new Map<string, tf.Tensor>();
-    // [kh, kw, ci, ci·m] over all channel pairs → the pairs (c, c·m + k).
-    const allPairs = tf.reshape(conv2dFilterGrad(x, dZ, { ...this.cfg, kernelSize: [kh, kw] }), [kh, kw, ci, ci, m]);
-    grads.set('depthwise_kernel', tf.sum(tf.mul(allPairs, tf.reshape(tf.eye(ci), [1, 1, ci, ci, 1])), 3));
+    const { dKernel, dInput } = depthwiseGrads(x, dZ, this.kernel as tf.Tensor4D, this.cfg, needInputGrad);
+    grads.set('depthwise_kernel', dKernel);
     if (this.bias) grads.set('bias', tf.sum(dZ, [0, 1, 2]));
-    let dInput: tf.Tensor | undefined;
-    if (needInputGrad) {
-      const kernel = dilatedKernel(blockDiagonalKernel(this.kernel as tf.Tensor4D), this.cfg.dilation);
-      dInput = tf.conv2dTranspose(dZ, kernel, x.shape, this.cfg.strides, this.cfg.padding);
-    }
     return { dInput, grads };
   }
 }
