@@ -1,5 +1,7 @@
 // Training batches from the user's data: in-memory splits are shuffled each epoch with the
 // run's seed; a batch source (`nextBatch`) is the user's own code and is asked step by step.
+// model.fit's batches follow stock tfjs: the last, partial batch of an epoch is kept, and
+// `shuffle: false` keeps the examples in order.
 import * as tf from '@tensorflow/tfjs';
 import type { DataSpec, Split } from '../api/index';
 import { LocatedError } from './runError';
@@ -23,7 +25,20 @@ function checkSplit(split: Split | undefined, what: string): asserts split is Sp
   }
 }
 
-export function batchSource(data: DataSpec, batchSize: number, seed: number): BatchSource {
+export interface BatchingOptions {
+  /** Keep each epoch's last, smaller batch (ceil(n / batchSize) steps an epoch), as model.fit does. */
+  partialBatches?: boolean;
+  /** Shuffle each epoch (the default); false: the examples in order. */
+  shuffle?: boolean;
+}
+
+/** Steps in one epoch of n examples. */
+export function stepsPerEpoch(n: number, batchSize: number, partialBatches: boolean): number {
+  const size = Math.min(batchSize, n);
+  return partialBatches ? Math.ceil(n / size) : Math.floor(n / size);
+}
+
+export function batchSource(data: DataSpec, batchSize: number, seed: number, options: BatchingOptions = {}): BatchSource {
   if ('nextBatch' in data && typeof data.nextBatch === 'function') {
     return {
       batch: (step) => {
@@ -38,19 +53,21 @@ export function batchSource(data: DataSpec, batchSize: number, seed: number): Ba
   const n = train.xs.shape[0];
   const size = Math.min(batchSize, n);
   const random = seededGenerator(seed ^ 0x5eed);
-  let order = shuffledIndices(n, random);
+  const shuffle = options.shuffle ?? true;
+  const nextOrder = () => (shuffle ? shuffledIndices(n, random) : Int32Array.from({ length: n }, (_, i) => i));
+  let order = nextOrder();
   let epoch = 0;
+  const perEpoch = stepsPerEpoch(n, batchSize, options.partialBatches ?? false);
   return {
     trainSize: n,
     batch: (step) => {
-      const perEpoch = Math.floor(n / size);
       const e = Math.floor(step / perEpoch);
       while (epoch < e) {
-        order = shuffledIndices(n, random);
+        order = nextOrder();
         epoch++;
       }
       const start = (step % perEpoch) * size;
-      const indices = tf.tensor1d(order.subarray(start, start + size), 'int32');
+      const indices = tf.tensor1d(order.subarray(start, Math.min(start + size, n)), 'int32');
       const b = { xs: tf.gather(train.xs, indices), ys: tf.gather(train.ys, indices) };
       indices.dispose();
       return b;

@@ -1,9 +1,10 @@
-// Remembers the line of the user's file where each layer was built, by wrapping the
-// `tf.layers.*` factories the user's file sees: each call notes the first stack frame in the
-// user's own sources.
+// Remembers the line of the user's file where each layer was built. The `tf.layers.*` factories
+// the user's file sees note the first stack frame in the user's own sources; the layer classes
+// (`tf.layers.Layer`, `RNN`, `RNNCell`) stay classes, so `class X extends tf.layers.Layer`
+// works, and constructing a subclass notes the line of its `new`.
 import type * as tfType from '@tensorflow/tfjs';
 import type { SourceLocation } from '../shared/traceTypes';
-import { userFrame } from './runError';
+import { stackLocations, userFrame } from './runError';
 
 export class LayerLocations {
   private readonly byLayer = new WeakMap<object, SourceLocation>();
@@ -16,6 +17,19 @@ export class LayerLocations {
     if (loc) this.byLayer.set(layer, loc);
   }
 
+  /**
+   * Records where a user's layer class was instantiated: the first user frame that is not one of
+   * the class chain's own constructors (whose `super(...)` lines say nothing about the model).
+   */
+  recordConstructed(layer: object, stack: string | undefined, constructorNames: readonly string[]): void {
+    if (this.byLayer.has(layer)) return;
+    const own = new Set(constructorNames.map((n) => `new ${n}`));
+    const frames = stackFrames(stack).filter((f) => this.isUserFile(f.loc.file));
+    const outside = frames.find((f) => !own.has(f.fn));
+    const loc = (outside ?? frames[0])?.loc;
+    if (loc) this.byLayer.set(layer, loc);
+  }
+
   of(layer: object): SourceLocation | undefined {
     return this.byLayer.get(layer);
   }
@@ -25,18 +39,59 @@ export class LayerLocations {
   }
 }
 
-/** A copy of the tf namespace whose layer factories record where they were called. */
+/** Stack frames with the function each one is in ("new MyLayer", "buildModel", ...). */
+function stackFrames(stack: string | undefined): { fn: string; loc: SourceLocation }[] {
+  if (!stack) return [];
+  const out: { fn: string; loc: SourceLocation }[] = [];
+  for (const line of stack.split('\n')) {
+    const trimmed = line.trim();
+    if (!trimmed.startsWith('at ')) continue;
+    const [loc] = stackLocations(line);
+    if (!loc) continue;
+    const paren = trimmed.indexOf(' (');
+    out.push({ fn: paren > 0 ? trimmed.slice(3, paren) : '', loc });
+  }
+  return out;
+}
+
+/** The names of a class and its ancestors up to (not including) `base`. */
+function classChain(cls: unknown, base: unknown): string[] {
+  const names: string[] = [];
+  for (let c = cls; typeof c === 'function' && c !== base; c = Object.getPrototypeOf(c)) names.push((c as { name: string }).name);
+  return names;
+}
+
+/** A class that still constructs (and is extended) as itself, and records each instance's line. */
+function locatingClass<C extends object>(cls: C, locations: LayerLocations): C {
+  const proxy: C = new Proxy(cls, {
+    construct(target, args, newTarget) {
+      const instance = Reflect.construct(target as new (...a: unknown[]) => object, args, newTarget) as object;
+      locations.recordConstructed(instance, new Error().stack, classChain(newTarget, proxy));
+      return instance;
+    },
+  });
+  return proxy;
+}
+
+/** A copy of the tf namespace whose layer factories and classes (and tf.model) record where they were built. */
 export function withLayerLocations(tf: typeof tfType, locations: LayerLocations): typeof tfType {
   const layers: Record<string, unknown> = {};
-  for (const [name, factory] of Object.entries(tf.layers)) {
-    layers[name] =
-      typeof factory === 'function'
-        ? (...args: unknown[]) => {
-            const layer = (factory as (...a: unknown[]) => unknown)(...args);
-            locations.record(layer, new Error().stack);
-            return layer;
-          }
-        : factory;
+  for (const [name, member] of Object.entries(tf.layers)) {
+    if (typeof member !== 'function') layers[name] = member;
+    else if (/^[A-Z]/.test(name)) layers[name] = locatingClass(member, locations);
+    else {
+      layers[name] = (...args: unknown[]) => {
+        const layer = (member as (...a: unknown[]) => unknown)(...args);
+        locations.record(layer, new Error().stack);
+        return layer;
+      };
+    }
   }
-  return { ...tf, layers } as unknown as typeof tfType;
+  // A functional model's line, for what is refused about it as a whole.
+  const model = (...args: Parameters<typeof tf.model>) => {
+    const built = tf.model(...args);
+    locations.record(built, new Error().stack);
+    return built;
+  };
+  return { ...tf, layers, model } as unknown as typeof tfType;
 }

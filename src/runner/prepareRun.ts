@@ -5,12 +5,16 @@ import { isTappedModel, type Split, type TrainingSpec } from '../api/index';
 import type { StartRequest } from '../shared/protocol';
 import type { RunConfig } from '../shared/traceTypes';
 import { batchSource, type BatchSource } from './batches';
-import { LocatedError } from './runError';
+import { LocatedError, toRunError } from './runError';
 import { DEFAULT_SEED, resolveConfig } from './runConfig';
 import { resolveLoss, type Loss } from './tracer/losses';
 import { SequentialTracer, type ModelTracer } from './tracer/sequentialTracer';
 import { TappedTracer } from './tracer/tappedTracer';
+import { GraphTracer } from './tracer/graphTracer';
 import { bundleUserFile, evaluateUserFile, type UserFile } from './userModule';
+import type { StepCapture } from './capture/recordBuilder';
+import { fitPlanOf } from './fitInterception';
+import { FitDriver } from './fitCallbacks';
 
 export interface PreparedRun {
   user: UserFile;
@@ -20,6 +24,10 @@ export interface PreparedRun {
   tracer: ModelTracer;
   batches: BatchSource;
   test?: Split;
+  /** Before a step: rejections in the user's async code fail the run; model.fit's begin callbacks. */
+  beforeStep(step: number): Promise<void>;
+  /** After a traced step, before it is written: model.fit's callbacks; true when they stop training. */
+  afterStep(step: number, capture: StepCapture): Promise<boolean>;
 }
 
 function checkSpec(spec: TrainingSpec, file: string): void {
@@ -37,7 +45,7 @@ function checkSpec(spec: TrainingSpec, file: string): void {
 
 export async function prepareRun(file: string, overrides: StartRequest['overrides'] = {}): Promise<PreparedRun> {
   const user = await bundleUserFile(file);
-  const { spec, seed, locations } = await evaluateUserFile(user, overrides.seed, DEFAULT_SEED);
+  const { spec, seed, locations, failures } = await evaluateUserFile(user, overrides.seed, DEFAULT_SEED);
   checkSpec(spec, user.file);
   let loss;
   try {
@@ -45,15 +53,50 @@ export async function prepareRun(file: string, overrides: StartRequest['override
   } catch (e) {
     throw new LocatedError({ kind: 'contract', message: (e as Error).message, location: { file: user.file, line: 1, column: 1 } });
   }
+  const plan = fitPlanOf(spec);
+  // fitDataset: the batch size is the dataset's, known from its first batch (kept for step 0).
+  if (plan?.feed) spec.batchSize = (await atStep(0, user, async () => plan.feed!.fetch(0))).xs.shape[0];
   const config = resolveConfig(spec, loss.name, seed, overrides);
-  const batches = batchSource(spec.data, config.batchSize, seed);
+  const batches = batchSource(spec.data, config.batchSize, seed, plan && { partialBatches: true, shuffle: plan.shuffle });
   let tracer: ModelTracer;
   if (isTappedModel(spec.model)) {
     const sample = batches.batch(0);
     tracer = new TappedTracer(spec.model, locations, loss, spec.optimizer, sample.xs);
     tf.dispose([sample.xs, sample.ys]);
-  } else {
+  } else if (spec.model.getClassName() === 'Sequential') {
     tracer = new SequentialTracer(spec.model, locations, loss, spec.optimizer);
+  } else {
+    tracer = new GraphTracer(spec.model, locations, loss, spec.optimizer);
   }
-  return { user, spec, config, loss, tracer, batches, test: spec.data.test };
+  const fit = plan && new FitDriver(plan, tracer, loss, config.steps - 1);
+  return {
+    user,
+    spec,
+    config,
+    loss,
+    tracer,
+    batches,
+    test: spec.data.test,
+    beforeStep: (step) =>
+      atStep(step, user, async () => {
+        failures.throwIfAny(step);
+        await fit?.beforeStep(step);
+        failures.throwIfAny(step);
+      }),
+    afterStep: (step, capture) =>
+      atStep(step, user, async () => {
+        const stop = (await fit?.afterStep(step, capture)) ?? false;
+        failures.throwIfAny(step);
+        return stop;
+      }),
+  };
+}
+
+/** Runs the user's callbacks around a step; what they throw is told at their line, with the step. */
+async function atStep<T>(step: number, user: UserFile, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (e) {
+    throw new LocatedError(toRunError(e, (f) => user.sources.has(f), step));
+  }
 }

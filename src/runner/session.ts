@@ -118,9 +118,12 @@ export class TrainingSession {
         // most one step late, even when the user's code then keeps this thread busy.
         if (step >= 2) await written[step - 2];
         if (failure) break;
+        await this.run.beforeStep(step);
         const capture = await this.traceStep(step);
         if (!capture) break;
         this.stepsDone = step + 1;
+        // model.fit's callbacks; early stopping ends the run as finished, as stock fit returns.
+        const trainingEnds = await this.run.afterStep(step, capture);
         const { written: done } = await pipeline.submit(capture);
         written.push(
           done.then((w) => {
@@ -130,6 +133,7 @@ export class TrainingSession {
           }),
         );
         failure ??= this.typeError;
+        if (trainingEnds) break;
         // Let stop and pause requests in: user code may keep the thread busy between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }

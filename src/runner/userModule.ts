@@ -13,6 +13,7 @@ import { LocatedError, userFrame } from './runError';
 import { seedMathRandom } from './seededRandom';
 import { LayerLocations, withLayerLocations } from './layerLocations';
 import { interceptFit } from './fitInterception';
+import { UserFailures } from './userFailures';
 
 process.setSourceMapsEnabled(true);
 
@@ -39,6 +40,8 @@ export interface LoadedSpec {
   spec: TrainingSpec;
   seed: number;
   locations: LayerLocations;
+  /** Rejections in the user's async code, from load on: reported at the next step boundary. */
+  failures: UserFailures;
 }
 
 /** Bundles the file; a syntax error becomes a LocatedError at the user's line and column. */
@@ -116,6 +119,7 @@ export async function evaluateUserFile(user: UserFile, seedOverride?: number, de
   const first = await runOnce(user, seed);
   if (seedOverride !== undefined || first.spec.seed === undefined || first.spec.seed === seed) return first;
   disposeSpec(first.spec);
+  first.failures.dispose();
   tf.disposeVariables();
   return runOnce(user, first.spec.seed);
 }
@@ -123,11 +127,11 @@ export async function evaluateUserFile(user: UserFile, seedOverride?: number, de
 /** How long a file may take after it ran to declare its training (an async main calling fit). */
 const DECLARE_WAIT_MS = 1000;
 
-async function declaredSpec(): Promise<TrainingSpec | undefined> {
+async function declaredSpec(failures: UserFailures): Promise<TrainingSpec | undefined> {
   const deadline = Date.now() + DECLARE_WAIT_MS;
   for (;;) {
     const spec = api.takeRegisteredSpec();
-    if (spec || Date.now() > deadline) return spec;
+    if (spec || failures.any || Date.now() > deadline) return spec;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
@@ -151,7 +155,10 @@ async function runOnce(user: UserFile, seed: number): Promise<LoadedSpec> {
   const mod = new Module(filename);
   mod.filename = filename;
   mod.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(user.file));
-  const restoreFit = interceptFit(locations);
+  // The previous load's watcher (the extension's model-info loads reuse the process) goes.
+  currentFailures?.dispose();
+  const failures = (currentFailures = new UserFailures(isUserFile));
+  const restoreFit = interceptFit(locations, (e) => failures.record(e));
   let spec: TrainingSpec | undefined;
   try {
     try {
@@ -161,7 +168,10 @@ async function runOnce(user: UserFile, seed: number): Promise<LoadedSpec> {
       throw new LocatedError({ kind: 'load', message: err.message, location: userFrame(err.stack, isUserFile), stack: err.stack });
     }
     const exported = (mod.exports as { default?: TrainingSpec }).default;
-    spec = api.takeRegisteredSpec() ?? exported ?? (await declaredSpec());
+    spec = api.takeRegisteredSpec() ?? exported ?? (await declaredSpec(failures));
+    // Let rejections of the file's async code settle (a refused fit in an async main).
+    await new Promise((resolve) => setImmediate(resolve));
+    failures.throwIfAny();
   } finally {
     restoreFit();
   }
@@ -172,8 +182,10 @@ async function runOnce(user: UserFile, seed: number): Promise<LoadedSpec> {
       location: { file: user.file, line: 1, column: 1 },
     });
   }
-  return { spec, seed, locations };
+  return { spec, seed, locations, failures };
 }
+
+let currentFailures: UserFailures | undefined;
 
 /** Frees the tensors a discarded spec holds (its model's weights; data may be shared, so kept). */
 export function disposeSpec(spec: TrainingSpec): void {

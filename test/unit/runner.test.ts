@@ -114,7 +114,7 @@ describe('runner', () => {
     assert.equal(r.stepCount, 9, '3 epochs × 48 examples / batch 16');
     assert.equal(r.meta.config.batchSize, 16);
     assert.equal(r.meta.config.loss, 'categoricalCrossentropy');
-    assert.ok(r.entry(0).testAccuracy !== null, 'validationData becomes the test split');
+    assert.ok(r.entry(2).testAccuracy !== null, 'validationData becomes the test split, measured at each epoch’s end');
   });
 
   it('a syntax error points at the user file, line and column', async () => {

@@ -2,31 +2,10 @@
 // every gradient kernel), on each backend the tracer runs on.
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { phaseStops } from '../../src/shared/phases';
 import { conv2dFilterGrad } from '../../src/runner/tracer/layers/conv2d';
 import { resolveLoss } from '../../src/runner/tracer/losses';
-import { TEST_BACKENDS, captured, maxAbs, maxAbsDiff, onCpu, runStep, tracerFor, useBackend } from './helpers/tracerHarness';
-
-interface Reference {
-  grads: Float32Array[];
-  loss: number;
-}
-
-/** ∂L/∂W for every trainable weight via tf.variableGrads, with the model's own (training) call. */
-function referenceGrads(model: tf.LayersModel, lossName: 'categoricalCrossentropy' | 'meanSquaredError', xs: tf.Tensor, ys: tf.Tensor): Reference {
-  const loss = resolveLoss(lossName);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => loss.fn(ys, model.apply(xs, { training: true }) as tf.Tensor), vars);
-  const out = { loss: value.dataSync()[0], grads: vars.map((v) => grads[v.name].dataSync() as Float32Array) };
-  tf.dispose([value, ...Object.values(grads)]);
-  return out;
-}
-
-function randomBatch(shape: number[], classes: number, seed: number): { xs: tf.Tensor; ys: tf.Tensor } {
-  const xs = tf.randomNormal(shape, 0, 1, 'float32', seed);
-  const labels = tf.tensor1d(Array.from({ length: shape[0] }, (_, i) => (i * 7 + seed) % classes), 'int32');
-  return { xs, ys: tf.oneHot(labels, classes).toFloat() };
-}
+import { TEST_BACKENDS, captured, maxAbsDiff, onCpu, runStep, tracerFor, useBackend } from './helpers/tracerHarness';
+import { checkAgainstReference, randomBatch, referenceGrads } from './helpers/gradientCheck';
 
 function mlp(): tf.Sequential {
   return tf.sequential({
@@ -49,28 +28,6 @@ function convNet(padding: 'same' | 'valid', strides: number): tf.Sequential {
       tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }) }),
     ],
   });
-}
-
-/** Checks every captured ∂L/∂param against the reference, and ΔW = −lr·∂L/∂W for plain SGD. */
-function checkAgainstReference(model: tf.Sequential, lossName: 'categoricalCrossentropy' | 'meanSquaredError', ref: Reference, xs: tf.Tensor, ys: tf.Tensor, lr: number, tol: number): void {
-  const tracer = tracerFor(model, lossName, tf.train.sgd(lr));
-  const { stops, outcome } = runStep(tracer, xs, ys);
-  assert.deepEqual(stops, phaseStops(model.layers.length), 'phases in step-through order');
-  assert.ok(Math.abs(outcome.loss - ref.loss) < 1e-5, `loss ${outcome.loss} vs ${ref.loss}`);
-  let k = 0;
-  model.layers.forEach((layer, i) => {
-    for (const w of layer.trainableWeights) {
-      const name = w.name.split('/').pop()!.replace(/_\d+$/, '');
-      const mine = captured(outcome, i, 'gradParam', name);
-      const expected = ref.grads[k++];
-      const scale = Math.max(1e-6, maxAbs(expected));
-      assert.ok(maxAbsDiff(mine, expected) / scale < tol, `layer ${i} ${name}: max diff ${maxAbsDiff(mine, expected)} (scale ${scale})`);
-      const delta = captured(outcome, i, 'delta', name);
-      const applied = Float32Array.from(mine, (g) => -lr * g);
-      assert.ok(maxAbsDiff(delta, applied) < 1e-6 + 1e-4 * lr * scale, `ΔW of layer ${i} ${name} is −lr·∂L/∂W`);
-    }
-  });
-  outcome.scope.dispose();
 }
 
 for (const backend of TEST_BACKENDS) {

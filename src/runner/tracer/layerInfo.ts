@@ -60,6 +60,17 @@ function inputShapeOf(layer: tf.layers.Layer): (number | null)[] {
   }
 }
 
+/** The layer's class name; a user's class that names none (no static className) by its JS name. */
+export function layerType(layer: tf.layers.Layer): string {
+  let name: unknown;
+  try {
+    name = layer.getClassName();
+  } catch {
+    name = undefined;
+  }
+  return typeof name === 'string' && name.length > 0 ? name : layer.constructor.name;
+}
+
 export function describeLayer(
   layer: tf.layers.Layer,
   index: number,
@@ -73,14 +84,15 @@ export function describeLayer(
     count: p.variable.size,
     trainable: p.trainable,
   }));
-  const act = (layer as unknown as { activation?: { getClassName(): string } }).activation;
+  const act = (layer as unknown as { activation?: { getClassName?: unknown } }).activation;
+  const actName = typeof act?.getClassName === 'function' ? String((act.getClassName as () => unknown).call(act)) : undefined;
   return {
     index,
     name: layer.name,
-    type: layer.getClassName(),
+    type: layerType(layer),
     inputShape: inputShapeOf(layer),
     outputShape: shapeOf(layer.outputShape),
-    activation: act ? act.getClassName().toLowerCase() : undefined,
+    activation: actName?.toLowerCase(),
     params: paramInfos,
     paramCount: paramInfos.reduce((s, p) => s + p.count, 0),
     paramFormula: paramFormula(paramInfos),

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSummary } from '../../shared/traceTypes';
 import type { LayerLocations } from '../layerLocations';
+import { LocatedError } from '../runError';
 import { buildTraceableLayers } from './buildLayers';
 import { batchAccuracy, lossAndGradient, type Loss } from './losses';
 import type { StepGenerator, StepScope } from './stepScope';
@@ -23,7 +24,7 @@ export class SequentialTracer implements ModelTracer {
 
   constructor(
     private readonly model: tf.LayersModel,
-    locations: LayerLocations,
+    private readonly locations: LayerLocations,
     private readonly loss: Loss,
     private readonly optimizer: tf.Optimizer,
   ) {
@@ -43,13 +44,37 @@ export class SequentialTracer implements ModelTracer {
     return this.model.predict(xs) as tf.Tensor;
   }
 
+  /**
+   * Runs one layer's phase; a failure in it is told at the user's line: the frame in their code
+   * (a custom layer's call) when there is one, else the line that built the layer.
+   */
+  private atLayer<T>(index: number, phase: 'forward' | 'backward', run: () => T): T {
+    try {
+      return run();
+    } catch (e) {
+      if (e instanceof LocatedError) throw e;
+      const err = e instanceof Error ? e : new Error(String(e));
+      const info = this.layers[index].info;
+      // Only frames above this one: the user's code that called the tracer is no culprit.
+      const inUserCode = this.locations.locate(err.stack?.split(/\n\s*at [^\n]*\batLayer \(/)[0]);
+      throw new LocatedError({
+        kind: inUserCode ? 'user-exception' : 'internal',
+        message: `Layer ${index} '${info.name}' (${info.type}), ${phase} pass: ${err.message}`,
+        location: inUserCode ?? info.location,
+        layer: index,
+        layerName: info.name,
+        stack: err.stack,
+      });
+    }
+  }
+
   *step(xs: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepGenerator {
     const n = this.layers.length;
     scope.sinkFor(0)('input', xs);
     let out: tf.Tensor = xs;
     for (let i = 0; i < n; i++) {
       const input = out;
-      out = tf.tidy(() => scope.keep(this.layers[i].forward(input, scope.sinkFor(i), scope.keep)));
+      out = this.atLayer(i, 'forward', () => tf.tidy(() => scope.keep(this.layers[i].forward(input, scope.sinkFor(i), scope.keep))));
       yield { phase: 'forward', layer: i };
     }
 
@@ -71,14 +96,16 @@ export class SequentialTracer implements ModelTracer {
       const dY = dOut;
       const sink = scope.sinkFor(i);
       let result!: BackwardResult;
-      tf.tidy(() => {
-        result = layer.backward(dY, i > 0, sink);
-        for (const [name, g] of result.grads) {
-          scope.keep(g);
-          sink('gradParam', g, name);
-        }
-        if (result.dInput) scope.keep(result.dInput);
-      });
+      this.atLayer(i, 'backward', () =>
+        tf.tidy(() => {
+          result = layer.backward(dY, i > 0, sink);
+          for (const [name, g] of result.grads) {
+            scope.keep(g);
+            sink('gradParam', g, name);
+          }
+          if (result.dInput) scope.keep(result.dInput);
+        }),
+      );
       for (const p of layer.params) {
         const g = result.grads.get(p.name);
         if (p.trainable && g) grads.push({ layer: i, param: p.name, variable: p.variable, grad: g });

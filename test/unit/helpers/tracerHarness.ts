@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../src/runner/backend';
 import { LayerLocations } from '../../../src/runner/layerLocations';
 import { resolveLoss } from '../../../src/runner/tracer/losses';
-import { SequentialTracer } from '../../../src/runner/tracer/sequentialTracer';
+import { SequentialTracer, type ModelTracer } from '../../../src/runner/tracer/sequentialTracer';
+import { GraphTracer } from '../../../src/runner/tracer/graphTracer';
 import { StepScope, type StepOutcome } from '../../../src/runner/tracer/stepScope';
 import type { PhaseStop } from '../../../src/shared/phases';
 import type { LossName } from '../../../src/api/index';
@@ -19,7 +20,12 @@ export function tracerFor(model: tf.LayersModel, loss: LossName, optimizer: tf.O
   return new SequentialTracer(model, new LayerLocations(() => false), resolveLoss(loss), optimizer);
 }
 
-export function runStep(tracer: SequentialTracer, xs: tf.Tensor, ys: tf.Tensor): { stops: PhaseStop[]; outcome: StepOutcome } {
+/** A functional model's tracer, as prepareRun builds it. */
+export function graphTracerFor(model: tf.LayersModel, loss: LossName, optimizer: tf.Optimizer = tf.train.sgd(0.1)): GraphTracer {
+  return new GraphTracer(model, new LayerLocations(() => false), resolveLoss(loss), optimizer);
+}
+
+export function runStep(tracer: ModelTracer, xs: tf.Tensor, ys: tf.Tensor): { stops: PhaseStop[]; outcome: StepOutcome } {
   const gen = tracer.step(xs, ys, new StepScope(true, [xs, ys]));
   const stops: PhaseStop[] = [];
   for (;;) {

@@ -37,8 +37,15 @@ export class AutodiffLayerTracer implements TraceableLayer {
     const trainable = this.params.filter((p) => p.trainable);
     const grads = new Map<string, tf.Tensor>();
     if (!needInputGrad && trainable.length === 0) return { grads };
-    const all = vjp(() => this.callForGradient(x), [x, ...trainable.map((p) => p.variable)], dY);
-    trainable.forEach((p, i) => grads.set(p.name, all[i + 1]));
-    return { dInput: needInputGrad ? all[0] : undefined, grads };
+    // Integer inputs (indices) have no gradient: autodiff is taken with respect to the weights
+    // alone, and the layer before (if any) gets zeros.
+    const inputGrad = needInputGrad && x.dtype === 'float32';
+    const wrt = [...(inputGrad ? [x] : []), ...trainable.map((p) => p.variable)];
+    if (wrt.length === 0) return { dInput: tf.zerosLike(x), grads };
+    const all = vjp(() => this.callForGradient(x), wrt, dY);
+    const offset = inputGrad ? 1 : 0;
+    trainable.forEach((p, i) => grads.set(p.name, all[i + offset]));
+    const dInput = inputGrad ? all[0] : needInputGrad ? tf.zerosLike(x) : undefined;
+    return { dInput, grads };
   }
 }

@@ -7,7 +7,7 @@ import { applyActivation, backThroughActivation, layerActivation } from '../acti
 import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
 import type { LayerInfo } from '../../../shared/traceTypes';
 
-interface ConvConfig {
+export interface ConvConfig {
   strides: [number, number];
   padding: 'valid' | 'same';
   dilation: [number, number];
@@ -38,7 +38,7 @@ export function convConfig(layer: tf.layers.Layer): ConvConfig {
 }
 
 /** TensorFlow's 'same' padding: [before, after] for one spatial dimension. */
-function samePadding(size: number, kernel: number, stride: number, dilation: number): [number, number] {
+export function samePadding(size: number, kernel: number, stride: number, dilation: number): [number, number] {
   const out = Math.ceil(size / stride);
   const total = Math.max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0);
   return [Math.floor(total / 2), total - Math.floor(total / 2)];
@@ -61,6 +61,14 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dZ: tf.Tensor4D, cfg: ConvConfi
   const out = tf.conv2d(xT, dzT as tf.Tensor4D, cfg.dilation, 'valid', 'NHWC', cfg.strides);
   const cropped = tf.slice(out, [0, 0, 0, 0], [out.shape[0], kh, kw, out.shape[3]]);
   return tf.transpose(cropped, [1, 2, 0, 3]);
+}
+
+/** [kh, kw, ci, co] → [(kh − 1)·dh + 1, (kw − 1)·dw + 1, ci, co], zeros between the taps. */
+export function dilatedKernel(kernel: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D {
+  if (dh === 1 && dw === 1) return kernel;
+  const [kh, kw, ci, co] = kernel.shape;
+  const spread = tf.pad(tf.reshape(kernel, [kh, 1, kw, 1, ci, co]), [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]);
+  return tf.slice(tf.reshape(spread, [kh * dh, kw * dw, ci, co]), [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, co]) as tf.Tensor4D;
 }
 
 export class Conv2DTracer implements TraceableLayer {
@@ -99,12 +107,11 @@ export class Conv2DTracer implements TraceableLayer {
     if (this.bias) grads.set('bias', tf.sum(dZ, [0, 1, 2]));
     let dInput: tf.Tensor | undefined;
     if (needInputGrad) {
-      const dilated = this.cfg.dilation[0] > 1 || this.cfg.dilation[1] > 1;
-      dInput = dilated
-        ? tf.grad((input: tf.Tensor) =>
-            tf.conv2d(input as tf.Tensor4D, this.kernel as tf.Tensor4D, 1, this.cfg.padding, 'NHWC', this.cfg.dilation),
-          )(x, dZ)
-        : tf.conv2dTranspose(dZ, this.kernel as tf.Tensor4D, x.shape, this.cfg.strides, this.cfg.padding);
+      // A dilated convolution is the plain convolution with the dilated (zero-inserted) kernel,
+      // so its input gradient is that kernel's transposed convolution (tfjs has no gradient
+      // for dilated convolutions: "dilation rates greater than 1 are not yet supported").
+      const kernel = dilatedKernel(this.kernel as tf.Tensor4D, this.cfg.dilation);
+      dInput = tf.conv2dTranspose(dZ, kernel, x.shape, this.cfg.strides, this.cfg.padding);
     }
     return { dInput, grads };
   }

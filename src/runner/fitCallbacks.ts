@@ -1,0 +1,165 @@
+// model.fit's (and fitDataset's) epochs around the traced steps, as stock tfjs runs them
+// (tfjs-layers `fitLoop`, `fitDataset`): onTrainBegin, onEpochBegin, onBatchBegin/onBatchEnd with { batch, size, loss,
+// acc }, held-out metrics after each epoch's last batch, onEpochEnd with the epoch's mean loss
+// and metrics plus val_loss/val_acc, and stopping when a callback sets model.stopTraining
+// (tf.callbacks.earlyStopping does). Each callback is awaited, as stock fit awaits it.
+import * as tf from '@tensorflow/tfjs';
+import type { Split } from '../api/index';
+import type { StepCapture } from './capture/recordBuilder';
+import type { FitPlan } from './fitInterception';
+import type { ModelTracer } from './tracer/sequentialTracer';
+import { batchAccuracy, type Loss } from './tracer/losses';
+import { asSplit } from './datasetFeed';
+import { LocatedError } from './runError';
+
+type Logs = Record<string, number>;
+
+/** The part of tfjs's CallbackList the driver uses. */
+interface CallbackList {
+  setParams(params: Record<string, unknown>): void;
+  setModel(model: tf.LayersModel): void;
+  onTrainBegin(logs?: Logs): Promise<void>;
+  onTrainEnd(logs?: Logs): Promise<void>;
+  onEpochBegin(epoch: number, logs?: Logs): Promise<void>;
+  onEpochEnd(epoch: number, logs?: Logs): Promise<void>;
+  onBatchBegin(batch: number, logs?: Logs): Promise<void>;
+  onBatchEnd(batch: number, logs?: Logs): Promise<void>;
+}
+
+const EVAL_CHUNK = 512;
+
+/** Mean loss and accuracy over a split in inference mode, in chunks (as stock fit's test loop). */
+export function heldOutMetrics(tracer: ModelTracer, loss: Loss, split: Split): { loss: number; accuracy?: number } {
+  const n = split.xs.shape[0];
+  let lossSum = 0;
+  let correct = 0;
+  let counted = false;
+  for (let start = 0; start < n; start += EVAL_CHUNK) {
+    const size = Math.min(EVAL_CHUNK, n - start);
+    tf.tidy(() => {
+      const xs = tf.slice(split.xs, start, size);
+      const ys = tf.slice(split.ys, start, size);
+      const pred = tracer.predict(xs);
+      lossSum += loss.fn(ys, pred).dataSync()[0] * size;
+      const acc = batchAccuracy(loss.name, ys, pred);
+      if (acc) {
+        counted = true;
+        correct += acc.dataSync()[0] * size;
+      }
+    });
+  }
+  return { loss: lossSum / n, accuracy: counted ? correct / n : undefined };
+}
+
+/** The same over a tf.data dataset of batches (its first `batches`, or all), as stock evaluateDataset. */
+async function heldOutMetricsOfDataset(tracer: ModelTracer, loss: Loss, source: NonNullable<FitPlan['validationDataset']>): Promise<{ loss: number; accuracy?: number }> {
+  const iterator = await source.dataset.iterator();
+  let n = 0;
+  let lossSum = 0;
+  let correct = 0;
+  let counted = false;
+  for (let b = 0; source.batches === undefined || b < source.batches; b++) {
+    const next = await iterator.next();
+    if (next.done) break;
+    const split = asSplit(next.value, (message) => new LocatedError({ kind: 'contract', message }));
+    const held = heldOutMetrics(tracer, loss, split);
+    const size = split.xs.shape[0];
+    n += size;
+    lossSum += held.loss * size;
+    if (held.accuracy !== undefined) {
+      counted = true;
+      correct += held.accuracy * size;
+    }
+    tf.dispose([split.xs, split.ys]);
+  }
+  return { loss: lossSum / n, accuracy: counted ? correct / n : undefined };
+}
+
+export class FitDriver {
+  private readonly list: CallbackList;
+  private epochSums: Logs = {};
+  private epochSeen = 0;
+
+  constructor(
+    private readonly plan: FitPlan,
+    private readonly tracer: ModelTracer,
+    private readonly loss: Loss,
+    /** The run's last step (the plan's, or fewer when the caller asked for fewer). */
+    private readonly lastStep: number,
+  ) {
+    this.list = new tf.CallbackList(plan.callbacks) as unknown as CallbackList;
+    const metrics = ['loss', ...plan.metricNames];
+    this.list.setParams({
+      epochs: plan.epochs,
+      initialEpoch: 0,
+      samples: plan.trainSize,
+      steps: null,
+      batchSize: plan.feed ? null : plan.batchSize,
+      verbose: 0,
+      doValidation: plan.validation !== undefined || plan.validationDataset !== undefined,
+      metrics: plan.validation || plan.validationDataset ? [...metrics, ...metrics.map((m) => `val_${m}`)] : metrics,
+    });
+    this.list.setModel(plan.model);
+  }
+
+  private position(step: number): { epoch: number; batch: number } {
+    const { stepsPerEpoch } = this.plan;
+    return { epoch: Math.floor(step / stepsPerEpoch), batch: step % stepsPerEpoch };
+  }
+
+  /** Batch logs with the metric names the model was compiled with ('acc', 'accuracy'). */
+  private logsOf(loss: number, accuracy: number | undefined): Logs {
+    const logs: Logs = { loss };
+    for (const name of this.plan.metricNames) {
+      if (accuracy !== undefined && /^(acc|accuracy)$/.test(name)) logs[name] = accuracy;
+    }
+    return logs;
+  }
+
+  async beforeStep(step: number): Promise<void> {
+    const { epoch, batch } = this.position(step);
+    if (step === 0) {
+      this.plan.model.stopTraining = false;
+      await this.list.onTrainBegin();
+    }
+    if (batch === 0) {
+      this.epochSums = {};
+      this.epochSeen = 0;
+      await this.list.onEpochBegin(epoch);
+    }
+    const fed = await this.plan.feed?.fetch(step);
+    // Stock fit fills in `batch` and `size` only after onBatchBegin; stock fitDataset before.
+    await this.list.onBatchBegin(batch, this.plan.batchBeginLogs && fed ? { batch, size: fed.xs.shape[0] } : {});
+  }
+
+  /** After a traced step: its callbacks, and at an epoch's end its held-out metrics; true to stop. */
+  async afterStep(step: number, capture: StepCapture): Promise<boolean> {
+    const { epoch, batch } = this.position(step);
+    const size = capture.batchSize;
+    const logs = this.logsOf(capture.loss, capture.accuracy);
+    for (const [key, value] of Object.entries(logs)) this.epochSums[key] = (this.epochSums[key] ?? 0) + value * size;
+    this.epochSeen += size;
+    const epochEnds = batch === this.plan.stepsPerEpoch - 1;
+    let epochLogs: Logs | undefined;
+    if (epochEnds && (this.plan.validation || this.plan.validationDataset)) {
+      const held = this.plan.validationDataset
+        ? await heldOutMetricsOfDataset(this.tracer, this.loss, this.plan.validationDataset)
+        : heldOutMetrics(this.tracer, this.loss, this.plan.validation!);
+      capture.testLoss = held.loss;
+      capture.testAccuracy = held.accuracy;
+      epochLogs = {};
+      for (const [key, value] of Object.entries(this.logsOf(held.loss, held.accuracy))) epochLogs[`val_${key}`] = value;
+    }
+    await this.list.onBatchEnd(batch, { batch, size, ...logs });
+    const stopping = this.plan.model.stopTraining;
+    if (epochEnds || stopping) {
+      // As tfjs's BaseLogger: the epoch's loss and metrics are means weighted by batch size.
+      const means: Logs = {};
+      for (const [key, sum] of Object.entries(this.epochSums)) means[key] = sum / this.epochSeen;
+      await this.list.onEpochEnd(epoch, { ...means, ...epochLogs });
+    }
+    const stop = stopping || this.plan.model.stopTraining;
+    if (stop || step >= this.lastStep) await this.list.onTrainEnd();
+    return stop;
+  }
+}
