@@ -8,13 +8,15 @@ import { defaultRunDir } from '../trace/runFolder';
 import { TraceOpenError, TraceReader } from '../trace/traceReader';
 import type { RunError } from '../shared/traceTypes';
 import { formatError, formatHealth, formatStepDetail, formatSummary, num } from './format';
+import { DIFF_USAGE, diffCommand } from './diffCommand';
 
 const USAGE = `usage:
   gradient-lens summary FILE                 the model's layers, shapes and parameter counts
   gradient-lens trace FILE [--steps N] [--out DIR] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck]
                                              train N steps with full tracing and write the trace
                                              (the file is type-checked alongside; a type error fails the run)
-  gradient-lens show DIR [--step K]          print one recorded step, phase by phase`;
+  gradient-lens show DIR [--step K]          print one recorded step, phase by phase
+${DIFF_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -161,6 +163,8 @@ async function main(argv: string[]): Promise<number> {
       return trace(rest);
     case 'show':
       return show(rest);
+    case 'diff':
+      return diffCommand(rest);
     case undefined:
     case '-h':
     case '--help':
