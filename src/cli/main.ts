@@ -9,6 +9,7 @@ import { TraceOpenError, TraceReader } from '../trace/traceReader';
 import type { RunError } from '../shared/traceTypes';
 import { formatError, formatHealth, formatStepDetail, formatSummary, num } from './format';
 import { DIFF_USAGE, diffCommand } from './diffCommand';
+import { EXPORT_USAGE, exportCommand } from './exportCommand';
 
 const USAGE = `usage:
   gradient-lens summary FILE                 the model's layers, shapes and parameter counts
@@ -16,7 +17,8 @@ const USAGE = `usage:
                                              train N steps with full tracing and write the trace
                                              (the file is type-checked alongside; a type error fails the run)
   gradient-lens show DIR [--step K]          print one recorded step, phase by phase
-${DIFF_USAGE}`;
+${DIFF_USAGE}
+${EXPORT_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -165,6 +167,8 @@ async function main(argv: string[]): Promise<number> {
       return show(rest);
     case 'diff':
       return diffCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     case undefined:
     case '-h':
     case '--help':
