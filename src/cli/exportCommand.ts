@@ -3,10 +3,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { writeCsv } from '../trace/export/csvExport';
-import { writeJson } from '../trace/export/jsonExport';
-import { writeTensorBoard } from '../trace/export/tensorboardEvents';
-import { CorruptRecordError, DATA_FILE } from '../trace/recordCodec';
+import { exportRun } from '../trace/export/exportRun';
+import type { ExportFormat } from '../trace/export/exportRun';
+import { CorruptRecordError } from '../trace/recordCodec';
 import type { TraceReader } from '../trace/traceReader';
 import { CommandInputError, openRun } from './diffCommand';
 
@@ -14,32 +13,7 @@ export const EXPORT_USAGE = `  gradient-lens export RUN --tensorboard DIR | --cs
                                              write the run as a TensorBoard event file, as
                                              steps.csv + layers.csv, or as one JSON file`;
 
-type Format = 'tensorboard' | 'csv' | 'json';
-
-/** Writes the export; returns what to tell the user. */
-export function exportRun(run: TraceReader, format: Format, target: string): string {
-  try {
-    switch (format) {
-      case 'tensorboard': {
-        const r = writeTensorBoard(run, target);
-        return `wrote ${r.file}: ${r.steps} steps, ${r.scalars} scalars, ${r.histograms} histograms (tensorboard --logdir ${path.dirname(r.file)})`;
-      }
-      case 'csv': {
-        const r = writeCsv(run, target);
-        return `wrote ${r.steps} (${r.stepRows} rows) and ${r.layers} (${r.tensorRows} rows)`;
-      }
-      case 'json': {
-        const r = writeJson(run, target);
-        return `wrote ${r.file}: ${r.steps} steps`;
-      }
-    }
-  } catch (e) {
-    if (e instanceof CorruptRecordError) throw new CommandInputError(`${path.join(run.dir, DATA_FILE)}: ${e.message}`);
-    throw e;
-  }
-}
-
-function chooseFormat(values: { tensorboard?: string; csv?: string; json?: string }): [Format, string] {
+function chooseFormat(values: { tensorboard?: string; csv?: string; json?: string }): [ExportFormat, string] {
   const chosen = (['tensorboard', 'csv', 'json'] as const).filter((f) => values[f] !== undefined);
   if (chosen.length !== 1) throw new CommandInputError(chosen.length === 0 ? 'say where to: --tensorboard DIR, --csv DIR or --json FILE' : `one format at a time, got --${chosen.join(' and --')}`);
   const format = chosen[0];
@@ -68,7 +42,7 @@ export function exportCommand(args: string[]): number {
     console.log(exportRun(run, format, target));
     return 0;
   } catch (e) {
-    if (e instanceof CommandInputError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    if (e instanceof CommandInputError || e instanceof CorruptRecordError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`gradient-lens export: ${(e as Error).message}\nusage:\n${EXPORT_USAGE}\n`);
       return 2;
     }

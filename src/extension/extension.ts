@@ -2,6 +2,7 @@
 // runner process belongs to a session or the model-info cache, both disposed on deactivate.
 import * as vscode from 'vscode';
 import { Commands } from './commands';
+import { CompareCommands } from './compareCommands';
 import { ModelCodeLensProvider } from './codeLens';
 import { Diagnostics } from './diagnostics';
 import { InlineValues } from './inlineValues';
@@ -63,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     inlineValues,
     new CursorLayerSync(sessions),
     ...commands.register(),
+    ...new CompareCommands({ context, sessions, log }).register(),
     vscode.languages.registerHoverProvider(typescript, new LayerHoverProvider(models, sessions)),
     codeLens,
     vscode.languages.registerCodeLensProvider(typescript, codeLens),

@@ -70,3 +70,21 @@ export function formatRunDiff(diff: RunDiff): string[] {
   if (metrics.length > 0) out.push(`metrics, largest relative change: ${metrics.join(', ')}`);
   return out;
 }
+
+export interface ReportedRun {
+  dir: string;
+  meta: { file: string; createdAt: string; backend: { name: string }; config: { seed: number } };
+  stepCount: number;
+}
+
+/** The comparison as a Markdown document: the verdict on top, the table in a monospaced block. */
+export function runDiffMarkdown(diff: RunDiff, a: ReportedRun, b: ReportedRun): string {
+  const run = (label: string, r: ReportedRun) =>
+    `- **${label}**: \`${r.dir}\` — ${r.meta.file.split(/[\\/]/).pop()}, ${r.meta.createdAt}, ${r.meta.backend.name}, seed ${r.meta.config.seed}, ${r.stepCount} steps`;
+  const verdict = diff.identical
+    ? '**Identical**'
+    : diff.firstDivergence
+      ? `**First divergence:** ${describeDivergence(diff.firstDivergence)}`
+      : '**The runs differ** (no divergence on the steps and layers they share)';
+  return ['# Gradient Lens: run comparison', '', run('A', a), run('B', b), '', verdict, '', '```text', ...formatRunDiff(diff), '```', ''].join('\n');
+}

@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { summarize } from '../../src/runner/capture/summarize';
+import { otherRunsOfFile } from '../../src/trace/runCatalog';
 import { agrees, diffRuns, matchLayers } from '../../src/trace/runDiff';
+import { runDiffMarkdown } from '../../src/trace/runDiffReport';
 import { TraceReader } from '../../src/trace/traceReader';
 import { TraceWriter } from '../../src/trace/traceWriter';
 import type { LayerInfo, RunMeta, StepRecord, TensorRole, TensorSummary } from '../../src/shared/traceTypes';
@@ -150,6 +152,35 @@ describe('run diff', () => {
     assert.equal(d.identical, false);
     assert.equal(d.sharedSteps, 2);
     assert.ok(d.notes.some((n) => /steps recorded: 2 vs 3/.test(n)), d.notes.join('\n'));
+  });
+});
+
+describe('runs to compare with', () => {
+  it('the other runs of the same file in a runs folder, newest first; not the run itself, nor other files or non-runs', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-runs-'));
+    const make = (name: string, file: string, createdAt: string) => {
+      fs.mkdirSync(path.join(folder, name));
+      fs.writeFileSync(path.join(folder, name, 'meta.json'), JSON.stringify({ ...metaOf([]), file, createdAt }));
+    };
+    make('old', '/x/model.ts', '2026-01-01T10:00:00.000Z');
+    make('new', '/x/model.ts', '2026-01-03T10:00:00.000Z');
+    make('self', '/x/model.ts', '2026-01-02T10:00:00.000Z');
+    make('other-file', '/x/other.ts', '2026-01-04T10:00:00.000Z');
+    fs.mkdirSync(path.join(folder, 'not-a-run'));
+    fs.mkdirSync(path.join(folder, 'torn-meta'));
+    fs.writeFileSync(path.join(folder, 'torn-meta', 'meta.json'), '{"formatVersion": 1, "fi');
+    assert.deepEqual(otherRunsOfFile(folder, '/x/model.ts', path.join(folder, 'self')).map((r) => path.basename(r.dir)), ['new', 'old']);
+    assert.deepEqual(otherRunsOfFile(path.join(folder, 'missing'), '/x/model.ts', folder), []);
+  });
+
+  it('the report document: the verdict, both runs, and the table in a monospaced block', () => {
+    const a = writeRun(three(), 3);
+    const b = writeRun(three(), 3, [{ step: 1, layer: 1, role: 'activation', by: 0.1 }]);
+    const md = runDiffMarkdown(diffRuns(a, b), a, b);
+    assert.match(md, /^\*\*First divergence:\*\* step 1, forward · dense_Dense2 \(activation mean -?\d\.\d{4} vs -?\d\.\d{4}\)$/m);
+    assert.ok(md.includes(`- **A**: \`${a.dir}\``) && md.includes(`- **B**: \`${b.dir}\``));
+    assert.match(md, /```text\n[^]*^dense_Dense2\s+activation\s+\S+%/m);
+    assert.match(runDiffMarkdown(diffRuns(a, a), a, a), /^\*\*Identical\*\*$/m);
   });
 });
 
