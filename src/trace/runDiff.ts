@@ -195,9 +195,11 @@ export function matchLayers(a: LayerInfo[], b: LayerInfo[]): LayerMatching {
 
 const keyOf = (role: TensorRole, param?: string) => `${role}|${param ?? ''}`;
 
+type SummariesByLayer = Map<number, Map<string, TensorSummary>>;
+
 /** A record's summaries by layer, then by role and param. */
-function byLayer(record: StepRecord): Map<number, Map<string, TensorSummary>> {
-  const out = new Map<number, Map<string, TensorSummary>>();
+function byLayer(record: StepRecord): SummariesByLayer {
+  const out: SummariesByLayer = new Map();
   for (const s of record.summaries) {
     let mine = out.get(s.layer);
     if (!mine) out.set(s.layer, (mine = new Map()));
@@ -267,12 +269,12 @@ function metricDifferences(a: StepRecord, b: StepRecord, keys: ('loss' | 'accura
 function firstDifferenceInStep(
   a: StepRecord,
   b: StepRecord,
+  ta: SummariesByLayer,
+  tb: SummariesByLayer,
   layersA: LayerInfo[],
   matchOf: Map<number, number>,
   tolerance: number,
 ): Divergence | undefined {
-  const ta = byLayer(a);
-  const tb = byLayer(b);
   const names = layersA.map((l) => l.name);
   for (const stop of phaseStops(layersA.length)) {
     let differences: ValueDifference[] = [];
@@ -366,9 +368,9 @@ export function diffRuns(a: DiffableRun, b: DiffableRun, options: DiffOptions = 
     shared++;
     const ra = a.readStep(step);
     const rb = b.readStep(step);
-    firstDivergence ??= firstDifferenceInStep(ra, rb, layersA, matchOf, tolerance);
     const ta = byLayer(ra);
     const tb = byLayer(rb);
+    firstDivergence ??= firstDifferenceInStep(ra, rb, ta, tb, layersA, matchOf, tolerance);
     const pairs: [number, number, string][] = [[-1, -1, 'loss'], ...layers.matched.map((p): [number, number, string] => [p.a, p.b, p.nameA])];
     for (const [la, lb, name] of pairs) {
       const mine = ta.get(la);
