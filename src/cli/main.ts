@@ -9,6 +9,8 @@ import { TraceOpenError, TraceReader } from '../trace/traceReader';
 import type { TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
 import type { RunError } from '../shared/traceTypes';
 import { formatError, formatHealth, formatStepDetail, formatSummary, num } from './format';
+import { DIFF_USAGE, diffCommand } from './diffCommand';
+import { EXPORT_USAGE, exportCommand } from './exportCommand';
 
 const USAGE = `usage:
   gradient-lens summary FILE                 the model's layers, shapes and parameter counts
@@ -16,7 +18,9 @@ const USAGE = `usage:
                                              train N steps with full tracing and write the trace
                                              (the file is type-checked alongside: type errors are
                                              warnings, --strict-types makes the first one fail the run)
-  gradient-lens show DIR [--step K]          print one recorded step, phase by phase`;
+  gradient-lens show DIR [--step K]          print one recorded step, phase by phase
+${DIFF_USAGE}
+${EXPORT_USAGE}`;
 
 class UsageError extends Error {}
 
@@ -172,6 +176,10 @@ async function main(argv: string[]): Promise<number> {
       return trace(rest);
     case 'show':
       return show(rest);
+    case 'diff':
+      return diffCommand(rest);
+    case 'export':
+      return exportCommand(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -3,6 +3,7 @@
 // deactivate.
 import * as vscode from 'vscode';
 import { Commands } from './commands';
+import { CompareCommands } from './compareCommands';
 import { ModelCodeLensProvider } from './codeLens';
 import { Diagnostics } from './diagnostics';
 import { InlineValues } from './inlineValues';
@@ -64,6 +65,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     inlineValues,
     new CursorLayerSync(sessions),
     ...commands.register(),
+    ...new CompareCommands({ context, sessions, log }).register(),
     vscode.languages.registerHoverProvider(typescript, new LayerHoverProvider(models, sessions)),
     codeLens,
     vscode.languages.registerCodeLensProvider(typescript, codeLens),

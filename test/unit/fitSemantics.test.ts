@@ -32,7 +32,7 @@ async function traced(file: string, backend: string): Promise<{ dir: string; lin
     if (m.type === 'log' && m.text.startsWith('{"event"')) lines.push(JSON.parse(m.text) as Logged);
   });
   try {
-    await runner.start({ file, outDir: dir, typeCheck: false });
+    await runner.start({ file, outDir: dir, typeCheck: 'off' });
   } catch (e) {
     if (!(e instanceof RunnerError)) throw e;
     failure = e.runError;

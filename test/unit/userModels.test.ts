@@ -19,7 +19,7 @@ async function traceToEnd(file: string, backend = 'wasm', overrides = {}): Promi
     if (m.type === 'failed') failure = m.error;
   });
   try {
-    await runner.start({ file, outDir: dir, overrides, typeCheck: false });
+    await runner.start({ file, outDir: dir, overrides, typeCheck: 'off' });
   } catch (e) {
     if (!(e instanceof RunnerError)) throw e;
     failure = e.runError;

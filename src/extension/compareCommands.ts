@@ -1,0 +1,168 @@
+// "Export Trace…" and "Compare with…": a recorded run as TensorBoard, CSV or JSON, and where
+// this run first differs from another run of the same file, in a read-only Markdown report.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { exportRun } from '../trace/export/exportRun';
+import type { ExportFormat } from '../trace/export/exportRun';
+import { otherRunsOfFile } from '../trace/runCatalog';
+import { diffRuns } from '../trace/runDiff';
+import type { RunDiff } from '../trace/runDiff';
+import { formatRunDiff, runDiffMarkdown } from '../trace/runDiffReport';
+import { TraceReader } from '../trace/traceReader';
+import type { SessionManager } from './sessions';
+import { readSettings, runsFolder } from './settings';
+
+export interface CompareDeps {
+  context: vscode.ExtensionContext;
+  sessions: SessionManager;
+  log: vscode.LogOutputChannel;
+}
+
+/** Reports live in memory under this scheme: a document VS Code opens read-only. */
+export const REPORT_SCHEME = 'gradient-lens-compare';
+
+const FORMATS: (vscode.QuickPickItem & { format: ExportFormat })[] = [
+  { label: 'TensorBoard event file', description: 'events.out.tfevents.* in a folder, for tensorboard --logdir', format: 'tensorboard' },
+  { label: 'CSV tables', description: 'steps.csv and layers.csv in a folder', format: 'csv' },
+  { label: 'JSON', description: 'one file: the run, its steps and every tensor summary', format: 'json' },
+];
+
+type Target = vscode.Uri | string | undefined;
+const asPath = (t: Target) => (typeof t === 'string' ? t : t?.fsPath);
+
+export class CompareCommands {
+  private readonly reports = new Map<string, string>();
+  private reportCount = 0;
+
+  constructor(private readonly deps: CompareDeps) {}
+
+  register(): vscode.Disposable[] {
+    return [
+      vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, { provideTextDocumentContent: (uri) => this.reports.get(uri.toString()) ?? '' }),
+      vscode.workspace.onDidCloseTextDocument((doc) => this.reports.delete(doc.uri.toString())),
+      vscode.commands.registerCommand('gradientLens.exportTrace', (run?: Target, format?: ExportFormat, target?: Target) => this.exportTrace(run, format, target)),
+      vscode.commands.registerCommand('gradientLens.compareWith', (run?: Target, other?: Target) => this.compareWith(run, other)),
+    ];
+  }
+
+  /** Where runs of this window are recorded: beside the active editor's file or the first workspace folder. */
+  private runsFolderFor(file?: string): string | undefined {
+    const base = file ? vscode.Uri.file(file) : (vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri);
+    return base ? runsFolder(base, readSettings(base), this.deps.context.globalStorageUri) : undefined;
+  }
+
+  private async pickTraceFolder(title: string, openLabel: string): Promise<string | undefined> {
+    const folder = this.runsFolderFor();
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      canSelectMany: false,
+      defaultUri: folder && fs.existsSync(folder) ? vscode.Uri.file(folder) : undefined,
+      openLabel,
+      title,
+    });
+    return picked?.[0]?.fsPath;
+  }
+
+  /** The run a command acts on: the one given, else the active session's, else one the user picks. */
+  private async thisRun(run: Target, title: string): Promise<string | undefined> {
+    return asPath(run) ?? this.deps.sessions.active?.runDir ?? (await this.pickTraceFolder(title, 'Choose Run'));
+  }
+
+  private open(dir: string): TraceReader | undefined {
+    try {
+      // A run still recording: its last record may be half written, which is not damage.
+      return TraceReader.open(dir, { live: this.deps.sessions.active?.runDir === dir && this.deps.sessions.active.live });
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Gradient Lens: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Export Trace…: which run, which format, where; resolves with what was written. */
+  async exportTrace(run?: Target, format?: ExportFormat, target?: Target): Promise<string | undefined> {
+    const dir = await this.thisRun(run, 'Gradient Lens: the run to export');
+    if (!dir) return undefined;
+    const chosen = format ?? (await vscode.window.showQuickPick(FORMATS, { title: `Gradient Lens: export ${path.basename(dir)} as…` }))?.format;
+    if (!chosen) return undefined;
+    let where = asPath(target);
+    if (!where) {
+      const near = vscode.workspace.workspaceFolders?.[0]?.uri ?? vscode.Uri.file(path.dirname(dir));
+      if (chosen === 'json') {
+        where = (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.joinPath(near, `${path.basename(dir)}.json`), filters: { JSON: ['json'] }, title: 'Gradient Lens: export to a JSON file' }))?.fsPath;
+      } else {
+        const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, defaultUri: near, openLabel: 'Export Here', title: `Gradient Lens: the folder for the ${chosen === 'csv' ? 'CSV tables' : 'event file'}` });
+        where = picked?.[0]?.fsPath;
+      }
+    }
+    if (!where) return undefined;
+    const reader = this.open(dir);
+    if (!reader) return undefined;
+    try {
+      const message = exportRun(reader, chosen, where);
+      this.deps.log.info(`export: ${message}`);
+      void vscode.window.showInformationMessage(`Gradient Lens: ${message}`);
+      return message;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Gradient Lens: export failed: ${(e as Error).message}`);
+      return undefined;
+    } finally {
+      reader.close();
+    }
+  }
+
+  /** The run to compare with: the other runs of this file, newest first, or any run picked by hand. */
+  private async pickOther(dir: string, file: string): Promise<string | undefined> {
+    const folder = this.runsFolderFor(file);
+    const others = folder ? otherRunsOfFile(folder, file, dir) : [];
+    const browse = { label: '$(folder-opened) Another run…', description: 'any recorded run (a folder with meta.json)', dir: '' };
+    const items = [
+      ...others.map((r) => ({
+        label: new Date(r.meta.createdAt).toLocaleString(),
+        description: `${r.meta.backend.name} · seed ${r.meta.config.seed} · batch ${r.meta.config.batchSize}`,
+        detail: r.dir,
+        dir: r.dir,
+      })),
+      browse,
+    ];
+    const picked = await vscode.window.showQuickPick(items, {
+      title: `Gradient Lens: compare ${path.basename(file)} (${path.basename(dir)}) with…`,
+      placeHolder: others.length > 0 ? 'Other runs of this file, newest first' : 'No other run of this file is recorded yet',
+    });
+    if (!picked) return undefined;
+    return picked.dir || (await this.pickTraceFolder('Gradient Lens: the run to compare with', 'Compare'));
+  }
+
+  /**
+   * Compare with…: the chosen run is A (the baseline), this run is B. Shows the report and
+   * resolves with the comparison (undefined when cancelled or a run does not open).
+   */
+  async compareWith(run?: Target, other?: Target): Promise<RunDiff | undefined> {
+    const dir = await this.thisRun(run, 'Gradient Lens: the run to compare');
+    if (!dir) return undefined;
+    const b = this.open(dir);
+    if (!b) return undefined;
+    let a: TraceReader | undefined;
+    try {
+      const baseline = asPath(other) ?? (await this.pickOther(dir, b.meta.file));
+      if (!baseline) return undefined;
+      a = this.open(baseline);
+      if (!a) return undefined;
+      const diff = diffRuns(a, b);
+      const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/compare-${++this.reportCount}-${path.basename(dir)}.md` });
+      this.reports.set(uri.toString(), runDiffMarkdown(diff, a, b));
+      this.deps.log.info(`compare ${a.dir} (A) with ${b.dir} (B):\n${formatRunDiff(diff).join('\n')}`);
+      const doc = await vscode.workspace.openTextDocument(uri);
+      await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+      await vscode.window.showTextDocument(doc, { preview: false });
+      return diff;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Gradient Lens: compare failed: ${(e as Error).message}`);
+      return undefined;
+    } finally {
+      a?.close();
+      b.close();
+    }
+  }
+}
