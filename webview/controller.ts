@@ -310,7 +310,7 @@ export class PanelController {
   private fetchStep(step: number): void {
     this.stepInFlight = true;
     this.channel
-      .request({ type: 'requestStep', step }, 'stepData')
+      .request({ type: 'requestStep', step })
       .then((reply) => this.acceptRecord(normalizeRecord(reply.record)))
       .catch((error: Error) => this.store.set({ notice: `Could not load step ${step}: ${error.message}`, loading: false }))
       .finally(() => {
@@ -352,7 +352,7 @@ export class PanelController {
     if (this.paramInFlight === keyframe) return;
     this.paramInFlight = keyframe;
     this.channel
-      .request({ type: 'requestStep', step: keyframe }, 'stepData')
+      .request({ type: 'requestStep', step: keyframe })
       .then((reply) => this.acceptRecord(normalizeRecord(reply.record)))
       .catch(() => {
         this.paramInFlight = -1;
@@ -378,7 +378,7 @@ export class PanelController {
     if (main) wanted.push({ role: 'param', param: main }, { role: 'gradParam', param: main }, { role: 'delta', param: main });
     for (const w of wanted) {
       this.channel
-        .request({ type: 'requestHistory', layer: layer.index, role: w.role, param: w.param, maxColumns: HISTORY_COLUMNS }, 'history')
+        .request({ type: 'requestHistory', layer: layer.index, role: w.role, param: w.param, maxColumns: HISTORY_COLUMNS })
         .then((h) => this.acceptHistory(h))
         .catch(() => undefined);
     }

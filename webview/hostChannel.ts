@@ -1,6 +1,8 @@
 // The panel's side of the protocol: posts FromWebview bodies in envelopes, routes the host's
-// ToWebview messages, and matches replies to requests, which reject after a timeout (a request
-// the host dropped must not leave the panel waiting for ever).
+// ToWebview messages, and matches replies to requests through the shared Endpoint (ids, the reply
+// kinds each request expects, a timeout: a request the host dropped must not leave the panel
+// waiting for ever).
+import { Endpoint, type ReplyKinds } from '../src/shared/endpoint';
 import type { Envelope, FromWebview, ToWebview } from '../src/shared/protocol';
 
 export interface VsCodeApi {
@@ -15,26 +17,17 @@ export function vscodeApi(): VsCodeApi {
   return acquireVsCodeApi();
 }
 
-type Reply<T extends ToWebview['type']> = Extract<ToWebview, { type: T }>;
-
-interface Pending {
-  type: ToWebview['type'];
-  resolve(body: ToWebview): void;
-  reject(error: Error): void;
-  timer: ReturnType<typeof setTimeout>;
-}
+/** Which reply answers which request (the rest of what the panel sends expects none). */
+export const WEBVIEW_REPLIES = { requestStep: ['stepData'], requestHistory: ['history'] } as const satisfies ReplyKinds<FromWebview, ToWebview>;
 
 const TO_WEBVIEW_TYPES = new Set<ToWebview['type']>(['init', 'stepData', 'history', 'progress', 'selectLayer', 'goTo']);
 
 export class HostChannel {
-  private nextId = 1;
-  private readonly pending = new Map<number, Pending>();
+  private readonly endpoint: Endpoint<FromWebview, ToWebview, typeof WEBVIEW_REPLIES>;
   private readonly handlers: ((body: ToWebview) => void)[] = [];
 
-  constructor(
-    private readonly api: VsCodeApi,
-    private readonly timeoutMs = 15_000,
-  ) {
+  constructor(api: VsCodeApi, timeoutMs = 15_000) {
+    this.endpoint = new Endpoint((envelope) => api.postMessage(envelope), WEBVIEW_REPLIES, timeoutMs);
     window.addEventListener('message', (event: MessageEvent) => this.receive(event.data));
   }
 
@@ -44,21 +37,12 @@ export class HostChannel {
   }
 
   post(body: FromWebview): number {
-    const id = this.nextId++;
-    const envelope: Envelope<FromWebview> = { id, body };
-    this.api.postMessage(envelope);
-    return id;
+    return this.endpoint.post(body);
   }
 
-  request<T extends ToWebview['type']>(body: FromWebview, replyType: T): Promise<Reply<T>> {
-    const id = this.post(body);
-    return new Promise<Reply<T>>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`${body.type} #${id}: no reply within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
-      this.pending.set(id, { type: replyType, resolve: resolve as (b: ToWebview) => void, reject, timer });
-    });
+  /** A request the host answers (requestStep → stepData, requestHistory → history); rejects after the timeout. */
+  request<B extends FromWebview & { type: keyof typeof WEBVIEW_REPLIES }>(body: B) {
+    return this.endpoint.request(body);
   }
 
   private receive(data: unknown): void {
@@ -66,16 +50,7 @@ export class HostChannel {
     const envelope = data as Partial<Envelope<ToWebview>>;
     const body = envelope.body;
     if (typeof body !== 'object' || body === null || !TO_WEBVIEW_TYPES.has(body.type)) return;
-    if (typeof envelope.inReplyTo === 'number') {
-      const pending = this.pending.get(envelope.inReplyTo);
-      if (pending) {
-        this.pending.delete(envelope.inReplyTo);
-        clearTimeout(pending.timer);
-        if (pending.type === body.type) pending.resolve(body);
-        else pending.reject(new Error(`expected ${pending.type}, got ${body.type}`));
-        return;
-      }
-    }
+    if (typeof envelope.id === 'number' && this.endpoint.receive(envelope as Envelope<ToWebview>)) return;
     for (const handler of this.handlers) handler(body);
   }
 }
