@@ -2,6 +2,7 @@
 // of model.layers), each node reading the tensors its inbound layers produced; the loss; then
 // backward in reverse order, a node's output gradient being the sum of what every layer that
 // reads it sent back (a residual branch and its shortcut both reach the node they leave).
+import { atLayer, layersModelSummary } from './layerPhase';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSummary } from '../../shared/traceTypes';
 import type { LayerLocations } from '../layerLocations';
@@ -67,38 +68,15 @@ export class GraphTracer implements ModelTracer {
       this.nodes.push({ layer, tracer, inputs: inputs.map((t) => t.id), output: outputs[0].id });
     }
     const infos = this.nodes.map((n) => n.tracer.info);
-    this.summary = {
-      name: model.name,
-      kind: 'layers',
-      inputShape: (model.inputs[0].shape as (number | null)[]) ?? [],
-      layers: infos,
-      totalParams: infos.reduce((s, l) => s + l.paramCount, 0),
-      trainableParams: infos.reduce((s, l) => s + l.params.filter((p) => p.trainable).reduce((n, p) => n + p.count, 0), 0),
-    };
+    this.summary = layersModelSummary(model.name, (model.inputs[0].shape as (number | null)[]) ?? [], infos);
   }
 
   predict(xs: tf.Tensor): tf.Tensor {
     return this.model.predict(xs) as tf.Tensor;
   }
 
-  /** A node's phase; a failure in it is told at the user's line (as SequentialTracer's atLayer). */
   private atLayer<T>(index: number, phase: 'forward' | 'backward', run: () => T): T {
-    try {
-      return run();
-    } catch (e) {
-      if (e instanceof LocatedError) throw e;
-      const err = e instanceof Error ? e : new Error(String(e));
-      const info = this.nodes[index].tracer.info;
-      const inUserCode = this.locations.locate(err.stack?.split(/\n\s*at [^\n]*\batLayer \(/)[0]);
-      throw new LocatedError({
-        kind: inUserCode ? 'user-exception' : 'internal',
-        message: `Layer ${index} '${info.name}' (${info.type}), ${phase} pass: ${err.message}`,
-        location: inUserCode ?? info.location,
-        layer: index,
-        layerName: info.name,
-        stack: err.stack,
-      });
-    }
+    return atLayer(this.nodes[index].tracer.info, phase, this.locations, run);
   }
 
   *step(xs: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepGenerator {

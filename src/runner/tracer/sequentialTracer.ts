@@ -1,5 +1,6 @@
 // Traces a tf.sequential model one phase at a time: forward layer by layer, the loss, backward
 // from the last layer to the first with the tracer's own backward passes, then the update.
+import { atLayer, layersModelSummary } from './layerPhase';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSummary } from '../../shared/traceTypes';
 import type { LayerLocations } from '../layerLocations';
@@ -30,42 +31,15 @@ export class SequentialTracer implements ModelTracer {
   ) {
     this.layers = buildTraceableLayers(model, locations);
     const infos = this.layers.map((l) => l.info);
-    this.summary = {
-      name: model.name,
-      kind: 'layers',
-      inputShape: infos[0]?.inputShape ?? [],
-      layers: infos,
-      totalParams: infos.reduce((s, l) => s + l.paramCount, 0),
-      trainableParams: infos.reduce((s, l) => s + l.params.filter((p) => p.trainable).reduce((n, p) => n + p.count, 0), 0),
-    };
+    this.summary = layersModelSummary(model.name, infos[0]?.inputShape ?? [], infos);
   }
 
   predict(xs: tf.Tensor): tf.Tensor {
     return this.model.predict(xs) as tf.Tensor;
   }
 
-  /**
-   * Runs one layer's phase; a failure in it is told at the user's line: the frame in their code
-   * (a custom layer's call) when there is one, else the line that built the layer.
-   */
   private atLayer<T>(index: number, phase: 'forward' | 'backward', run: () => T): T {
-    try {
-      return run();
-    } catch (e) {
-      if (e instanceof LocatedError) throw e;
-      const err = e instanceof Error ? e : new Error(String(e));
-      const info = this.layers[index].info;
-      // Only frames above this one: the user's code that called the tracer is no culprit.
-      const inUserCode = this.locations.locate(err.stack?.split(/\n\s*at [^\n]*\batLayer \(/)[0]);
-      throw new LocatedError({
-        kind: inUserCode ? 'user-exception' : 'internal',
-        message: `Layer ${index} '${info.name}' (${info.type}), ${phase} pass: ${err.message}`,
-        location: inUserCode ?? info.location,
-        layer: index,
-        layerName: info.name,
-        stack: err.stack,
-      });
-    }
+    return atLayer(this.layers[index].info, phase, this.locations, run);
   }
 
   *step(xs: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepGenerator {
