@@ -39,23 +39,50 @@ function modelFile(arg: string | undefined): string {
 }
 
 function spawnRunner(backend?: string): RunnerClient {
-  const runner = RunnerClient.spawn({ backend, onOutput: (text) => process.stderr.write(text) });
+  const runner = RunnerClient.spawn({ backend, onOutput: (text) => process.stderr.write(text), stallNoticeMs: stallNoticeMs() });
   runner.onMessage((msg) => {
     if (msg.type === 'log') (msg.level === 'info' ? process.stdout : process.stderr).write(`  [model] ${msg.text}\n`);
   });
+  runner.onStall((notice) => process.stderr.write(`gradient-lens: ${notice.message} — press Ctrl-C to stop\n`));
   return runner;
+}
+
+/** How long a quiet runner goes before the CLI says so (GRADIENT_LENS_STALL_MS, for tests). */
+function stallNoticeMs(): number | undefined {
+  const ms = Number(process.env.GRADIENT_LENS_STALL_MS);
+  return Number.isInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+/** The signal that stopped this run, if one did: the exit code says so (128 + its number). */
+let stoppedBy: NodeJS.Signals | undefined;
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** Ctrl-C and SIGTERM stop the runner (killed after a short grace) before the CLI exits. */
+function stopOnSignal(runner: RunnerClient): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    stoppedBy = signal;
+    void runner.stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 async function summary(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { backend: { type: 'string' }, json: { type: 'boolean' } } });
   const file = modelFile(positionals[0]);
   const runner = spawnRunner(values.backend);
+  const offSignals = stopOnSignal(runner);
   try {
     const reply = await runner.load(file);
     if (values.json) console.log(JSON.stringify(reply.model, null, 2));
     else console.log(`${formatSummary(reply.model)}\nbackend: ${reply.backend.name} (${reply.backend.reason})`);
     return 0;
   } finally {
+    offSignals();
     await runner.stop();
   }
 }
@@ -98,8 +125,7 @@ async function trace(args: string[]): Promise<number> {
     }
   });
   let layerNames: string[] = [];
-  const onSignal = () => void runner.stop();
-  process.once('SIGINT', onSignal);
+  const offSignals = stopOnSignal(runner);
   try {
     const hello = await runner.ready;
     const startedRun = await runner.start({ file, outDir, overrides, typeCheck: !values['no-typecheck'] });
@@ -111,15 +137,17 @@ async function trace(args: string[]): Promise<number> {
     if (e instanceof RunnerError) failure = e.runError;
     else throw e;
   } finally {
-    process.off('SIGINT', onSignal);
+    offSignals();
   }
+  if (stoppedBy && !['finished', 'failed'].includes(finalState)) finalState = 'stopped';
   if (fs.existsSync(path.join(outDir, 'meta.json'))) {
     console.log(`trace: ${outDir}  (${finalState || 'ended'}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
-  if (failure) {
+  if (failure && !stoppedBy) {
     process.stderr.write(`${formatError(failure)}\n`);
     return 1;
   }
+  if (stoppedBy) return stopped();
   return finalState === 'finished' ? 0 : 1;
 }
 
@@ -171,9 +199,15 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+function stopped(): number {
+  process.stderr.write(`gradient-lens: stopped (${stoppedBy})\n`);
+  return SIGNAL_EXIT[stoppedBy as keyof typeof SIGNAL_EXIT] ?? 1;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
+    if (stoppedBy) process.exit(stopped());
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail(`${(e as Error).message}\n${USAGE}`, 2);
     if (e instanceof RunnerError) fail(formatError(e.runError));
     if (e instanceof TraceOpenError) fail(e.message);

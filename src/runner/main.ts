@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Envelope, FromRunner, ToRunner } from '../shared/protocol';
 import type { BackendInfo } from '../shared/traceTypes';
 import { selectBackend, type BackendPreference } from './backend';
+import { watchParent } from './parentWatch';
 import { prepareRun } from './prepareRun';
 import { toRunError } from './runError';
 import { TrainingSession } from './session';
@@ -89,6 +90,8 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // First: from here on the runner cannot outlive its parent, whatever the user's code does.
+  watchParent();
   forwardConsole();
   backend = await selectBackend((process.env.GRADIENT_LENS_BACKEND as BackendPreference) || 'auto');
   process.on('message', (env: Envelope<ToRunner>) => {
