@@ -86,7 +86,7 @@ export class RunnerClient {
   private protocolBroken = false;
   // What the protocol has seen so far, to judge whether the next message may come now.
   private helloSeen = false;
-  private started = false;
+  private startedSteps?: number;
   private stepsDone = 0;
   private lastStep = -1;
   private paused = false;
@@ -224,17 +224,19 @@ export class RunnerClient {
         this.helloSeen = true;
         return;
       case 'stepDone':
-        if (!this.started) throw new ProtocolViolation(`'stepDone' for step ${msg.entry.step} before the run started`);
+        if (this.startedSteps === undefined) throw new ProtocolViolation(`'stepDone' for step ${msg.entry.step} before the run started`);
         if (msg.entry.step <= this.lastStep) throw new ProtocolViolation(`'stepDone' for step ${msg.entry.step} after step ${this.lastStep}`);
         this.lastStep = msg.entry.step;
         this.stepsDone++;
         return;
       case 'started':
-        this.started = true;
+        this.startedSteps = msg.meta.config.steps;
         return;
       case 'state':
-        if (msg.state === 'finished' && (!this.started || msg.step !== this.stepsDone)) {
-          throw new ProtocolViolation(`'finished' after ${this.stepsDone} completed step(s) but the message says ${msg.step}${this.started ? '' : ', and the run never started'}`);
+        // A run finishes only once all its steps are done and reported.
+        if (msg.state === 'finished' && (this.startedSteps === undefined || msg.step !== this.startedSteps || this.stepsDone !== this.startedSteps)) {
+          const planned = this.startedSteps === undefined ? 'the run never started' : `the run has ${this.startedSteps}`;
+          throw new ProtocolViolation(`'finished' at step ${msg.step} after ${this.stepsDone} completed step(s); ${planned}`);
         }
         return;
       default:

@@ -1,0 +1,183 @@
+// The fault suite: every way a user's file, the disk, a trace or the runner can go wrong, driven
+// through the real CLI and the real RunnerClient. Each test checks what the user is told (with
+// the file and line, or the trace file and byte offset), the exit code, that nothing hangs (the
+// test's own timeout), that every step reported done can be read back, and that no process the
+// run started is left behind.
+import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { RunnerClient, RunnerError, defaultRunnerPath, type StallNotice } from '../../src/host/runnerClient';
+import { TraceReader } from '../../src/trace/traceReader';
+import type { RunError } from '../../src/shared/traceTypes';
+import { assertNoStack, assertNoSurvivors, fixture, killLeftovers, runCli, startCli, tempDir, waitGone } from './faultsHelpers';
+
+const runnerPath = defaultRunnerPath();
+
+// A failed test must not leave its CLI and runner spinning for the rest of the suite.
+afterEach(killLeftovers);
+
+/** The steps the CLI printed as done. */
+const printedSteps = (out: string): number[] => [...out.matchAll(/^step\s+(\d+)\s+loss/gm)].map((m) => Number(m[1]));
+
+/** Every step the CLI printed as done is in the trace and reads back whole. */
+function assertPrintedStepsReadable(out: string, dir: string): void {
+  const printed = printedSteps(out);
+  const reader = TraceReader.open(dir);
+  try {
+    for (const step of printed) assert.equal(reader.readStep(step).step, step);
+    assert.ok(reader.stepCount >= printed.length, `${printed.length} printed, ${reader.stepCount} on disk`);
+  } finally {
+    reader.close();
+  }
+}
+
+describe('faults: runner lifetime', function () {
+  this.timeout(60_000);
+
+  it('a loop in the data function: the CLI says where after a while, and SIGTERM ends it and its runner within a second', async () => {
+    const out = tempDir();
+    const file = fixture('faults/loopInData.ts');
+    const run = startCli(['trace', file, '--out', out, '--no-typecheck'], { GRADIENT_LENS_STALL_MS: '1500' });
+    // The first notice may come before the watch thread has looked; a later one names the line.
+    const [notice] = await run.waitForOutput(/no step has completed for \d+ s.*loopInData\.ts:9:3.*/);
+    assert.ok(notice.includes(`busy in your code at ${file}:9:3`), notice);
+    assert.match(notice, /press Ctrl-C to stop/);
+    assert.ok(run.seen.size >= 2, 'the runner was seen');
+    const t0 = Date.now();
+    process.kill(run.pid, 'SIGTERM');
+    const { code } = await run.exited;
+    for (const pid of run.seen) await waitGone(pid, 1000);
+    assert.ok(Date.now() - t0 < 1000, `ended in ${Date.now() - t0} ms`);
+    assert.equal(code, 143);
+    assert.match(run.err, /stopped \(SIGTERM\)/);
+    // Step 1 is on disk, but its report waits for the thread the loop holds: at most one step late.
+    assert.deepEqual(printedSteps(run.out).slice(0, 1), [0]);
+    assertPrintedStepsReadable(run.out, out);
+    await assertNoSurvivors(run);
+  });
+
+  it('a parent killed outright (an extension host that dies) takes its spinning runner with it within a second', async () => {
+    const out = tempDir();
+    const run = startCli(['trace', fixture('faults/loopInData.ts'), '--out', out, '--no-typecheck'], { GRADIENT_LENS_STALL_MS: '1000' });
+    await run.waitForOutput(/busy in your code at .*loopInData\.ts:9:3/);
+    // The runner and the esbuild service it bundled the model with.
+    const children = [...run.seen].filter((p) => p !== run.pid);
+    assert.ok(children.length >= 1, 'the runner was seen');
+    process.kill(run.pid, 'SIGKILL');
+    await run.exited;
+    for (const pid of children) {
+      const tookMs = await waitGone(pid, 1000);
+      assert.ok(tookMs < 1000, `process ${pid} outlived the CLI by ${tookMs} ms`);
+    }
+    assertPrintedStepsReadable(run.out, out);
+    await assertNoSurvivors(run);
+  });
+
+  it('Ctrl-C while the model file loops at load: the CLI named the line meanwhile and ends within a second', async () => {
+    const file = fixture('broken/runawayLoop.ts');
+    const run = startCli(['summary', file], { GRADIENT_LENS_STALL_MS: '1000' });
+    await run.waitForOutput(new RegExp(`has been loading for \\d+ s .*busy in your code at ${file.replace(/[/.]/g, '\\$&')}:3:1`));
+    const t0 = Date.now();
+    process.kill(run.pid, 'SIGINT');
+    const { code } = await run.exited;
+    for (const pid of run.seen) await waitGone(pid, 1000);
+    assert.ok(Date.now() - t0 < 1000, `ended in ${Date.now() - t0} ms`);
+    assert.equal(code, 130);
+    assertNoStack(run.err);
+    await assertNoSurvivors(run);
+  });
+
+  it('a loop at module load times out with the file and line it spins on, and the runner is killed', async () => {
+    const file = fixture('broken/runawayLoop.ts');
+    const runner = RunnerClient.spawn({ runnerPath, stallNoticeMs: 1000 });
+    const notices: StallNotice[] = [];
+    runner.onStall((n) => notices.push(n));
+    await runner.ready;
+    const error = await runner.load(file, 5000).then(
+      () => assert.fail('loaded'),
+      (e: RunnerError) => e.runError,
+    );
+    assert.equal(error.kind, 'timeout');
+    assert.deepEqual(error.location && { file: error.location.file, line: error.location.line }, { file, line: 3 });
+    assert.match(error.message, /runawayLoop\.ts did not finish building its model within 5 s; it is busy in your code at .*runawayLoop\.ts:3:1 \(a loop at module load\?\)/);
+    assert.ok(notices.some((n) => n.busy?.location?.line === 3), 'a stall notice named the line before the timeout');
+    assert.equal((await runner.exited).signal, 'SIGKILL');
+    await waitGone(runner.pid!, 1000);
+  });
+
+  it('stop (closing the panel) ends a runner spinning in user code within a second', async () => {
+    const runner = RunnerClient.spawn({ runnerPath });
+    const stepped = new Promise<void>((resolve) => runner.onMessage((m) => m.type === 'stepDone' && m.entry.step === 1 && resolve()));
+    await runner.start({ file: fixture('faults/loopInData.ts'), outDir: tempDir(), typeCheck: false });
+    await stepped;
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    await runner.stop();
+    await waitGone(runner.pid!, 1000);
+    assert.ok(Date.now() - t0 < 1000, `stopped in ${Date.now() - t0} ms`);
+  });
+});
+
+describe('faults: messages from the runner', function () {
+  this.timeout(60_000);
+  const file = fixture('faults/sendsMessage.ts');
+
+  async function traceSending(message: unknown, when: 'load' | 'step') {
+    const out = tempDir();
+    const run = await runCli(['trace', file, '--out', out, '--no-typecheck', '--steps', '30'], { GL_FAULT_MESSAGE: JSON.stringify(message), GL_FAULT_WHEN: when });
+    assertNoStack(run.err);
+    await assertNoSurvivors(run);
+    return { ...run, out: run.out, dir: out };
+  }
+
+  it("an 'ack' as the reply to 'start' is a protocol error, not a started run", async () => {
+    const run = await traceSending({ id: 1000, inReplyTo: 1, body: { type: 'ack' } }, 'load');
+    assert.equal(run.code, 1);
+    assert.match(run.err, /error \[protocol\]: .*'ack' in reply to 'start', which expects 'started'/);
+  });
+
+  it("a 'stepDone' whose stepMs is not a number ends the run with the field named, no uncaught exception", async () => {
+    const run = await traceSending({ id: 1000, body: { type: 'stepDone', entry: { step: 5, loss: 1, accuracy: null, testAccuracy: null }, stepMs: 'x', health: [] } }, 'step');
+    assert.equal(run.code, 1);
+    assert.match(run.err, /error \[protocol\]: .*'stepDone'\.stepMs: expected a finite number, got string "x"/);
+    assertPrintedStepsReadable(run.out, run.dir);
+  });
+
+  it("a 'failed' whose location is a string is a protocol error, not undefined:undefined", async () => {
+    const run = await traceSending({ id: 1000, body: { type: 'failed', error: { kind: 'internal', message: 'boom', location: 'here' } } }, 'step');
+    assert.equal(run.code, 1);
+    assert.doesNotMatch(run.err, /undefined/);
+    assert.match(run.err, /error \[protocol\]: .*'failed'\.error\.location: expected an object, got string "here"/);
+  });
+
+  it("a false 'finished' with no steps done fails instead of exiting 0 with no trace", async () => {
+    const run = await traceSending({ id: 1000, body: { type: 'state', state: 'finished', step: 0 } }, 'step');
+    assert.equal(run.code, 1);
+    assert.match(run.err, /error \[protocol\]: .*'finished' at step 0 after \d+ completed step\(s\); the run has 30/);
+    assertPrintedStepsReadable(run.out, run.dir);
+  });
+
+  it('a message of a type the protocol does not have is a protocol error naming the types it has', async () => {
+    const run = await traceSending({ id: 1000, body: { type: 'launchMissiles' } }, 'step');
+    assert.equal(run.code, 1);
+    assert.match(run.err, /error \[protocol\]: .*body\.type: expected a runner message type \(hello, summary, started/);
+  });
+
+  it('the same through RunnerClient: the failure arrives as a protocol RunError and the runner is killed', async () => {
+    process.env.GL_FAULT_MESSAGE = JSON.stringify({ id: 1000, body: { type: 'stepDone', entry: { step: 'one' }, stepMs: 1, health: [] } });
+    process.env.GL_FAULT_WHEN = 'step';
+    try {
+      const runner = RunnerClient.spawn({ runnerPath });
+      let failure: RunError | undefined;
+      runner.onMessage((m) => m.type === 'failed' && (failure ??= m.error));
+      await runner.start({ file, outDir: tempDir(), typeCheck: false });
+      const exit = await runner.exited;
+      assert.equal(exit.signal, 'SIGKILL');
+      assert.equal(failure?.kind, 'protocol');
+      assert.match(failure!.message, /'stepDone'\.entry\.step: expected an integer ≥ 0, got string "one"/);
+      await waitGone(runner.pid!, 1000);
+    } finally {
+      delete process.env.GL_FAULT_MESSAGE;
+      delete process.env.GL_FAULT_WHEN;
+    }
+  });
+});
