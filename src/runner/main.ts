@@ -101,6 +101,11 @@ async function main(): Promise<void> {
       },
       (e) => {
         send({ type: 'failed', error: toRunError(e, () => false) }, env.id);
+        // A run that could not go on (its trace could not be written) ends the runner, as one that finished does.
+        if (env.body.type === 'start') {
+          send({ type: 'state', state: 'failed', step: 0 });
+          exitWhenSent(1);
+        }
       },
     );
   });

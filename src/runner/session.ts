@@ -140,9 +140,14 @@ export class TrainingSession {
       failure ??= toRunError(e, (f) => this.run.user.sources.has(f), this.stepsDone);
     }
     const state = failure ? 'failed' : this.stopRequested ? 'stopped' : 'finished';
-    await pipeline.close({ state, error: failure });
+    try {
+      await pipeline.close({ state, error: failure });
+    } catch (e) {
+      // end.json could not be written (the disk that failed a step is still full): say so, and end.
+      failure ??= toRunError(e, () => false, this.stepsDone);
+    }
     if (failure) this.send({ type: 'failed', error: failure });
-    this.setState(state);
+    this.setState(failure ? 'failed' : state);
   }
 
   /** One step, phase by phase, read back; undefined when stopped while held. */

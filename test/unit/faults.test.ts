@@ -4,6 +4,7 @@
 // test's own timeout), that every step reported done can be read back, and that no process the
 // run started is left behind.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RunnerClient, RunnerError, defaultRunnerPath, type StallNotice } from '../../src/host/runnerClient';
 import { TraceReader } from '../../src/trace/traceReader';
@@ -179,5 +180,40 @@ describe('faults: messages from the runner', function () {
       delete process.env.GL_FAULT_MESSAGE;
       delete process.env.GL_FAULT_WHEN;
     }
+  });
+});
+
+describe('faults: writing the trace', function () {
+  this.timeout(60_000);
+  const file = fixture('tinyModel.ts');
+
+  it('a file that stops growing (ulimit -f: a real short write, then EFBIG) stops the run with the OS error and the path', async () => {
+    const out = tempDir();
+    const run = await runCli(['trace', file, '--out', out, '--no-typecheck'], {}, { fileSizeLimitKb: 24 });
+    assert.equal(run.code, 1);
+    const steps = printedSteps(run.out);
+    assert.ok(steps.length > 0 && steps.length < 40, `${steps.length} steps printed`);
+    assert.match(run.err, new RegExp(`error \\[write\\] \\(step ${steps.length}\\): could not write ${out}/steps\\.bin: file too large \\(EFBIG\\); the run stopped \\(steps 0–${steps.length - 1} are in the trace\\)`));
+    assertNoStack(run.err);
+    // Every step printed as done is on disk; the torn record after them is reported, not read.
+    assertPrintedStepsReadable(run.out, out);
+    const reader = TraceReader.open(out);
+    assert.equal(reader.stepCount, steps.length);
+    assert.equal(reader.end?.error?.kind, 'write');
+    reader.close();
+    assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.tmp')), []);
+    await assertNoSurvivors(run);
+  });
+
+  it('a disk with no space at all (steps.bin on /dev/full: a real ENOSPC) fails at once with the path, and nothing hangs', async () => {
+    const out = tempDir();
+    fs.symlinkSync('/dev/full', path.join(out, 'steps.bin'));
+    const run = await runCli(['trace', file, '--out', out, '--no-typecheck']);
+    assert.equal(run.code, 1);
+    assert.deepEqual(printedSteps(run.out), []);
+    assert.match(run.err, new RegExp(`error \\[write\\]( \\(step 0\\))?: could not write ${out}/steps\\.bin: no space left on device \\(ENOSPC\\)`));
+    assertNoStack(run.err);
+    assert.deepEqual(fs.readdirSync(out).filter((f) => f.endsWith('.tmp')), []);
+    await assertNoSurvivors(run);
   });
 });

@@ -75,10 +75,16 @@ export function killLeftovers(): void {
   started.clear();
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}): CliRun {
+export interface CliOptions {
+  /** `ulimit -f`: files the CLI and its runner write stop growing here, for real (EFBIG, a short write). */
+  fileSizeLimitKb?: number;
+}
+
+export function startCli(args: string[], env: Record<string, string> = {}, options: CliOptions = {}): CliRun {
   const tag = crypto.randomUUID();
   started.add(tag);
-  const child = spawn(process.execPath, [cliPath, ...args], { cwd: root, env: { ...process.env, ...env, [TAG]: tag }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const command = options.fileSizeLimitKb === undefined ? [process.execPath, cliPath, ...args] : ['bash', '-c', `ulimit -f ${options.fileSizeLimitKb}; exec "$0" "$@"`, process.execPath, cliPath, ...args];
+  const child = spawn(command[0], command.slice(1), { cwd: root, env: { ...process.env, ...env, [TAG]: tag }, stdio: ['ignore', 'pipe', 'pipe'] });
   const run: CliRun = {
     tag,
     pid: child.pid!,
@@ -118,8 +124,8 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliR
 }
 
 /** Runs the CLI to its end. */
-export async function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun & { code: number | null }> {
-  const run = startCli(args, env);
+export async function runCli(args: string[], env: Record<string, string> = {}, options: CliOptions = {}): Promise<CliRun & { code: number | null }> {
+  const run = startCli(args, env, options);
   const { code } = await run.exited;
   return { ...run, code };
 }
