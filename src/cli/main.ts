@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunnerClient, RunnerError } from '../host/runnerClient';
 import { defaultRunDir } from '../trace/runFolder';
+import { CorruptRecordError } from '../trace/recordCodec';
 import { TraceOpenError, TraceReader } from '../trace/traceReader';
 import type { RunError } from '../shared/traceTypes';
 import { formatError, formatHealth, formatStepDetail, formatSummary, num } from './format';
@@ -210,7 +211,7 @@ main(process.argv.slice(2)).then(
     if (stoppedBy) process.exit(stopped());
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail(`${(e as Error).message}\n${USAGE}`, 2);
     if (e instanceof RunnerError) fail(formatError(e.runError));
-    if (e instanceof TraceOpenError) fail(e.message);
+    if (e instanceof TraceOpenError || e instanceof CorruptRecordError) fail(e.message);
     fail((e as Error).stack ?? String(e));
   },
 );

@@ -8,7 +8,7 @@ export class FieldError extends Error {
     readonly expected: string,
     readonly got: unknown,
   ) {
-    super(`${field || 'the value'}: expected ${expected}, got ${describe(got)}`);
+    super(`${field ? `${field}: ` : ''}expected ${expected}, got ${describe(got)}`);
   }
 }
 

@@ -180,6 +180,8 @@ export interface HistorySeries {
   ranges: [number, number][];
   /** For each step: 64 counts. */
   histograms: number[][];
+  /** Steps left out because their record is damaged (the trace's `damage` says where). */
+  skipped?: number;
 }
 
 /** A live run progressed: new points for the curve. */
