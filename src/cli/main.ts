@@ -12,9 +12,10 @@ import { formatError, formatHealth, formatStepDetail, formatSummary, num } from 
 
 const USAGE = `usage:
   gradient-lens summary FILE                 the model's layers, shapes and parameter counts
-  gradient-lens trace FILE [--steps N] [--out DIR] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck]
+  gradient-lens trace FILE [--steps N] [--out DIR [--force]] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck]
                                              train N steps with full tracing and write the trace
-                                             (the file is type-checked alongside; a type error fails the run)
+                                             (the file is type-checked alongside; a type error fails the run;
+                                             --force replaces a trace already in DIR)
   gradient-lens show DIR [--step K]          print one recorded step, phase by phase`;
 
 class UsageError extends Error {}
@@ -24,19 +25,49 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function intOption(value: string | undefined, name: string, min: number): number | undefined {
+/** Plain decimal digits only: `0x10`, `1e3` and `16.0` are refused, not read as numbers. */
+function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${value}'`);
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max.toLocaleString('en-US')}, got '${value}'`);
+  }
   return n;
+}
+
+const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+function backendOption(value: string | undefined): string | undefined {
+  if (value === undefined || (BACKENDS as readonly string[]).includes(value)) return value;
+  throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${value}'`);
 }
 
 function modelFile(arg: string | undefined): string {
   if (!arg) throw new UsageError('missing FILE');
   const file = path.resolve(arg);
   if (!fs.existsSync(file)) throw new UsageError(`${arg}: no such file`);
+  if (!fs.statSync(file).isFile()) throw new UsageError(`${arg}: not a file (a model is one .ts file)`);
   if (!/\.(ts|mts|js|mjs)$/.test(file)) throw new UsageError(`${arg}: expected a TypeScript model file (.ts)`);
   return file;
+}
+
+/** The files a trace folder holds; --force removes these and nothing else the folder may hold. */
+const TRACE_FILES = /^(meta\.json|steps\.bin|index\.bin|end\.json)(\.\d+\.tmp)?$/;
+
+/** An --out that already holds a trace is refused (its end.json would describe the new run), or cleared with --force. */
+function prepareOutDir(outDir: string, force: boolean): void {
+  if (!fs.existsSync(path.join(outDir, 'meta.json'))) return;
+  if (!force) {
+    let what = 'a trace';
+    try {
+      const end = JSON.parse(fs.readFileSync(path.join(outDir, 'end.json'), 'utf8')) as { state?: unknown; steps?: unknown };
+      what = `a trace (${String(end.state)}, ${String(end.steps)} steps)`;
+    } catch {
+      what = 'a trace (cut short: no end.json)';
+    }
+    throw new UsageError(`--out ${outDir} already holds ${what}: pass --force to replace it, or choose another folder`);
+  }
+  for (const name of fs.readdirSync(outDir)) if (TRACE_FILES.test(name)) fs.rmSync(path.join(outDir, name), { force: true });
 }
 
 function spawnRunner(backend?: string): RunnerClient {
@@ -75,7 +106,7 @@ function stopOnSignal(runner: RunnerClient): () => void {
 async function summary(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { backend: { type: 'string' }, json: { type: 'boolean' } } });
   const file = modelFile(positionals[0]);
-  const runner = spawnRunner(values.backend);
+  const runner = spawnRunner(backendOption(values.backend));
   const offSignals = stopOnSignal(runner);
   try {
     const reply = await runner.load(file);
@@ -99,17 +130,20 @@ async function trace(args: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       backend: { type: 'string' },
       quiet: { type: 'boolean' },
+      force: { type: 'boolean' },
       'no-typecheck': { type: 'boolean' },
     },
   });
   const file = modelFile(positionals[0]);
   const overrides = {
-    steps: intOption(values.steps, 'steps', 1),
-    seed: intOption(values.seed, 'seed', 0),
-    batchSize: intOption(values['batch-size'], 'batch-size', 1),
+    steps: intOption(values.steps, 'steps', 1, 100_000_000),
+    seed: intOption(values.seed, 'seed', 0, 2 ** 32 - 1),
+    batchSize: intOption(values['batch-size'], 'batch-size', 1, 65_536),
   };
+  const backend = backendOption(values.backend);
   const outDir = path.resolve(values.out ?? defaultRunDir(process.cwd(), file));
-  const runner = spawnRunner(values.backend);
+  prepareOutDir(outDir, values.force ?? false);
+  const runner = spawnRunner(backend);
   let failure: RunError | undefined;
   let finalState = '';
   const started = Date.now();
@@ -161,8 +195,8 @@ function show(args: string[]): number {
   try {
     if (reader.stepCount === 0) throw new UsageError(`${dir}: the trace holds no complete step`);
     const last = reader.entry(reader.stepCount - 1).step;
-    const step = intOption(values.step, 'step', 0) ?? last;
-    if (reader.positionOf(step) < 0) throw new UsageError(`--step ${step}: the trace has steps 0–${last}`);
+    const step = intOption(values.step, 'step', 0, last) ?? last;
+    if (reader.positionOf(step) < 0) throw new UsageError(`--step ${step}: the trace has no such step (it has ${reader.stepCount} steps, 0–${last}; see its damage notes)`);
     const record = reader.readStep(step);
     if (values.json) {
       console.log(JSON.stringify(record, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));

@@ -52,7 +52,7 @@ export class TraceWriteError extends Error {
 
   toRunError(stepsWritten: number): RunError {
     const kept = stepsWritten === 0 ? 'no step is in the trace' : `steps 0–${stepsWritten - 1} are in the trace`;
-    return { kind: 'write', message: `${this.message}; the run stopped (${kept})`, step: stepsWritten };
+    return { kind: 'write', message: `${this.message}; the run stopped (${kept})`, step: stepsWritten > 0 ? stepsWritten : undefined };
   }
 }
 

@@ -217,3 +217,62 @@ describe('faults: writing the trace', function () {
     await assertNoSurvivors(run);
   });
 });
+
+describe('faults: the command line', function () {
+  this.timeout(60_000);
+  const file = fixture('tinyModel.ts');
+
+  it('--out on an earlier trace is refused with what it holds; --force replaces it and its end.json', async () => {
+    const out = tempDir();
+    const first = await runCli(['trace', file, '--out', out, '--no-typecheck', '--steps', '6']);
+    assert.equal(first.code, 0, first.err);
+    const again = await runCli(['trace', file, '--out', out, '--no-typecheck', '--steps', '3']);
+    assert.equal(again.code, 2);
+    assert.match(again.err, new RegExp(`--out ${out} already holds a trace \\(finished, 6 steps\\): pass --force to replace it`));
+    fs.writeFileSync(path.join(out, 'notes.txt'), 'mine');
+    const forced = await runCli(['trace', file, '--out', out, '--no-typecheck', '--steps', '3', '--force']);
+    assert.equal(forced.code, 0, forced.err);
+    const reader = TraceReader.open(out);
+    assert.equal(reader.stepCount, 3);
+    assert.equal(reader.end?.steps, 3);
+    reader.close();
+    assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine', '--force removes only trace files');
+    await assertNoSurvivors(forced);
+  });
+
+  it('arguments parse strictly, and a bad one lists what is allowed (exit 2, no runner started)', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--steps', '0x10'], /--steps must be an integer from 1 to 100,000,000, got '0x10'/],
+      [['--batch-size', '1e9'], /--batch-size must be an integer from 1 to 65,536, got '1e9'/],
+      [['--batch-size', '1000000000'], /--batch-size must be an integer from 1 to 65,536, got '1000000000'/],
+      [['--seed=-1'], /--seed must be an integer from 0 to 4,294,967,295, got '-1'/],
+      [['--backend', 'bogus'], /--backend must be one of auto, tensorflow, wasm, cpu, got 'bogus'/],
+    ];
+    for (const [args, expected] of cases) {
+      const run = await runCli(['trace', file, ...args]);
+      assert.equal(run.code, 2, args.join(' '));
+      assert.match(run.err, expected);
+      assertNoStack(run.err);
+      assert.equal(run.seen.size, 1, 'only the CLI ran');
+    }
+  });
+
+  it('a folder named dir.ts is "not a file", not a syntax error', async () => {
+    const dir = path.join(tempDir(), 'dir.ts');
+    fs.mkdirSync(dir);
+    const run = await runCli(['trace', dir]);
+    assert.equal(run.code, 2);
+    assert.match(run.err, /dir\.ts: not a file/);
+    assert.doesNotMatch(run.err, /\[syntax\]/);
+  });
+
+  it('an --out that cannot be written gives the OS error and the path, not a stack', async () => {
+    // /sys refuses mkdir even to root: a real EPERM.
+    const out = `/sys/gl-fault-${process.pid}`;
+    const run = await runCli(['trace', file, '--out', out, '--no-typecheck', '--steps', '2']);
+    assert.equal(run.code, 1);
+    assert.match(run.err, new RegExp(`error \\[write\\]: could not write ${out}: operation not permitted \\(EPERM\\); the run stopped \\(no step is in the trace\\)`));
+    assertNoStack(run.err);
+    await assertNoSurvivors(run);
+  });
+});
