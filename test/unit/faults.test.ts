@@ -276,3 +276,70 @@ describe('faults: the command line', function () {
     await assertNoSurvivors(run);
   });
 });
+
+describe('faults that already hold (kept holding)', function () {
+  this.timeout(60_000);
+
+  it('a syntax error: file:line:col of the user file, exit 1, nothing left running', async () => {
+    const file = fixture('broken/syntaxError.ts');
+    const run = await runCli(['trace', file, '--out', tempDir(), '--no-typecheck']);
+    assert.equal(run.code, 1);
+    assert.ok(run.err.includes(`${file}:4:56: error [syntax]`), run.err);
+    assertNoStack(run.err);
+    await assertNoSurvivors(run);
+  });
+
+  it('an exception mid-training: its line and step, the steps before it readable', async () => {
+    const file = fixture('throwsMidTraining.ts');
+    const out = tempDir();
+    const run = await runCli(['trace', file, '--out', out, '--no-typecheck']);
+    assert.equal(run.code, 1);
+    assert.ok(run.err.includes(`${file}:8:`), run.err);
+    assert.match(run.err, /error \[user-exception\] \(step 3\): the data source ran dry/);
+    assert.deepEqual(printedSteps(run.out), [0, 1, 2]);
+    assertPrintedStepsReadable(run.out, out);
+    await assertNoSurvivors(run);
+  });
+
+  it('a NaN loss: the step and the layer, at the layer’s line; the failing step is recorded', async () => {
+    const file = fixture('nanLoss.ts');
+    const out = tempDir();
+    const run = await runCli(['trace', file, '--out', out, '--no-typecheck']);
+    assert.equal(run.code, 1);
+    assert.match(run.err, new RegExp(`${file.replace(/[/.]/g, '\\$&')}:\\d+:\\d+: error \\[non-finite\\] \\(step \\d+\\)`));
+    assertPrintedStepsReadable(run.out, out);
+    await assertNoSurvivors(run);
+  });
+
+  it('kill -9 of the runner mid-run: reported as a crash, every printed step recovered from the trace', async () => {
+    const out = tempDir();
+    const run = startCli(['trace', fixture('faults/loopInData.ts'), '--out', out, '--no-typecheck']);
+    await run.waitForOutput(/^step\s+0\s/m);
+    const runner = [...run.seen].find((p) => p !== run.pid && fs.readFileSync(`/proc/${p}/cmdline`, 'latin1').includes('runner.js'));
+    assert.ok(runner, 'the runner was seen');
+    process.kill(runner, 'SIGKILL');
+    const { code } = await run.exited;
+    assert.equal(code, 1);
+    assert.match(run.err, /error \[runner-crashed\]: The runner process exited unexpectedly \(signal SIGKILL\)/);
+    assertPrintedStepsReadable(run.out, out);
+    await assertNoSurvivors(run);
+  });
+
+  it('the capture budget: kept tensors stay within the step and keyframe budgets', async () => {
+    const runner = RunnerClient.spawn({ runnerPath });
+    const out = tempDir();
+    const budget = { stepBudgetBytes: 64, keyframeBudgetBytes: 512 };
+    await runner.start({ file: fixture('tinyModel.ts'), outDir: out, typeCheck: false, overrides: { steps: 6, capture: budget } });
+    await runner.exited;
+    const reader = TraceReader.open(out);
+    assert.equal(reader.stepCount, 6);
+    for (let s = 0; s < 6; s++) {
+      const record = reader.readStep(s);
+      const kept = record.tensors.reduce((n, t) => n + t.values.byteLength, 0);
+      assert.ok(kept <= (record.keyframe ? budget.keyframeBudgetBytes : budget.stepBudgetBytes), `step ${s}: ${kept} bytes kept`);
+      assert.ok(record.summaries.length > 0, 'summaries are always kept');
+    }
+    reader.close();
+    await waitGone(runner.pid!, 1000);
+  });
+});
