@@ -106,15 +106,19 @@ describe('faults: runner lifetime', function () {
   });
 
   it('stop (closing the panel) ends a runner spinning in user code within a second', async () => {
-    const runner = RunnerClient.spawn({ runnerPath });
-    const stepped = new Promise<void>((resolve) => runner.onMessage((m) => m.type === 'stepDone' && m.entry.step === 1 && resolve()));
-    await runner.start({ file: fixture('faults/loopInData.ts'), outDir: tempDir(), typeCheck: false });
-    await stepped;
-    await new Promise((r) => setTimeout(r, 300));
-    const t0 = Date.now();
-    await runner.stop();
-    await waitGone(runner.pid!, 1000);
-    assert.ok(Date.now() - t0 < 1000, `stopped in ${Date.now() - t0} ms`);
+    const runner = RunnerClient.spawn({ runnerPath, stallNoticeMs: 1000 });
+    try {
+      // Step 1's report waits behind the loop; the watch thread's notice says the loop has begun.
+      const spinning = new Promise<void>((resolve) => runner.onStall((n) => n.busy?.location?.line === 9 && resolve()));
+      await runner.start({ file: fixture('faults/loopInData.ts'), outDir: tempDir(), typeCheck: false });
+      await spinning;
+      const t0 = Date.now();
+      await runner.stop();
+      await waitGone(runner.pid!, 1000);
+      assert.ok(Date.now() - t0 < 1000, `stopped in ${Date.now() - t0} ms`);
+    } finally {
+      runner.kill();
+    }
   });
 });
 
