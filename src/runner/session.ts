@@ -121,13 +121,15 @@ export class TrainingSession {
         if (!capture) break;
         this.stepsDone = step + 1;
         const { written: done } = await pipeline.submit(capture);
-        written.push(
-          done.then((w) => {
-            if (!w) return;
-            this.send({ type: 'stepDone', entry: w.entry, stepMs: w.stepMs, health: w.health });
-            failure ??= w.failure;
-          }),
-        );
+        const reported = done.then((w) => {
+          if (!w) return;
+          this.send({ type: 'stepDone', entry: w.entry, stepMs: w.stepMs, health: w.health });
+          failure ??= w.failure;
+        });
+        // A failed write is awaited (and reported) below; until then it must not count as an
+        // unhandled rejection, which tfjs-wasm turns into a crash.
+        reported.catch(() => undefined);
+        written.push(reported);
         failure ??= this.typeError;
         // Let stop and pause requests in: user code may keep the thread busy between steps.
         await new Promise((resolve) => setImmediate(resolve));
