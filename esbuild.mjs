@@ -41,6 +41,7 @@ const builds = [
   { ...node, entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { runner: 'src/runner/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { captureWorker: 'src/runner/capture/captureWorker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { parentWatchWorker: 'src/runner/parentWatchWorker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { typeCheckWorker: 'src/runner/typeCheck/typeCheckWorker.ts' }, outdir: 'dist', external: [...nodeExternals, 'typescript'] },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   // The TypeScript server plugin, a package of its own (see writeTsPluginPackage).

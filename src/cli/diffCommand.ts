@@ -3,7 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CorruptRecordError, DATA_FILE } from '../trace/recordCodec';
+import { CorruptRecordError } from '../trace/recordCodec';
 import { diffRuns } from '../trace/runDiff';
 import type { DiffableRun } from '../trace/runDiff';
 import { formatRunDiff } from '../trace/runDiffReport';
@@ -49,7 +49,8 @@ export function locatedRun(r: TraceReader): DiffableRun {
       try {
         return r.readStep(step);
       } catch (e) {
-        if (e instanceof CorruptRecordError) throw new CommandInputError(`${path.join(r.dir, DATA_FILE)}: ${e.message}`);
+        // The reader's message names the file and the byte already.
+        if (e instanceof CorruptRecordError) throw new CommandInputError(e.message);
         throw e;
       }
     },

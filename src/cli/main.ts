@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RunnerClient, RunnerError } from '../host/runnerClient';
 import { defaultRunDir } from '../trace/runFolder';
+import { CorruptRecordError } from '../trace/recordCodec';
 import { TraceOpenError, TraceReader } from '../trace/traceReader';
 import type { TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
 import type { RunError } from '../shared/traceTypes';
@@ -14,10 +15,11 @@ import { EXPORT_USAGE, exportCommand } from './exportCommand';
 
 const USAGE = `usage:
   gradient-lens summary FILE                 the model's layers, shapes and parameter counts
-  gradient-lens trace FILE [--steps N] [--out DIR] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck] [--strict-types]
+  gradient-lens trace FILE [--steps N] [--out DIR [--force]] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck] [--strict-types]
                                              train N steps with full tracing and write the trace
                                              (the file is type-checked alongside: type errors are
-                                             warnings, --strict-types makes the first one fail the run)
+                                             warnings, --strict-types makes the first one fail the run;
+                                             --force replaces a trace already in DIR)
   gradient-lens show DIR [--step K]          print one recorded step, phase by phase
 ${DIFF_USAGE}
 ${EXPORT_USAGE}`;
@@ -29,39 +31,96 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function intOption(value: string | undefined, name: string, min: number): number | undefined {
+/** Plain decimal digits only: `0x10`, `1e3` and `16.0` are refused, not read as numbers. */
+function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${value}'`);
+  const n = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max.toLocaleString('en-US')}, got '${value}'`);
+  }
   return n;
+}
+
+const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+function backendOption(value: string | undefined): string | undefined {
+  if (value === undefined || (BACKENDS as readonly string[]).includes(value)) return value;
+  throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${value}'`);
 }
 
 function modelFile(arg: string | undefined): string {
   if (!arg) throw new UsageError('missing FILE');
   const file = path.resolve(arg);
   if (!fs.existsSync(file)) throw new UsageError(`${arg}: no such file`);
+  if (!fs.statSync(file).isFile()) throw new UsageError(`${arg}: not a file (a model is one .ts file)`);
   if (!/\.(ts|mts|js|mjs)$/.test(file)) throw new UsageError(`${arg}: expected a TypeScript model file (.ts)`);
   return file;
 }
 
+/** The files a trace folder holds; --force removes these and nothing else the folder may hold. */
+const TRACE_FILES = /^(meta\.json|steps\.bin|index\.bin|end\.json)(\.\d+\.tmp)?$/;
+
+/** An --out that already holds a trace is refused (its end.json would describe the new run), or cleared with --force. */
+function prepareOutDir(outDir: string, force: boolean): void {
+  if (!fs.existsSync(path.join(outDir, 'meta.json'))) return;
+  if (!force) {
+    let what = 'a trace';
+    try {
+      const end = JSON.parse(fs.readFileSync(path.join(outDir, 'end.json'), 'utf8')) as { state?: unknown; steps?: unknown };
+      what = `a trace (${String(end.state)}, ${String(end.steps)} steps)`;
+    } catch {
+      what = 'a trace (cut short: no end.json)';
+    }
+    throw new UsageError(`--out ${outDir} already holds ${what}: pass --force to replace it, or choose another folder`);
+  }
+  for (const name of fs.readdirSync(outDir)) if (TRACE_FILES.test(name)) fs.rmSync(path.join(outDir, name), { force: true });
+}
+
 function spawnRunner(backend?: string): RunnerClient {
-  const runner = RunnerClient.spawn({ backend, onOutput: (text) => process.stderr.write(text) });
+  const runner = RunnerClient.spawn({ backend, onOutput: (text) => process.stderr.write(text), stallNoticeMs: stallNoticeMs() });
   runner.onMessage((msg) => {
     if (msg.type === 'log') (msg.level === 'info' ? process.stdout : process.stderr).write(`  [model] ${msg.text}\n`);
   });
+  runner.onStall((notice) => process.stderr.write(`gradient-lens: ${notice.message} — press Ctrl-C to stop\n`));
   return runner;
+}
+
+/** How long a quiet runner goes before the CLI says so (GRADIENT_LENS_STALL_MS, for tests). */
+function stallNoticeMs(): number | undefined {
+  const ms = Number(process.env.GRADIENT_LENS_STALL_MS);
+  return Number.isInteger(ms) && ms > 0 ? ms : undefined;
+}
+
+/** The signal that stopped this run, if one did: the exit code says so (128 + its number). */
+let stoppedBy: NodeJS.Signals | undefined;
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/** Ctrl-C and SIGTERM stop the runner (killed after a short grace) before the CLI exits. */
+function stopOnSignal(runner: RunnerClient): () => void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    stoppedBy = signal;
+    void runner.stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 async function summary(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { backend: { type: 'string' }, json: { type: 'boolean' } } });
   const file = modelFile(positionals[0]);
-  const runner = spawnRunner(values.backend);
+  const runner = spawnRunner(backendOption(values.backend));
+  const offSignals = stopOnSignal(runner);
   try {
     const reply = await runner.load(file);
     if (values.json) console.log(JSON.stringify(reply.model, null, 2));
     else console.log(`${formatSummary(reply.model)}\nbackend: ${reply.backend.name} (${reply.backend.reason})`);
     return 0;
   } finally {
+    offSignals();
     await runner.stop();
   }
 }
@@ -77,18 +136,21 @@ async function trace(args: string[]): Promise<number> {
       'batch-size': { type: 'string' },
       backend: { type: 'string' },
       quiet: { type: 'boolean' },
+      force: { type: 'boolean' },
       'no-typecheck': { type: 'boolean' },
       'strict-types': { type: 'boolean' },
     },
   });
   const file = modelFile(positionals[0]);
   const overrides = {
-    steps: intOption(values.steps, 'steps', 1),
-    seed: intOption(values.seed, 'seed', 0),
-    batchSize: intOption(values['batch-size'], 'batch-size', 1),
+    steps: intOption(values.steps, 'steps', 1, 100_000_000),
+    seed: intOption(values.seed, 'seed', 0, 2 ** 32 - 1),
+    batchSize: intOption(values['batch-size'], 'batch-size', 1, 65_536),
   };
+  const backend = backendOption(values.backend);
   const outDir = path.resolve(values.out ?? defaultRunDir(process.cwd(), file));
-  const runner = spawnRunner(values.backend);
+  prepareOutDir(outDir, values.force ?? false);
+  const runner = spawnRunner(backend);
   let failure: RunError | undefined;
   let finalState = '';
   const started = Date.now();
@@ -107,8 +169,7 @@ async function trace(args: string[]): Promise<number> {
     }
   });
   let layerNames: string[] = [];
-  const onSignal = () => void runner.stop();
-  process.once('SIGINT', onSignal);
+  const offSignals = stopOnSignal(runner);
   try {
     const hello = await runner.ready;
     const typeCheck: TypeCheckMode = values['no-typecheck'] ? 'off' : values['strict-types'] ? 'error' : 'warn';
@@ -121,15 +182,17 @@ async function trace(args: string[]): Promise<number> {
     if (e instanceof RunnerError) failure = e.runError;
     else throw e;
   } finally {
-    process.off('SIGINT', onSignal);
+    offSignals();
   }
+  if (stoppedBy && !['finished', 'failed'].includes(finalState)) finalState = 'stopped';
   if (fs.existsSync(path.join(outDir, 'meta.json'))) {
     console.log(`trace: ${outDir}  (${finalState || 'ended'}, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
   }
-  if (failure) {
+  if (failure && !stoppedBy) {
     process.stderr.write(`${formatError(failure)}\n`);
     return 1;
   }
+  if (stoppedBy) return stopped();
   return finalState === 'finished' ? 0 : 1;
 }
 
@@ -147,8 +210,8 @@ function show(args: string[]): number {
   try {
     if (reader.stepCount === 0) throw new UsageError(`${dir}: the trace holds no complete step`);
     const last = reader.entry(reader.stepCount - 1).step;
-    const step = intOption(values.step, 'step', 0) ?? last;
-    if (reader.positionOf(step) < 0) throw new UsageError(`--step ${step}: the trace has steps 0–${last}`);
+    const step = intOption(values.step, 'step', 0, last) ?? last;
+    if (reader.positionOf(step) < 0) throw new UsageError(`--step ${step}: the trace has no such step (it has ${reader.stepCount} steps, 0–${last}; see its damage notes)`);
     const record = reader.readStep(step);
     if (values.json) {
       console.log(JSON.stringify(record, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v)));
@@ -190,12 +253,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+function stopped(): number {
+  process.stderr.write(`gradient-lens: stopped (${stoppedBy})\n`);
+  return SIGNAL_EXIT[stoppedBy as keyof typeof SIGNAL_EXIT] ?? 1;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
+    if (stoppedBy) process.exit(stopped());
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) fail(`${(e as Error).message}\n${USAGE}`, 2);
     if (e instanceof RunnerError) fail(formatError(e.runError));
-    if (e instanceof TraceOpenError) fail(e.message);
+    if (e instanceof TraceOpenError || e instanceof CorruptRecordError) fail(e.message);
     fail((e as Error).stack ?? String(e));
   },
 );

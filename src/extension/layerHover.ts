@@ -7,6 +7,7 @@ import { formatInt, formatShape } from '../shared/format';
 import { activationStats, editorNumber, editorPercent } from './layerFormat';
 import { layerAtLine, type ModelInfoCache } from './modelInfoCache';
 import type { SessionManager } from './sessions';
+import { codeSpan, escapeMarkdown as text } from './traceTrust';
 
 /** A line that builds a layer (`tf.layers.dense(`, `layers.conv2d(`…) or taps a hand-written stage (`tap(`). */
 export const LAYER_CALL = /\blayers\s*\.\s*[a-zA-Z0-9]+\s*\(|\btap\s*\(/;
@@ -31,7 +32,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
       const info = await pending;
       if (token.isCancellationRequested) return undefined;
       if (info.error) {
-        const md = new vscode.MarkdownString(`**Gradient Lens** · the model did not build: ${info.error.message}`);
+        const md = new vscode.MarkdownString(`**Gradient Lens** · the model did not build: ${text(info.error.message)}`);
         return new vscode.Hover(md);
       }
       layer = info.summary ? layerAtLine(info.summary.model.layers, file, position.line) : undefined;
@@ -42,10 +43,11 @@ export class LayerHoverProvider implements vscode.HoverProvider {
   }
 
   private describe(layer: LayerInfo, session: ReturnType<SessionManager['sessionsFor']>[number] | undefined): vscode.MarkdownString {
+    // Names, formulas and activations come from the trace's meta.json: escaped, never Markdown.
     const md = new vscode.MarkdownString();
-    md.appendMarkdown(`**${layer.type}** \`${layer.name}\` · output \`${formatShape(layer.outputShape)}\``);
-    if (layer.activation && layer.activation !== 'linear') md.appendMarkdown(` · ${layer.activation}`);
-    md.appendMarkdown(`\n\n**${formatInt(layer.paramCount)} parameters**: ${layer.paramFormula}`);
+    md.appendMarkdown(`**${text(layer.type)}** ${codeSpan(layer.name)} · output ${codeSpan(formatShape(layer.outputShape))}`);
+    if (layer.activation && layer.activation !== 'linear') md.appendMarkdown(` · ${text(layer.activation)}`);
+    md.appendMarkdown(`\n\n**${formatInt(layer.paramCount)} parameters**: ${codeSpan(layer.paramFormula)}`);
     const record = session?.recordAtCursor();
     if (session && record) {
       const stats = activationStats(record, layer.index);

@@ -2,15 +2,27 @@
 // the editor's cursor on a layer's line selects that layer in the panel.
 import * as vscode from 'vscode';
 import { Disposable } from './disposable';
-import { layerAtLine } from './modelInfoCache';
+import { holdFromModelInfo, layerAtLine } from './modelInfoCache';
 import type { RunSession } from './runSession';
 import type { SessionManager } from './sessions';
+import { locationRefusal } from './traceTrust';
 
-/** Shows the line `layer` was built on, in the editor that has the file (or the first column). */
+/**
+ * Shows the line `layer` was built on, in the editor that has the file (or the first column).
+ * The location comes from the trace, which may come from anywhere: it opens only inside an open
+ * workspace folder, and a file opened this way is not built by the model-info runner.
+ */
 export async function revealLayer(session: RunSession, layer: number): Promise<vscode.TextEditor | undefined> {
   const loc = session.meta.model.layers[layer]?.location;
   if (!loc) return undefined;
+  const refusal = locationRefusal(loc.file, (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath));
+  if (refusal) {
+    void vscode.window.showWarningMessage(`Gradient Lens: not opening the line this trace gives for layer ${layer}: ${refusal}.`);
+    return undefined;
+  }
   const uri = vscode.Uri.file(loc.file);
+  const alreadyOpen = vscode.workspace.textDocuments.some((d) => d.uri.fsPath === uri.fsPath);
+  if (!alreadyOpen) holdFromModelInfo(uri);
   const visible = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === uri.fsPath);
   const position = new vscode.Position(Math.max(0, loc.line - 1), Math.max(0, loc.column - 1));
   const editor = await vscode.window.showTextDocument(uri, {

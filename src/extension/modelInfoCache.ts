@@ -31,6 +31,18 @@ function samePath(a: string, b: string): boolean {
   return path.normalize(a) === path.normalize(b);
 }
 
+/**
+ * Files opened because a trace pointed at them (a layer clicked in a reopened trace), not by the
+ * user: building a model runs the file, and a trace from elsewhere must not make anything run.
+ * A file leaves this set when the user saves it or closes it (reopening it is their own act).
+ */
+const openedFromTrace = new Set<string>();
+
+/** Marks a file about to be opened from a trace: the model-info runner leaves it alone. */
+export function holdFromModelInfo(uri: vscode.Uri): void {
+  openedFromTrace.add(uri.toString());
+}
+
 /** The layer built on `line` (0-based) of `file`, per the model's recorded source locations. */
 export function layerAtLine(layers: LayerInfo[], file: string, line: number): LayerInfo | undefined {
   return layers.find((l) => l.location && l.location.line === line + 1 && samePath(l.location.file, file));
@@ -52,14 +64,26 @@ export class ModelInfoCache extends Disposable {
   ) {
     super();
     this.register(vscode.workspace.onDidOpenTextDocument((d) => this.schedule(d)));
-    this.register(vscode.workspace.onDidSaveTextDocument((d) => this.schedule(d)));
-    this.register(vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)));
+    this.register(
+      vscode.workspace.onDidSaveTextDocument((d) => {
+        // Saving is the user's own act on the file: from now on it is theirs to build.
+        openedFromTrace.delete(d.uri.toString());
+        this.schedule(d);
+      }),
+    );
+    this.register(
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        openedFromTrace.delete(d.uri.toString());
+        this.forget(d.uri);
+      }),
+    );
     // Trust granted later: build the open model files now.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => vscode.workspace.textDocuments.forEach((d) => this.schedule(d))));
     for (const d of vscode.workspace.textDocuments) this.schedule(d);
   }
 
   enabledFor(document: vscode.TextDocument): boolean {
+    if (openedFromTrace.has(document.uri.toString())) return false;
     return vscode.workspace.isTrusted && readSettings(document.uri).modelInfo && looksLikeModelFile(document);
   }
 

@@ -34,6 +34,8 @@ export async function spawnRunner(options: SpawnOptions): Promise<RunnerPort> {
       for (const line of text.split('\n')) if (line.trim()) options.log.info(`[runner] ${line}`);
     },
   });
+  // A runner busy in the user's code says so in the log (the panel's own notice is the session's to show).
+  client.onStall((notice) => options.log.warn(`[runner] ${notice.message}; Gradient Lens: Stop ends it`));
   live.add(client);
   void client.exited.then(() => live.delete(client));
   try {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { Disposable } from './disposable';
 import { editorNumber } from './layerFormat';
 import type { SessionManager } from './sessions';
+import { escapeMarkdown } from './traceTrust';
 
 const ICON: Record<string, string> = {
   loading: '$(loading~spin)',
@@ -52,8 +53,10 @@ export class RunStatusBar extends Disposable {
     if (loss !== undefined) parts.push(`loss ${editorNumber(loss)}`);
     parts.push(s.meta.backend.name);
     this.item.text = parts.join(' · ');
+    // The model's name and the backend's reason come from meta.json (a trace from anywhere): escaped.
+    const { model, backend } = s.meta;
     this.item.tooltip = new vscode.MarkdownString(
-      `**Gradient Lens** · ${s.meta.model.name}\n\n${s.stepCount} of ${s.meta.config.steps} steps recorded · backend ${s.meta.backend.name}: ${s.meta.backend.reason}\n\nClick to show the panel.`,
+      `**Gradient Lens** · ${escapeMarkdown(model.name)}\n\n${s.stepCount} of ${s.meta.config.steps} steps recorded · backend ${escapeMarkdown(backend.name)}: ${escapeMarkdown(backend.reason)}\n\nClick to show the panel.`,
     );
     this.item.backgroundColor = s.state === 'failed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.show();

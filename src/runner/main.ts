@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Envelope, FromRunner, ToRunner } from '../shared/protocol';
 import type { BackendInfo } from '../shared/traceTypes';
 import { selectBackend, type BackendPreference } from './backend';
+import { watchParent } from './parentWatch';
 import { prepareRun } from './prepareRun';
 import { toRunError } from './runError';
 import { TrainingSession } from './session';
@@ -91,6 +92,8 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  // First: from here on the runner cannot outlive its parent, whatever the user's code does.
+  watchParent();
   forwardConsole();
   backend = await selectBackend((process.env.GRADIENT_LENS_BACKEND as BackendPreference) || 'auto');
   process.on('message', (env: Envelope<ToRunner>) => {
@@ -100,6 +103,11 @@ async function main(): Promise<void> {
       },
       (e) => {
         send({ type: 'failed', error: toRunError(e, () => false) }, env.id);
+        // A run that could not go on (its trace could not be written) ends the runner, as one that finished does.
+        if (env.body.type === 'start') {
+          send({ type: 'state', state: 'failed', step: 0 });
+          exitWhenSent(1);
+        }
       },
     );
   });

@@ -84,8 +84,8 @@ export class TrainingSession {
     release?.();
   }
 
-  private setState(state: RunState, step = this.stepsDone): void {
-    this.send({ type: 'state', state, step });
+  private setState(state: RunState, step = this.stepsDone, endedEarly?: string): void {
+    this.send({ type: 'state', state, step, ...(endedEarly !== undefined ? { endedEarly } : {}) });
   }
 
   private async holdAt(at: AtPhase): Promise<void> {
@@ -111,6 +111,7 @@ export class TrainingSession {
     failure = this.typeError;
     const written: Promise<void>[] = [];
     this.setState('running', 0);
+    let endedEarly: string | undefined;
     try {
       if (this.hold && !failure) await this.holdAt({ type: 'atPhase', step: 0, phase: 'forward', layer: -1 });
       for (let step = 0; step < config.steps && !this.stopRequested && !failure; step++) {
@@ -125,15 +126,20 @@ export class TrainingSession {
         // model.fit's callbacks; early stopping ends the run as finished, as stock fit returns.
         const trainingEnds = await this.run.afterStep(step, capture);
         const { written: done } = await pipeline.submit(capture);
-        written.push(
-          done.then((w) => {
-            if (!w) return;
-            this.send({ type: 'stepDone', entry: w.entry, stepMs: w.stepMs, health: w.health });
-            failure ??= w.failure;
-          }),
-        );
+        const reported = done.then((w) => {
+          if (!w) return;
+          this.send({ type: 'stepDone', entry: w.entry, stepMs: w.stepMs, health: w.health });
+          failure ??= w.failure;
+        });
+        // A failed write is awaited (and reported) below; until then it must not count as an
+        // unhandled rejection, which tfjs-wasm turns into a crash.
+        reported.catch(() => undefined);
+        written.push(reported);
         failure ??= this.typeError;
-        if (trainingEnds) break;
+        if (trainingEnds) {
+          endedEarly = `model.fit's callbacks stopped training after step ${step}`;
+          break;
+        }
         // Let stop and pause requests in: user code may keep the thread busy between steps.
         await new Promise((resolve) => setImmediate(resolve));
       }
@@ -146,9 +152,14 @@ export class TrainingSession {
       failure ??= toRunError(e, (f) => this.run.user.sources.has(f), this.stepsDone);
     }
     const state = failure ? 'failed' : this.stopRequested ? 'stopped' : 'finished';
-    await pipeline.close({ state, error: failure });
+    try {
+      await pipeline.close({ state, error: failure });
+    } catch (e) {
+      // end.json could not be written (the disk that failed a step is still full): say so, and end.
+      failure ??= toRunError(e, () => false, this.stepsDone);
+    }
     if (failure) this.send({ type: 'failed', error: failure });
-    this.setState(state);
+    this.setState(failure ? 'failed' : state, this.stepsDone, state === 'finished' ? endedEarly : undefined);
   }
 
   /**

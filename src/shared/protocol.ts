@@ -126,6 +126,8 @@ export interface StateChanged {
   type: 'state';
   state: RunState;
   step: number;
+  /** Why a run finished before its planned steps (model.fit's early stopping, say). */
+  endedEarly?: string;
 }
 
 /** Something went wrong; `error.location` points into the user's file when it can. */
@@ -209,6 +211,8 @@ export interface HistorySeries {
   ranges: [number, number][];
   /** For each step: 64 counts. */
   histograms: number[][];
+  /** Steps left out because their record is damaged (the trace's `damage` says where). */
+  skipped?: number;
 }
 
 /** A live run progressed: new points for the curve. */

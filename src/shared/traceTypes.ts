@@ -195,6 +195,10 @@ export interface RunError {
     | 'non-finite'
     | 'runner-crashed'
     | 'timeout'
+    /** The runner sent a message that breaks the protocol (it runs user code, which can call process.send). */
+    | 'protocol'
+    /** Writing the trace failed (disk full, no permission): the message names the OS error and the path. */
+    | 'write'
     | 'internal';
   message: string;
   location?: SourceLocation;

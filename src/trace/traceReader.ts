@@ -1,10 +1,14 @@
 // Opens a trace folder and reads any step at random. Opening reads only meta.json and the index
 // (32 bytes a step, kept in typed columns), so a 100,000-step run opens fast and stays small.
 // A torn or corrupt tail (a killed runner) is detected, everything before it stays readable,
-// and `damage` says what was lost.
+// and `damage` says what was lost. A damaged record in the middle costs only itself: reading it
+// says which step and byte, histories skip it, and without an index the scan resynchronises on
+// the next whole record.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HistorySeries } from '../shared/protocol';
+import { FieldError } from '../shared/fieldChecks';
+import { runMeta } from '../shared/messageValidators';
 import type { RunMeta, StepIndexEntry, StepRecord, TensorRole } from '../shared/traceTypes';
 import {
   CorruptRecordError,
@@ -16,6 +20,7 @@ import {
   INDEX_FILE,
   INDEX_HEADER,
   META_FILE,
+  RECORD_MAGIC,
   decodeRecord,
   indexEntryOf,
   readFrame,
@@ -90,13 +95,21 @@ export class TraceReader {
   static open(dir: string, options: { live?: boolean } = {}): TraceReader {
     const metaPath = path.join(dir, META_FILE);
     if (!fs.existsSync(metaPath)) throw new TraceOpenError(`${dir} is not a Gradient Lens trace: it has no ${META_FILE}`);
-    let meta: RunMeta;
+    let parsed: unknown;
     try {
-      meta = JSON.parse(fs.readFileSync(metaPath, 'utf8')) as RunMeta;
+      parsed = JSON.parse(fs.readFileSync(metaPath, 'utf8'));
     } catch (e) {
       throw new TraceOpenError(`${metaPath} is not valid JSON: ${(e as Error).message}`);
     }
-    if (meta.formatVersion !== 1) throw new TraceOpenError(`${metaPath}: unknown trace format version ${String(meta.formatVersion)}`);
+    const version = typeof parsed === 'object' && parsed !== null ? (parsed as { formatVersion?: unknown }).formatVersion : undefined;
+    if (version !== undefined && version !== 1) throw new TraceOpenError(`${metaPath}: unknown trace format version ${JSON.stringify(version)}`);
+    let meta: RunMeta;
+    try {
+      meta = runMeta(parsed, '');
+    } catch (e) {
+      if (e instanceof FieldError) throw new TraceOpenError(`${metaPath} is not a Gradient Lens run description: ${e.message}`);
+      throw e;
+    }
     if (!fs.existsSync(path.join(dir, DATA_FILE))) throw new TraceOpenError(`${dir} has no ${DATA_FILE}: the run recorded no step`);
     return new TraceReader(dir, meta, options.live ?? false);
   }
@@ -164,29 +177,66 @@ export class TraceReader {
     }
   }
 
-  /** Records written after the last index entry (the runner died between the two writes). */
+  /**
+   * Records written after the last index entry (the runner died between the two writes, or there
+   * is no index). A bad record is skipped to the next whole one; a bad end is a torn tail.
+   */
   private scanUnindexed(dataSize: number): void {
-    const frameBuf = Buffer.alloc(FRAME_BYTES);
     while (this.dataEnd < dataSize) {
-      fs.readSync(this.dataFd, frameBuf, 0, FRAME_BYTES, this.dataEnd);
-      const frame = readFrame(frameBuf);
-      const length = frame ? FRAME_BYTES + frame.payloadLength : 0;
-      if (!frame || this.dataEnd + length > dataSize) {
-        if (!this.live) this.damage.push(`${DATA_FILE} ends with ${dataSize - this.dataEnd} bytes of a torn record (lost)`);
+      const found = this.recordAt(this.dataEnd, dataSize);
+      if ('record' in found) {
+        this.pushRecord(this.dataEnd, found.length, found.record);
+        this.dataEnd += found.length;
+        continue;
+      }
+      const next = this.nextWholeRecord(this.dataEnd + 1, dataSize);
+      if (!next) {
+        if (this.live) return;
+        this.damage.push(
+          found.torn
+            ? `${DATA_FILE} ends with ${dataSize - this.dataEnd} bytes of a torn record (lost)`
+            : `the record at byte ${this.dataEnd} of ${DATA_FILE} is corrupt (${found.reason}); the trace stops before it`,
+        );
         return;
       }
-      let record: StepRecord;
-      try {
-        record = this.decodeAt(this.dataEnd, length);
-      } catch (e) {
-        this.damage.push(`the record at byte ${this.dataEnd} of ${DATA_FILE} is corrupt (${(e as Error).message}); the trace stops before it`);
-        this.dataEnd = dataSize;
-        return;
-      }
-      const e = indexEntryOf(record);
-      this.columns.push(e.step, this.dataEnd, length, e.loss, e.accuracy ?? NaN, e.testAccuracy ?? NaN);
-      this.dataEnd += length;
+      this.damage.push(`the record at byte ${this.dataEnd} of ${DATA_FILE} is corrupt (${found.reason}); ${next.at - this.dataEnd} bytes skipped, reading goes on at byte ${next.at}`);
+      this.pushRecord(next.at, next.length, next.record);
+      this.dataEnd = next.at + next.length;
     }
+  }
+
+  private pushRecord(offset: number, length: number, record: StepRecord): void {
+    const e = indexEntryOf(record);
+    this.columns.push(e.step, offset, length, e.loss, e.accuracy ?? NaN, e.testAccuracy ?? NaN);
+  }
+
+  /** The whole, checksummed record starting at `at`, or why there is none (`torn`: it runs past the end). */
+  private recordAt(at: number, dataSize: number): { record: StepRecord; length: number } | { torn: boolean; reason: string } {
+    if (at + FRAME_BYTES > dataSize) return { torn: true, reason: 'its frame is cut short' };
+    const frame = readFrame(this.readAt(at, FRAME_BYTES));
+    if (!frame) return { torn: false, reason: 'not a step record (bad magic)' };
+    const length = FRAME_BYTES + frame.payloadLength;
+    if (at + length > dataSize) return { torn: true, reason: 'it runs past the end of the file' };
+    try {
+      return { record: this.decodeAt(at, length), length };
+    } catch (e) {
+      return { torn: false, reason: (e as Error).message };
+    }
+  }
+
+  /** Scans forward for the next record whose frame and checksum hold (the resynchronisation point). */
+  private nextWholeRecord(from: number, dataSize: number): { at: number; record: StepRecord; length: number } | undefined {
+    const magic = Buffer.alloc(4);
+    magic.writeUInt32LE(RECORD_MAGIC);
+    const WINDOW = 1 << 20;
+    for (let start = from; start < dataSize; start += WINDOW - 3) {
+      const window = this.readAt(start, Math.min(WINDOW, dataSize - start));
+      for (let i = window.indexOf(magic); i >= 0; i = window.indexOf(magic, i + 1)) {
+        const found = this.recordAt(start + i, dataSize);
+        if ('record' in found) return { at: start + i, ...found };
+      }
+    }
+    return undefined;
   }
 
   private readAt = (offset: number, length: number): Buffer => {
@@ -214,15 +264,25 @@ export class TraceReader {
     return -1;
   }
 
+  /** Reads one step; a damaged record throws a CorruptRecordError naming the step, the file and the byte. */
   readStep(step: number): StepRecord {
     const i = this.positionOf(step);
     if (i < 0) throw new RangeError(`step ${step} is not in this trace (it has steps ${this.stepCount > 0 ? `0–${this.columns.steps[this.stepCount - 1]}` : 'none'})`);
+    const offset = this.columns.offsets[i];
     try {
-      return this.decodeAt(this.columns.offsets[i], this.columns.lengths[i]);
+      const record = this.decodeAt(offset, this.columns.lengths[i]);
+      if (record.step !== step) throw new CorruptRecordError(`it holds step ${record.step}, not ${step}: the index does not match ${DATA_FILE}`);
+      return record;
     } catch (e) {
-      if (e instanceof CorruptRecordError) throw new CorruptRecordError(`step ${step}: ${e.message}`);
-      throw e;
+      throw this.corrupt(step, offset, e);
     }
+  }
+
+  /** What a damaged record is reported as, once, in `damage` too. */
+  private corrupt(step: number, offset: number, e: unknown): CorruptRecordError {
+    const message = `${path.join(this.dir, DATA_FILE)}: the record of step ${step} at byte ${offset} is damaged (${(e as Error).message})`;
+    if (!this.damage.includes(message)) this.damage.push(message);
+    return new CorruptRecordError(message);
   }
 
   /** The loss curve with at most `maxPoints` points: every k-th step, always the last. */
@@ -241,14 +301,24 @@ export class TraceReader {
     const n = this.stepCount;
     const stride = Math.max(1, Math.ceil(n / maxColumns));
     const series: HistorySeries = { type: 'history', layer, role, param, steps: [], ranges: [], histograms: [] };
+    let skipped = 0;
     for (let i = 0; i < n; i += stride) {
-      const summaries = readRecordSummaries(this.readAt, this.columns.offsets[i], this.columns.lengths[i]);
+      let summaries;
+      try {
+        summaries = readRecordSummaries(this.readAt, this.columns.offsets[i], this.columns.lengths[i]);
+      } catch (e) {
+        // One damaged record costs its own column, not the whole strip.
+        this.corrupt(this.columns.steps[i], this.columns.offsets[i], e);
+        skipped++;
+        continue;
+      }
       const s = summaries.find((t) => t.layer === layer && t.role === role && t.param === param);
       if (!s?.stats) continue;
       series.steps.push(this.columns.steps[i]);
       series.ranges.push([s.stats.min, s.stats.max]);
       series.histograms.push(Array.from(s.stats.histogram));
     }
+    if (skipped > 0) series.skipped = skipped;
     return series;
   }
 

@@ -247,6 +247,6 @@ describe('gradient-lens diff', () => {
     fs.writeFileSync(data, bytes);
     const corrupt = cliRun('diff', a, b);
     assert.equal(corrupt.code, 2, corrupt.out + corrupt.err);
-    assert.ok(corrupt.err.includes(`${data}: step`), corrupt.err);
+    assert.ok(corrupt.err.includes(`${data}: the record of step`), corrupt.err);
   });
 });

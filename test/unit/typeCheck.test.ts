@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RunnerClient, RunnerError, defaultRunnerPath } from '../../src/host/runnerClient';
-import { parseRunnerEnvelope } from '../../src/host/runnerMessages';
+import { ProtocolViolation, parseRunnerMessage } from '../../src/shared/messageValidators';
 import { TraceReader } from '../../src/trace/traceReader';
 import type { FromRunner, TypeCheckMode, TypeDiagnostic } from '../../src/shared/protocol';
 import type { RunError } from '../../src/shared/traceTypes';
@@ -94,13 +94,13 @@ describe('the typeDiagnostics message', () => {
   const envelope = (diagnostics: unknown) => ({ id: 1, body: { type: 'typeDiagnostics', diagnostics } });
 
   it('is accepted from the runner when every diagnostic is whole', () => {
-    assert.deepEqual(parseRunnerEnvelope(envelope([FIRST, IMPLICIT_ANY])), envelope([FIRST, IMPLICIT_ANY]));
+    assert.deepEqual(parseRunnerMessage(envelope([FIRST, IMPLICIT_ANY])), { ...envelope([FIRST, IMPLICIT_ANY]), inReplyTo: undefined });
   });
 
   it('is refused when a diagnostic is not', () => {
-    assert.equal(parseRunnerEnvelope(envelope({ ...FIRST })), undefined, 'not a list');
-    assert.equal(parseRunnerEnvelope(envelope([{ ...FIRST, line: '5' }])), undefined, 'a line that is not a number');
-    assert.equal(parseRunnerEnvelope(envelope([IMPLICIT_ANY, { file: FIRST.file, line: 1, column: 1, code: 2322 }])), undefined, 'no message');
+    assert.throws(() => parseRunnerMessage(envelope({ ...FIRST })), ProtocolViolation, 'not a list');
+    assert.throws(() => parseRunnerMessage(envelope([{ ...FIRST, line: '5' }])), /line/, 'a line that is not a number');
+    assert.throws(() => parseRunnerMessage(envelope([IMPLICIT_ANY, { file: FIRST.file, line: 1, column: 1, code: 2322 }])), /message/, 'no message');
   });
 });
 

@@ -5,8 +5,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { RunMeta } from '../../shared/traceTypes';
-import type { RunEnd } from '../../trace/traceWriter';
+import type { RunError, RunMeta } from '../../shared/traceTypes';
+import { TraceWriteError, type RunEnd } from '../../trace/traceWriter';
+import { LocatedError } from '../runError';
 import { transferList, type StepCapture } from './recordBuilder';
 import { RecordSink, type WrittenStep } from './recordSink';
 
@@ -19,7 +20,7 @@ type FromCaptureWorker =
   | { type: 'opened' }
   | { type: 'written'; written: WrittenStep | undefined }
   | { type: 'closed' }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string; error?: RunError };
 
 const MAX_IN_FLIGHT = 3;
 
@@ -34,14 +35,18 @@ export class CapturePipeline {
   constructor(outDir: string, meta: RunMeta) {
     const script = path.join(__dirname, 'captureWorker.js');
     if (!fs.existsSync(script)) {
-      this.sink = new RecordSink(outDir, meta);
-      this.opened = Promise.resolve();
+      try {
+        this.sink = new RecordSink(outDir, meta);
+        this.opened = Promise.resolve();
+      } catch (e) {
+        this.opened = Promise.reject(writeFailure(e, 0));
+      }
       return;
     }
     this.worker = new Worker(script);
     this.worker.on('message', (msg: FromCaptureWorker) => {
       const next = this.waiting.shift();
-      if (msg.type === 'error') next?.reject(new Error(`capture worker: ${msg.message}`));
+      if (msg.type === 'error') next?.reject(msg.error ? new LocatedError(msg.error) : new Error(`capture worker: ${msg.message}`));
       else next?.resolve(msg);
     });
     this.worker.on('error', (e) => {
@@ -62,7 +67,13 @@ export class CapturePipeline {
    * resolves once its record is on disk (undefined when dropped after a non-finite step).
    */
   async submit(capture: StepCapture): Promise<{ written: Promise<WrittenStep | undefined> }> {
-    if (this.sink) return { written: Promise.resolve(this.sink.write(capture)) };
+    if (this.sink) {
+      try {
+        return { written: Promise.resolve(this.sink.write(capture)) };
+      } catch (e) {
+        return { written: Promise.reject(writeFailure(e, this.sink.stepsWritten)) };
+      }
+    }
     if (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift();
     const written = this.request({ type: 'step', capture }, transferList(capture)).then((m) => (m as { written: WrittenStep | undefined }).written);
     this.inFlight.push(written.catch(() => undefined));
@@ -72,11 +83,23 @@ export class CapturePipeline {
   /** Waits for every step in flight, writes how the run ended, and stops the worker. */
   async close(end: Omit<RunEnd, 'endedAt' | 'steps'>): Promise<void> {
     if (this.sink) {
-      this.sink.close(end);
+      try {
+        this.sink.close(end);
+      } catch (e) {
+        throw writeFailure(e, this.sink.stepsWritten);
+      }
       return;
     }
-    await Promise.all(this.inFlight);
-    await this.request({ type: 'close', end });
-    await this.worker!.terminate();
+    try {
+      await Promise.all(this.inFlight);
+      await this.request({ type: 'close', end });
+    } finally {
+      // Even when end.json cannot be written (a full disk), the worker must not keep the runner alive.
+      await this.worker!.terminate();
+    }
   }
+}
+
+function writeFailure(e: unknown, stepsWritten: number): unknown {
+  return e instanceof TraceWriteError ? new LocatedError(e.toRunError(stepsWritten)) : e;
 }

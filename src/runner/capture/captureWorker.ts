@@ -1,6 +1,7 @@
 // The capture worker thread: summarises and writes each step while the training thread goes on
 // to the next one (the wasm backend is single-threaded, so the second core is free for this).
 import { parentPort } from 'node:worker_threads';
+import { TraceWriteError } from '../../trace/traceWriter';
 import { RecordSink } from './recordSink';
 import type { ToCaptureWorker } from './capturePipeline';
 
@@ -22,6 +23,8 @@ parentPort?.on('message', (msg: ToCaptureWorker) => {
         return;
     }
   } catch (e) {
-    parentPort?.postMessage({ type: 'error', message: (e as Error).stack ?? String(e) });
+    // A failed write is the user's to fix (disk full, permissions): it goes to them as is.
+    const error = e instanceof TraceWriteError ? e.toRunError(sink?.stepsWritten ?? 0) : undefined;
+    parentPort?.postMessage({ type: 'error', message: (e as Error).stack ?? String(e), error });
   }
 });

@@ -36,6 +36,10 @@ export class RecordSink {
     return { entry: indexEntryOf(record), stepMs: record.stepMs, health: layerHealth(record.summaries, this.meta.model.layers), failure };
   }
 
+  get stepsWritten(): number {
+    return this.writer.stepsWritten;
+  }
+
   close(end: Omit<RunEnd, 'endedAt' | 'steps'>): void {
     this.writer.close(end);
   }
