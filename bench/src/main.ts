@@ -2,12 +2,13 @@
 // collects their results, and writes bench/results.json and bench/results.md.
 //   node out/bench/bin/main.js                 all benchmarks
 //   node out/bench/bin/main.js --quick         fewer rounds and a 10,000-step trace (a smoke run)
-//   node out/bench/bin/main.js <name> [args]   one benchmark: step, cold, trace-write, trace-read, panel
+//   node out/bench/bin/main.js <name> [args]   one benchmark: step, capture, cold, trace-write, trace-read, panel
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RESULT_PREFIX, ROOT, log } from './common';
+import { captureMain } from './capture';
 import { coldStartMain } from './coldStart';
 import { panelMain } from './panel';
 import { writeReport, type Collected } from './report';
@@ -17,6 +18,7 @@ import { TRACE_STEPS, traceReadMain, traceWriteMain } from './traceScale';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   step: stepMain,
+  capture: captureMain,
   cold: coldStartMain,
   'trace-write': traceWriteMain,
   'trace-read': traceReadMain,
