@@ -102,7 +102,7 @@ export function benchMeta(tracer: SequentialTracer, batch: number, dir: string):
  * Each call times `count` steps and waits for the last to be written, so the figure is the
  * steady-state time per step including the worker's share that does not overlap.
  */
-export function pipelineVariant(batches: Batch[], batch: number, dir: string): { variant: Variant; close(): Promise<void> } {
+export function pipelineVariant(batches: Batch[], batch: number, dir: string): { variant: Variant; close(): Promise<void>; workerBusyMs(): number } {
   const tracer = newTracer(seedModel());
   const pipeline = new CapturePipeline(dir, benchMeta(tracer, batch, dir));
   let k = 0;
@@ -126,6 +126,7 @@ export function pipelineVariant(batches: Batch[], batch: number, dir: string): {
       },
     },
     close: () => pipeline.close({ state: 'finished' }),
+    workerBusyMs: () => pipeline.workerBusyMs,
   };
 }
 

@@ -17,7 +17,7 @@ export type ToCaptureWorker =
 
 type FromCaptureWorker =
   | { type: 'opened' }
-  | { type: 'written'; written: WrittenStep | undefined }
+  | { type: 'written'; written: WrittenStep | undefined; busyMs: number }
   | { type: 'closed' }
   | { type: 'error'; message: string };
 
@@ -28,6 +28,7 @@ export class CapturePipeline {
   private readonly sink?: RecordSink;
   private readonly waiting: { resolve(msg: FromCaptureWorker): void; reject(e: Error): void }[] = [];
   private inFlight: Promise<unknown>[] = [];
+  private busyMs = 0;
   /** Settles once the trace folder and its files exist. */
   readonly opened: Promise<void>;
 
@@ -41,6 +42,7 @@ export class CapturePipeline {
     this.worker = new Worker(script);
     this.worker.on('message', (msg: FromCaptureWorker) => {
       const next = this.waiting.shift();
+      if (msg.type === 'written') this.busyMs += msg.busyMs;
       if (msg.type === 'error') next?.reject(new Error(`capture worker: ${msg.message}`));
       else next?.resolve(msg);
     });
@@ -48,6 +50,11 @@ export class CapturePipeline {
       for (const w of this.waiting.splice(0)) w.reject(e);
     });
     this.opened = this.request({ type: 'open', outDir, meta }).then(() => undefined);
+  }
+
+  /** Time spent building and writing records so far (the worker's own, not waiting for work): what the benchmarks compare with the training thread's. */
+  get workerBusyMs(): number {
+    return this.busyMs;
   }
 
   private request(msg: ToCaptureWorker, transfer: ArrayBuffer[] = []): Promise<FromCaptureWorker> {
@@ -62,7 +69,12 @@ export class CapturePipeline {
    * resolves once its record is on disk (undefined when dropped after a non-finite step).
    */
   async submit(capture: StepCapture): Promise<{ written: Promise<WrittenStep | undefined> }> {
-    if (this.sink) return { written: Promise.resolve(this.sink.write(capture)) };
+    if (this.sink) {
+      const t0 = performance.now();
+      const written = this.sink.write(capture);
+      this.busyMs += performance.now() - t0;
+      return { written: Promise.resolve(written) };
+    }
     if (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift();
     const written = this.request({ type: 'step', capture }, transferList(capture)).then((m) => (m as { written: WrittenStep | undefined }).written);
     this.inFlight.push(written.catch(() => undefined));
