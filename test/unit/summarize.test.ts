@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { deadUnitFraction, HISTOGRAM_BINS, HISTOGRAM_SAMPLE_LIMIT, summarize } from '../../src/runner/capture/summarize';
+import { deadUnitFraction, HISTOGRAM_BINS, HISTOGRAM_SAMPLE_LIMIT, summarize, useMomentsKernel } from '../../src/runner/capture/summarize';
 
 describe('tensor summaries', () => {
   it('match a direct computation', () => {
@@ -68,8 +68,12 @@ describe('tensor summaries', () => {
 
 // The blocked, two-accumulator kernels against the plainest possible computation, over every
 // branch: below and above one block (4,096) and the histogram's sample limit, odd lengths (the
-// unpaired last value), with and without a baseline, NaN/±Inf, all zeros, empty.
-describe('tensor summaries: the kernels against a direct computation', () => {
+// unpaired last value, and n mod 4 for the SIMD one), with and without a baseline, NaN/±Inf,
+// all zeros, empty — once with each moments kernel.
+for (const kernel of ['wasm', 'js'] as const) describe(`tensor summaries: the ${kernel} kernel against a direct computation`, () => {
+  before(() => assert.equal(useMomentsKernel(kernel), kernel, `the ${kernel} kernel loads here`));
+  after(() => useMomentsKernel('wasm'));
+
   let seed = 7;
   const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
 
@@ -117,7 +121,7 @@ describe('tensor summaries: the kernels against a direct computation', () => {
     else s.histogram.forEach((bin, b) => assert.ok(Math.abs(bin - d.bins[b]) <= Math.max(60, d.bins[b] * 0.15), `${label}: bin ${b}: ${bin} vs ${d.bins[b]}`));
   }
 
-  const sizes = [1, 2, 7, 4095, 4096, 4097, 65_537, 235_147];
+  const sizes = [1, 2, 3, 5, 7, 4095, 4096, 4097, 65_537, 235_147];
   for (const n of sizes) {
     it(`${n.toLocaleString('en-US')} values, plain and as a difference from a baseline`, () => {
       const values = Float32Array.from({ length: n }, () => (rand() < -0.3 ? 0 : rand()));
