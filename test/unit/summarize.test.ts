@@ -195,3 +195,25 @@ for (const kernel of ['wasm', 'js'] as const) describe(`tensor summaries: the ${
     assert.ok(Math.abs(ones - rows) <= rows * 0.25, `the column's share: ${ones} of ${rows}`);
   });
 });
+
+describe('tensor summaries: the wasm and JS kernels agree', () => {
+  after(() => useMomentsKernel('wasm'));
+  it('the same histogram (the same sample) and range, and the moments to rounding, at every size', () => {
+    let seed = 11;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+    for (const n of [3, 4096, 65_536, 65_537, 235_146, 300_001]) {
+      const values = Float32Array.from({ length: n }, () => (rand() < -0.3 ? 0 : rand()));
+      const baseline = Float32Array.from(values, (v) => v - rand() * 1e-3);
+      for (const b of [undefined, baseline]) {
+        useMomentsKernel('wasm');
+        const w = summarize(values, undefined, b);
+        useMomentsKernel('js');
+        const j = summarize(values, undefined, b);
+        const label = `${n} values${b ? ', with a baseline' : ''}`;
+        assert.deepEqual(Array.from(w.histogram), Array.from(j.histogram), label);
+        assert.deepEqual([w.min, w.max, w.zeroFraction, w.count], [j.min, j.max, j.zeroFraction, j.count], label);
+        assert.ok(Math.abs(w.mean - j.mean) <= 1e-12 && Math.abs(w.l2 - j.l2) <= 1e-9 * j.l2, label);
+      }
+    }
+  });
+});

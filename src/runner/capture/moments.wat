@@ -63,4 +63,35 @@
     (f64.store (i32.const 8) (f64.promote_f32 (local.get $smax)))
     (f64.store (i32.const 16) (local.get $ssum))
     (f64.store (i32.const 24) (local.get $ssq))
-    (f64.store (i32.const 32) (f64.convert_i32_u (local.get $sz)))))
+    (f64.store (i32.const 32) (f64.convert_i32_u (local.get $sz))))
+  ;; The histogram's binning over the same values (already in memory from $moments): one value
+  ;; from each run of $stride at a pseudo-random place within it (an LCG's high bits scaled to
+  ;; [0, stride), as summarize.ts's JS loops do; stride 1 takes every value), binned as
+  ;; ((v − min) · scale) in f64, truncated, clamped to 63 — the JS arithmetic exactly — into 64 i32
+  ;; counts at $counts (zeroed by the caller). Values outside [min, max] (NaN, ±Inf) are skipped.
+  (func $bin (export "bin") (param $p i32) (param $q i32) (param $n i32) (param $stride i32)
+    (param $min f64) (param $max f64) (param $scale f64) (param $counts i32)
+    (local $start i32) (local $at i32) (local $jitter i32) (local $v f64) (local $b i32) (local $end i32)
+    (local.set $jitter (i32.const 0x9e3779b9))
+    (local.set $end (i32.sub (local.get $n) (i32.const 1)))
+    (block $done
+      (loop $loop
+        (br_if $done (i32.ge_u (local.get $start) (local.get $n)))
+        (local.set $at (local.get $start))
+        (if (i32.gt_u (local.get $stride) (i32.const 1)) (then
+          (local.set $jitter (i32.add (i32.mul (local.get $jitter) (i32.const 1664525)) (i32.const 1013904223)))
+          (local.set $at (i32.add (local.get $start)
+            (i32.shr_u (i32.mul (i32.shr_u (local.get $jitter) (i32.const 16)) (local.get $stride)) (i32.const 16))))
+          (if (i32.gt_u (local.get $at) (local.get $end)) (then (local.set $at (local.get $end))))))
+        (local.set $at (i32.shl (local.get $at) (i32.const 2)))
+        (if (local.get $q)
+          (then (local.set $v (f64.promote_f32 (f32.sub (f32.load (i32.add (local.get $p) (local.get $at))) (f32.load (i32.add (local.get $q) (local.get $at)))))))
+          (else (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $p) (local.get $at)))))))
+        (if (i32.and (f64.ge (local.get $v) (local.get $min)) (f64.le (local.get $v) (local.get $max))) (then
+          (local.set $b (i32.trunc_f64_s (f64.mul (f64.sub (local.get $v) (local.get $min)) (local.get $scale))))
+          (if (i32.gt_s (local.get $b) (i32.const 63)) (then (local.set $b (i32.const 63))))
+          (local.set $b (i32.add (local.get $counts) (i32.shl (local.get $b) (i32.const 2))))
+          (i32.store (local.get $b) (i32.add (i32.load (local.get $b)) (i32.const 1)))))
+        (local.set $start (i32.add (local.get $start) (local.get $stride)))
+        (br $loop))))
+)

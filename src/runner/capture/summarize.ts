@@ -115,6 +115,7 @@ function differenceMomentsBlock(values: Float32Array, baseline: Float32Array, fr
 interface WasmMoments {
   memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
   moments(valuesAt: number, baselineAt: number, n: number): void;
+  bin(valuesAt: number, baselineAt: number, n: number, stride: number, min: number, max: number, scale: number, countsAt: number): void;
 }
 
 /** The part of the WebAssembly global used here (the project's lib has no DOM typings). */
@@ -123,8 +124,9 @@ interface WasmApi {
   Instance: new (module: object) => { exports: unknown };
 }
 
-/** Where the kernel reads its input: the first 64 bytes hold its results. */
-const WASM_DATA_AT = 64;
+/** The kernel's memory: its moments at 0, the histogram's counts at 64, the values from 320 on. */
+const WASM_COUNTS_AT = 64;
+const WASM_DATA_AT = WASM_COUNTS_AT + 4 * HISTOGRAM_BINS;
 
 function loadWasmMoments(): WasmMoments | undefined {
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
@@ -222,7 +224,7 @@ export function summarize(values: Float32Array, shape?: number[], baseline?: Flo
     zeroFraction: n > 0 ? zeros / n : 0,
     nanCount: nan,
     infCount: inf,
-    histogram: histogram(values, min, max, finite, baseline),
+    histogram: kernel === 'wasm' && wasm ? wasmHistogram(wasm, n, min, max, finite, baseline !== undefined) : histogram(values, min, max, finite, baseline),
   };
   if (shape && shape.length >= 2 && !baseline) stats.deadUnitFraction = deadUnitFraction(values, shape[0]);
   return stats;
@@ -290,9 +292,9 @@ function binSampleDifference(values: Float32Array, baseline: Float32Array, from:
  */
 export function histogram(values: Float32Array, min: number, max: number, finite: number, baseline?: Float32Array): Uint32Array {
   const n = values.length;
-  const bins = new Uint32Array(HISTOGRAM_BINS);
   const width = max - min;
   if (!(width > 0)) {
+    const bins = new Uint32Array(HISTOGRAM_BINS);
     bins[0] = finite;
     return bins;
   }
@@ -310,13 +312,18 @@ export function histogram(values: Float32Array, min: number, max: number, finite
     } else if (baseline) jitter = binSampleDifference(values, baseline, from, to, stride, min, max, scale, counts, jitter);
     else jitter = binSample(values, from, to, stride, min, max, scale, counts, jitter);
   }
+  return scaledBins(counts, stride, finite);
+}
+
+/** The counts as the histogram: a sample's scaled to the finite total, rounding so the bins add up to it exactly. */
+function scaledBins(counts: Int32Array, stride: number, finite: number): Uint32Array {
+  const bins = new Uint32Array(HISTOGRAM_BINS);
   let binned = 0;
   for (let b = 0; b < HISTOGRAM_BINS; b++) binned += counts[b];
   if (stride === 1 || binned === 0) {
     bins.set(counts);
     return bins;
   }
-  // Scale the sample to the whole, rounding so the bins add up to the finite count exactly.
   let assigned = 0;
   let biggest = 0;
   for (let b = 0; b < HISTOGRAM_BINS; b++) {
@@ -326,6 +333,21 @@ export function histogram(values: Float32Array, min: number, max: number, finite
   }
   bins[biggest] += finite - assigned;
   return bins;
+}
+
+/** histogram() in the kernel, over the values wasmMoments() has just copied into its memory. */
+function wasmHistogram(k: WasmMoments, n: number, min: number, max: number, finite: number, withBaseline: boolean): Uint32Array {
+  const width = max - min;
+  if (!(width > 0)) {
+    const bins = new Uint32Array(HISTOGRAM_BINS);
+    bins[0] = finite;
+    return bins;
+  }
+  const stride = Math.max(1, Math.ceil(n / HISTOGRAM_SAMPLE_LIMIT));
+  const counts = new Int32Array(k.memory.buffer, WASM_COUNTS_AT, HISTOGRAM_BINS);
+  counts.fill(0);
+  k.bin(WASM_DATA_AT, withBaseline ? WASM_DATA_AT + n * 4 : 0, n, stride, min, max, HISTOGRAM_BINS / width, WASM_COUNTS_AT);
+  return scaledBins(counts, stride, finite);
 }
 
 /** Fraction of units (positions after the batch dimension) that are zero in every example. */
