@@ -98,7 +98,7 @@ export async function captureMain(args: string[]): Promise<void> {
   const ysAll = data.train.ys as tf.Tensor2D;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-capture-'));
   try {
-    const perBatch = new Map<number, { variants: Variant[]; times: Map<string, number[]>; busy(): number; busyFrom: number }>();
+    const perBatch = new Map<number, { variants: Variant[]; times: Map<string, number[]>; busy(): number; busyFrom: number; training(): number; trainingFrom: number; submit(): number; submitFrom: number }>();
     const closers: (() => Promise<void>)[] = [];
     for (const batch of BATCHES) {
       const batches = batchesOf(xsAll, ysAll, batch);
@@ -106,7 +106,7 @@ export async function captureMain(args: string[]): Promise<void> {
       closers.push(p.close);
       const variants = [p.variant, offVariant(batches)];
       for (const v of variants) await v.run(20);
-      perBatch.set(batch, { variants, times: new Map(), busy: p.workerBusyMs, busyFrom: p.workerBusyMs() });
+      perBatch.set(batch, { variants, times: new Map(), busy: p.workerBusyMs, busyFrom: p.workerBusyMs(), training: p.trainingBusyMs, trainingFrom: p.trainingBusyMs(), submit: p.submitMs, submitFrom: p.submitMs() });
     }
     for (let r = 0; r < rounds; r++) {
       for (const batch of BATCHES) {
@@ -124,9 +124,12 @@ export async function captureMain(args: string[]): Promise<void> {
       const pipe = median(t.get('tracedPipeline')!);
       const off = median(t.get('tracedNoCapture')!);
       const b = perBatch.get(batch)!;
-      const workerBusy = (b.busy() - b.busyFrom) / t.get('tracedPipeline')!.length;
-      ratios[String(batch)] = { pipelineMs: round(pipe), offMs: round(off), captureCost: round(pipe / off, 2), workerBusyMsPerStep: round(workerBusy) };
-      log(`capture: batch ${batch}: pipeline ${pipe.toFixed(2)} ms, off ${off.toFixed(2)} ms, capture cost ${(pipe / off).toFixed(2)}×; the worker busy ${workerBusy.toFixed(2)} ms a step`);
+      const steps = t.get('tracedPipeline')!.length;
+      const workerBusy = (b.busy() - b.busyFrom) / steps;
+      const trainingBusy = (b.training() - b.trainingFrom) / steps;
+      const submitWait = (b.submit() - b.submitFrom) / steps;
+      ratios[String(batch)] = { pipelineMs: round(pipe), offMs: round(off), captureCost: round(pipe / off, 2), workerBusyMsPerStep: round(workerBusy), trainingBusyMsPerStep: round(trainingBusy), submitMsPerStep: round(submitWait) };
+      log(`capture: batch ${batch}: pipeline ${pipe.toFixed(2)} ms, off ${off.toFixed(2)} ms, capture cost ${(pipe / off).toFixed(2)}×; a step: the worker busy ${workerBusy.toFixed(2)} ms, the training thread ${trainingBusy.toFixed(2)} ms (step + read-back) + ${submitWait.toFixed(2)} ms in submit`);
     }
     const phases = workerPhases(batchesOf(xsAll, ysAll, 64), path.join(tmp, 'phases'), quick ? 10 : 30);
     for (const [k, v] of Object.entries(phases)) log(`capture: ${k}: ${v} ms`);

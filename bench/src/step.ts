@@ -102,10 +102,12 @@ export function benchMeta(tracer: SequentialTracer, batch: number, dir: string):
  * Each call times `count` steps and waits for the last to be written, so the figure is the
  * steady-state time per step including the worker's share that does not overlap.
  */
-export function pipelineVariant(batches: Batch[], batch: number, dir: string): { variant: Variant; close(): Promise<void>; workerBusyMs(): number } {
+export function pipelineVariant(batches: Batch[], batch: number, dir: string): { variant: Variant; close(): Promise<void>; workerBusyMs(): number; trainingBusyMs(): number; submitMs(): number } {
   const tracer = newTracer(seedModel());
   const pipeline = new CapturePipeline(dir, benchMeta(tracer, batch, dir));
   let k = 0;
+  let training = 0;
+  let submitting = 0;
   return {
     variant: {
       name: 'tracedPipeline',
@@ -115,10 +117,14 @@ export function pipelineVariant(batches: Batch[], batch: number, dir: string): {
         for (let i = 0; i < count; i++, k++) {
           if (i >= 2) await written[i - 2];
           const b = batches[k % batches.length];
+          const tStep = performance.now();
           const outcome = drain(tracer, b.xs, b.ys, true);
           const capture = readBackCapture(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch);
           outcome.scope.dispose();
+          const tSubmit = performance.now();
+          training += tSubmit - tStep;
           written.push((await pipeline.submit(capture)).written);
+          submitting += performance.now() - tSubmit;
           await new Promise((r) => setImmediate(r));
         }
         await Promise.all(written);
@@ -127,6 +133,8 @@ export function pipelineVariant(batches: Batch[], batch: number, dir: string): {
     },
     close: () => pipeline.close({ state: 'finished' }),
     workerBusyMs: () => pipeline.workerBusyMs,
+    trainingBusyMs: () => training,
+    submitMs: () => submitting,
   };
 }
 
