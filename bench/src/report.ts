@@ -275,9 +275,9 @@ export function writeReport(c: Collected, dir: string): string {
   const sp = c.summarize?.result;
   if (sp) {
     const js = sp.js as Record<string, unknown> | undefined;
-    L.push(`summarize() of 235,146 values in a fresh process, ${sp.kernel === 'wasm' ? 'WebAssembly SIMD moments kernel (the default)' : 'JS moments kernel'}: on plain values first **${fmt(num(sp.plainFirstMs), 2)} ms**; with a baseline (ΔW, as the capture worker calls it) ${fmt(num(sp.withBaselineMs), 2)} ms; on plain values again after that **${fmt(num(sp.plainAfterBaselineMs), 2)} ms**` +
+    L.push(`summarize() of 235,146 values in a fresh process, ${sp.kernel === 'wasm' ? 'WebAssembly SIMD kernel (the default)' : 'JS kernel'}: on plain values first **${fmt(num(sp.plainFirstMs), 2)} ms**; with a baseline (ΔW, as the capture worker calls it) ${fmt(num(sp.withBaselineMs), 2)} ms; on plain values again after that **${fmt(num(sp.plainAfterBaselineMs), 2)} ms**` +
       (js && sp.kernel === 'wasm' ? `; the JS kernel, same process after it: ${fmt(num(js.plainFirstMs), 2)} ms, ${fmt(num(js.withBaselineMs), 2)} ms with a baseline, ${fmt(num(js.plainAfterBaselineMs), 2)} ms again` : '') +
-      ` (the histogram, ≈ 0.2 ms of each, is JS in both).`);
+      ` (moments and the histogram's binning; the JS kernel is the fallback where WebAssembly SIMD does not load).`);
     L.push('');
   }
   const notesFile = path.join(dir, 'NOTES.md');
