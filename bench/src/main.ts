@@ -2,12 +2,14 @@
 // collects their results, and writes bench/results.json and bench/results.md.
 //   node out/bench/bin/main.js                 all benchmarks
 //   node out/bench/bin/main.js --quick         fewer rounds and a 10,000-step trace (a smoke run)
-//   node out/bench/bin/main.js <name> [args]   one benchmark: step, cold, trace-write, trace-read, panel
+//   node out/bench/bin/main.js report          results.md again from results.json and NOTES.md
+//   node out/bench/bin/main.js <name> [args]   one benchmark: step, capture, cold, trace-write, trace-read, panel
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RESULT_PREFIX, ROOT, log } from './common';
+import { captureMain } from './capture';
 import { coldStartMain } from './coldStart';
 import { panelMain } from './panel';
 import { writeReport, type Collected } from './report';
@@ -17,6 +19,7 @@ import { TRACE_STEPS, traceReadMain, traceWriteMain } from './traceScale';
 
 const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   step: stepMain,
+  capture: captureMain,
   cold: coldStartMain,
   'trace-write': traceWriteMain,
   'trace-read': traceReadMain,
@@ -86,8 +89,33 @@ async function all(quick: boolean): Promise<void> {
   process.stdout.write(`\n${md}\n`);
 }
 
+/** Renders results.md again from results.json and NOTES.md (after editing the notes, without measuring again). */
+function rerender(): void {
+  const json = JSON.parse(fs.readFileSync(path.join(ROOT, 'bench/results.json'), 'utf8')) as Record<string, unknown> & { details: Record<string, Record<string, unknown> | null> };
+  const d = json.details;
+  const outcome = (r: Record<string, unknown> | null) => (r ? { result: r } : undefined);
+  const collected: Collected = {
+    engine: json.engine as Collected['engine'],
+    startedAt: String(json.startedAt ?? json.generatedAt),
+    finishedAt: String(json.generatedAt),
+    quick: Boolean(json.quick),
+    host: json.host as Collected['host'],
+    step: outcome(d.step),
+    summarize: outcome(d.summarize),
+    cold: outcome(d.coldStart),
+    traceWrite: outcome(d.traceWrite),
+    traceRead: outcome(d.traceRead),
+    panel: outcome(d.panel),
+  };
+  writeReport(collected, path.join(ROOT, 'bench'));
+}
+
 async function main(): Promise<void> {
   const [name, ...args] = process.argv.slice(2);
+  if (name === 'report') {
+    rerender();
+    return;
+  }
   if (name && COMMANDS[name]) {
     await COMMANDS[name](args);
     // tfjs-wasm and Chromium keep handles; the result is out, so leave now.

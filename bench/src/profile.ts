@@ -444,8 +444,13 @@ async function pipelineSteadyState(batches: Batch[]): Promise<Record<string, num
     const resolved: number[] = [];
     const written: Promise<unknown>[] = [];
     let tWarm = 0;
+    let busyAtWarm = 0;
     for (let k = 0; k < N; k++) {
-      if (k === WARM) tWarm = performance.now();
+      if (k === WARM) {
+        tWarm = performance.now();
+        await Promise.all(written);
+        busyAtWarm = pipeline.workerBusyMs;
+      }
       if (k >= 2) await written[k - 2];
       const b = batches[k % batches.length];
       const t0 = performance.now();
@@ -459,6 +464,7 @@ async function pipelineSteadyState(batches: Batch[]): Promise<Record<string, num
     }
     await Promise.all(written);
     const wall = (performance.now() - tWarm) / (N - WARM);
+    const workerBusy = (pipeline.workerBusyMs - busyAtWarm) / (N - WARM);
     await pipeline.close({ state: 'finished' });
     const gaps = resolved.slice(WARM + 1).map((t, i) => t - resolved[WARM + i]);
     const inline: number[] = [];
@@ -479,6 +485,7 @@ async function pipelineSteadyState(batches: Batch[]): Promise<Record<string, num
       pipelineWallMsPerStep: round(wall),
       trainingThreadBusyMs: round(median(busy.slice(WARM))),
       workerMsPerStep: round(median(gaps)),
+      workerBusyMsPerStep: round(workerBusy),
       inlineFullMs: round(median(inline.slice(20))),
       captureOffMs: round(median(off.slice(20))),
     };

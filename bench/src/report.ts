@@ -76,6 +76,7 @@ export function summarize(c: Collected): Record<string, unknown> {
     torchPeakGflops: num(s?.torchPeakGflops),
     step,
     coldStartMs: num(co?.coldStartMs),
+    warmStartMs: num((co?.warm as { firstStepMs?: unknown } | undefined)?.firstStepMs),
     trace100k: {
       steps: num(tw?.steps),
       writeStepsPerSec: num(tw?.writeStepsPerSec),
@@ -157,13 +158,20 @@ export function writeReport(c: Collected, dir: string): string {
     checks.push({ figure: `traced (runner pipeline) ÷ stock trainOnBatch, batch ${b}`, measured: r2(ratio(pick(b, 'tracedPipelineMs'), pick(b, 'stockTrainOnBatchMs'))), unit: '×', target, why: reasons.step });
   }
   for (const b of BATCHES) {
-    checks.push({ figure: `capture cost (full ÷ off), batch ${b}`, measured: r2(ratio(pick(b, 'tracedFullMs'), pick(b, 'tracedNoCaptureMs'))), unit: '×', target: 1.05, why: reasons.step });
-    checks.push({ figure: `capture cost (runner pipeline ÷ off), batch ${b}`, measured: r2(ratio(pick(b, 'tracedPipelineMs'), pick(b, 'tracedNoCaptureMs'))), unit: '×', target: 1.05, why: reasons.step });
+    // Issue 13: ≤ 1.10× at batch 64 and 128, ≤ 1.25× at batch 32 (the runner pipeline's figure; inline for reference).
+    const costTarget = b === '32' ? 1.25 : 1.1;
+    checks.push({ figure: `capture cost (full, inline ÷ off), batch ${b}`, measured: r2(ratio(pick(b, 'tracedFullMs'), pick(b, 'tracedNoCaptureMs'))), unit: '×', target: costTarget, why: reasons.step });
+    checks.push({ figure: `capture cost (runner pipeline ÷ off), batch ${b}`, measured: r2(ratio(pick(b, 'tracedPipelineMs'), pick(b, 'tracedNoCaptureMs'))), unit: '×', target: costTarget, why: reasons.step });
   }
   checks.push({ figure: 'traced (full capture) ÷ PyTorch+OpenBLAS, batch 64', measured: r2(ratio(pick('64', 'tracedFullMs'), pick('64', 'torchOpenblasMs')), 1), unit: '×', target: 6, why: reasons.torchOpenblasMs ?? reasons.step });
   checks.push({ figure: 'traced (runner pipeline) ÷ PyTorch+OpenBLAS, batch 64', measured: r2(ratio(pick('64', 'tracedPipelineMs'), pick('64', 'torchOpenblasMs')), 1), unit: '×', target: 6, why: reasons.torchOpenblasMs ?? reasons.step });
   checks.push({ figure: 'traced (capture off) ÷ PyTorch+OpenBLAS, batch 64 (for reference)', measured: r2(ratio(pick('64', 'tracedNoCaptureMs'), pick('64', 'torchOpenblasMs')), 1), unit: '×', target: 6, why: reasons.torchOpenblasMs ?? reasons.step });
-  checks.push({ figure: 'cold start: spawn runner → first stepDone of lesson 1', measured: num(sum.coldStartMs), unit: ' ms', target: 500, why: reasons.coldStartMs });
+  checks.push({ figure: 'cold start (CLI): spawn runner → first stepDone of lesson 1', measured: num(sum.coldStartMs), unit: ' ms', target: 500, why: reasons.coldStartMs });
+  checks.push({ figure: 'warm start (extension, runner already up): start → first stepDone of lesson 1', measured: num(sum.warmStartMs), unit: ' ms', target: 400, why: reasons.coldStartMs });
+  const steady = (s?.profile as { pipeline?: Record<string, number> } | undefined)?.pipeline;
+  if (steady && steady.workerBusyMsPerStep !== undefined) {
+    checks.push({ figure: `capture worker's own time per step ÷ training thread's (batch 64, steady state: ${fmt(steady.workerBusyMsPerStep, 2)} ms ÷ ${fmt(steady.trainingThreadBusyMs, 2)} ms)`, measured: r2(ratio(steady.workerBusyMsPerStep, steady.trainingThreadBusyMs)), unit: '×', target: 1, why: reasons.step });
+  }
   checks.push({ figure: `open the ${fmt(t100.steps ?? null, 0)}-step trace (TraceReader.open)`, measured: t100.openMs, unit: ' ms', target: 300, why: reasons.trace100k ?? reasons.trace100kRead });
   checks.push({ figure: 'read a random step (median of 1,000)', measured: t100.randomStepMs, unit: ' ms', target: 5, why: reasons.trace100k ?? reasons.trace100kRead });
   checks.push({ figure: 'panel: step-change message → painted frame (median)', measured: panel.paintMs, unit: ' ms', target: 16, why: reasons.panel });
@@ -181,6 +189,8 @@ export function writeReport(c: Collected, dir: string): string {
   if (co) {
     L.push(`RunnerClient.spawn of dist/runner.js (fork, as the extension and CLI do) → \`start\` of samples/01-what-is-a-neural-network/model.ts → first \`stepDone\`; median of ${(co.runs as unknown[]).length} runs. ` +
       `Spawn → hello (Node, tfjs, ${co.backend} backend ready): ${fmt(num(co.helloMs), 0)} ms; → started (model file bundled by esbuild, data loaded, model built): ${fmt(num(co.startedMs), 0)} ms; → first stepDone: **${fmt(num(co.coldStartMs), 0)} ms** (the step itself, as the runner timed it: ${fmt(num(co.firstStepComputeMs), 0)} ms).`);
+    const warm = co.warm as { firstStepMs: number; startedMs: number; runs: unknown[] } | undefined;
+    if (warm) L.push(`Warm (the extension's case, src/extension/warmRunners.ts): the runner spawned and said hello first, then idled 300 ms; from \`start\` → started ${fmt(num(warm.startedMs), 0)} ms → first stepDone **${fmt(num(warm.firstStepMs), 0)} ms**; median of ${warm.runs.length} runs, alternating with the cold ones.`);
     const phases = co.startupPhases as Record<string, number> | undefined;
     if (phases) L.push(`Inside "hello", measured in a bare Node process: ${Object.entries(phases).map(([k, v]) => `${k} ${fmt(v, 0)} ms`).join('; ')}.`);
   } else L.push(`null: ${reasons.coldStartMs}`);
@@ -259,12 +269,15 @@ export function writeReport(c: Collected, dir: string): string {
     L.push(`Capture pipeline, steady state: null (${pipe.error}).`);
     L.push('');
   } else if (pipe) {
-    L.push(`Capture pipeline in its steady state (batch 64, ${pipe.steps} consecutive steps as session.ts runs them, not interleaved with other variants; then the same capture inline, and capture off): **${fmt(pipe.pipelineWallMsPerStep, 2)} ms a step** through the pipeline — training thread busy ${fmt(pipe.trainingThreadBusyMs, 2)} ms a step (step + read-back), the worker's replies every ${fmt(pipe.workerMsPerStep, 2)} ms — against ${fmt(pipe.inlineFullMs, 2)} ms with the capture inline and ${fmt(pipe.captureOffMs, 2)} ms with capture off: capture cost in the runner ${fmt(ratio(pipe.pipelineWallMsPerStep, pipe.captureOffMs), 2)}× (inline ${fmt(ratio(pipe.inlineFullMs, pipe.captureOffMs), 2)}×). (The interleaved "runner pipeline" column is the same work in 10-step rounds that fill and drain the pipeline.) The pipeline only wins when the worker finds a free core.`);
+    L.push(`Capture pipeline in its steady state (batch 64, ${pipe.steps} consecutive steps as session.ts runs them, not interleaved with other variants; then the same capture inline, and capture off): **${fmt(pipe.pipelineWallMsPerStep, 2)} ms a step** through the pipeline — training thread busy ${fmt(pipe.trainingThreadBusyMs, 2)} ms a step (step + read-back), the worker's replies every ${fmt(pipe.workerMsPerStep, 2)} ms, of which the worker was busy ${fmt(pipe.workerBusyMsPerStep, 2)} ms (building and writing records) — against ${fmt(pipe.inlineFullMs, 2)} ms with the capture inline and ${fmt(pipe.captureOffMs, 2)} ms with capture off: capture cost in the runner ${fmt(ratio(pipe.pipelineWallMsPerStep, pipe.captureOffMs), 2)}× (inline ${fmt(ratio(pipe.inlineFullMs, pipe.captureOffMs), 2)}×). (The interleaved "runner pipeline" column is the same work in 10-step rounds that fill and drain the pipeline.) The pipeline only wins when the worker finds a free core.`);
     L.push('');
   }
   const sp = c.summarize?.result;
   if (sp) {
-    L.push(`summarize() of 235,146 values in a fresh process: on plain values first **${fmt(num(sp.plainFirstMs), 2)} ms**; with a baseline (ΔW, as the capture worker calls it) ${fmt(num(sp.withBaselineMs), 2)} ms; on plain values again after that **${fmt(num(sp.plainAfterBaselineMs), 2)} ms** — once both kinds of call have run, as they do every step in the capture worker, the per-element accessor is no longer inlined.`);
+    const js = sp.js as Record<string, unknown> | undefined;
+    L.push(`summarize() of 235,146 values in a fresh process, ${sp.kernel === 'wasm' ? 'WebAssembly SIMD kernel (the default)' : 'JS kernel'}: on plain values first **${fmt(num(sp.plainFirstMs), 2)} ms**; with a baseline (ΔW, as the capture worker calls it) ${fmt(num(sp.withBaselineMs), 2)} ms; on plain values again after that **${fmt(num(sp.plainAfterBaselineMs), 2)} ms**` +
+      (js && sp.kernel === 'wasm' ? `; the JS kernel, same process after it: ${fmt(num(js.plainFirstMs), 2)} ms, ${fmt(num(js.withBaselineMs), 2)} ms with a baseline, ${fmt(num(js.plainAfterBaselineMs), 2)} ms again` : '') +
+      ` (moments and the histogram's binning; the JS kernel is the fallback where WebAssembly SIMD does not load).`);
     L.push('');
   }
   const notesFile = path.join(dir, 'NOTES.md');
@@ -275,7 +288,7 @@ export function writeReport(c: Collected, dir: string): string {
   L.push(`Details (every figure, per-variant spread, leaks, profile): bench/results.json. Reproduce: \`npm run bench\`.`);
 
   const md = L.join('\n');
-  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, summarize: c.summarize?.result ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null } }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, startedAt: c.startedAt, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, summarize: c.summarize?.result ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null } }, null, 2) + '\n');
   fs.writeFileSync(path.join(dir, 'results.md'), md + '\n');
   return md;
 }

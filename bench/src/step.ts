@@ -25,15 +25,15 @@ import { TorchPeer } from './torchPeer';
 export const BATCHES = [32, 64, 128] as const;
 const TRAIN_EXAMPLES = 2048;
 
-type VariantName = 'stockTrainOnBatch' | 'stockMinimize' | 'tracedFull' | 'tracedPipeline' | 'tracedNoCapture' | 'torchOpenblas';
+export type VariantName = 'stockTrainOnBatch' | 'stockMinimize' | 'tracedFull' | 'tracedPipeline' | 'tracedNoCapture' | 'torchOpenblas';
 const VARIANT_NAMES: VariantName[] = ['stockTrainOnBatch', 'stockMinimize', 'tracedFull', 'tracedPipeline', 'tracedNoCapture', 'torchOpenblas'];
 
-interface Batch {
+export interface Batch {
   xs: tf.Tensor2D;
   ys: tf.Tensor2D;
 }
 
-interface Variant {
+export interface Variant {
   name: VariantName;
   /** Times `count` steps, returns each step's ms. */
   run(count: number): Promise<number[]>;
@@ -83,7 +83,7 @@ function tfVariant(name: VariantName, batches: Batch[], step: (b: Batch, k: numb
 }
 
 /** A trace's meta for the capture pipeline's writer (the benchmark's own runs). */
-function benchMeta(tracer: SequentialTracer, batch: number, dir: string): RunMeta {
+export function benchMeta(tracer: SequentialTracer, batch: number, dir: string): RunMeta {
   return {
     formatVersion: 1,
     runId: path.basename(dir),
@@ -102,10 +102,12 @@ function benchMeta(tracer: SequentialTracer, batch: number, dir: string): RunMet
  * Each call times `count` steps and waits for the last to be written, so the figure is the
  * steady-state time per step including the worker's share that does not overlap.
  */
-function pipelineVariant(batches: Batch[], batch: number, dir: string): { variant: Variant; close(): Promise<void> } {
+export function pipelineVariant(batches: Batch[], batch: number, dir: string): { variant: Variant; close(): Promise<void>; workerBusyMs(): number; trainingBusyMs(): number; submitMs(): number } {
   const tracer = newTracer(seedModel());
   const pipeline = new CapturePipeline(dir, benchMeta(tracer, batch, dir));
   let k = 0;
+  let training = 0;
+  let submitting = 0;
   return {
     variant: {
       name: 'tracedPipeline',
@@ -115,10 +117,14 @@ function pipelineVariant(batches: Batch[], batch: number, dir: string): { varian
         for (let i = 0; i < count; i++, k++) {
           if (i >= 2) await written[i - 2];
           const b = batches[k % batches.length];
+          const tStep = performance.now();
           const outcome = drain(tracer, b.xs, b.ys, true);
           const capture = readBackCapture(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch);
           outcome.scope.dispose();
+          const tSubmit = performance.now();
+          training += tSubmit - tStep;
           written.push((await pipeline.submit(capture)).written);
+          submitting += performance.now() - tSubmit;
           await new Promise((r) => setImmediate(r));
         }
         await Promise.all(written);
@@ -126,6 +132,9 @@ function pipelineVariant(batches: Batch[], batch: number, dir: string): { varian
       },
     },
     close: () => pipeline.close({ state: 'finished' }),
+    workerBusyMs: () => pipeline.workerBusyMs,
+    trainingBusyMs: () => training,
+    submitMs: () => submitting,
   };
 }
 

@@ -1,7 +1,8 @@
-// summarize() in a fresh process (a clean JIT): on plain values while it has seen nothing else,
-// with a baseline (ΔW = after − before, as the capture worker calls it), and on plain values
-// again after that. The capture worker makes both kinds of call every step.
-import { summarize } from '../../src/runner/capture/summarize';
+// summarize() in a fresh process (a clean JIT), with each moments kernel (WebAssembly SIMD, the
+// default; and the JS one): on plain values while it has seen nothing else, with a baseline
+// (ΔW = after − before, as the capture worker calls it), and on plain values again after that.
+// The capture worker makes both kinds of call every step.
+import { summarize, useMomentsKernel } from '../../src/runner/capture/summarize';
 import { emit, median, round } from './common';
 
 export async function summarizeProbeMain(): Promise<void> {
@@ -20,9 +21,13 @@ export async function summarizeProbeMain(): Promise<void> {
     }
     return round(median(t));
   };
-  const call = summarize as unknown as (v: Float32Array, shape?: number[], baseline?: Float32Array) => unknown;
-  const plainFirst = time(() => call(values));
-  const withBaseline = call.length >= 3 ? time(() => call(values, undefined, baseline)) : null;
-  const plainAfter = time(() => call(values));
-  emit({ values: n, plainFirstMs: plainFirst, withBaselineMs: withBaseline, plainAfterBaselineMs: plainAfter });
+  const probe = () => ({
+    plainFirstMs: time(() => summarize(values)),
+    withBaselineMs: time(() => summarize(values, undefined, baseline)),
+    plainAfterBaselineMs: time(() => summarize(values)),
+  });
+  const wasm = useMomentsKernel('wasm') === 'wasm' ? probe() : null;
+  useMomentsKernel('js');
+  const js = probe();
+  emit({ values: n, ...(wasm ?? js), kernel: wasm ? 'wasm' : 'js', js });
 }

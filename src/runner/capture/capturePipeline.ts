@@ -18,7 +18,7 @@ export type ToCaptureWorker =
 
 type FromCaptureWorker =
   | { type: 'opened' }
-  | { type: 'written'; written: WrittenStep | undefined }
+  | { type: 'written'; written: WrittenStep | undefined; busyMs: number }
   | { type: 'closed' }
   | { type: 'error'; message: string; error?: RunError };
 
@@ -29,6 +29,7 @@ export class CapturePipeline {
   private readonly sink?: RecordSink;
   private readonly waiting: { resolve(msg: FromCaptureWorker): void; reject(e: Error): void }[] = [];
   private inFlight: Promise<unknown>[] = [];
+  private busyMs = 0;
   /** Settles once the trace folder and its files exist. */
   readonly opened: Promise<void>;
 
@@ -46,6 +47,7 @@ export class CapturePipeline {
     this.worker = new Worker(script);
     this.worker.on('message', (msg: FromCaptureWorker) => {
       const next = this.waiting.shift();
+      if (msg.type === 'written') this.busyMs += msg.busyMs;
       if (msg.type === 'error') next?.reject(msg.error ? new LocatedError(msg.error) : new Error(`capture worker: ${msg.message}`));
       else next?.resolve(msg);
     });
@@ -53,6 +55,11 @@ export class CapturePipeline {
       for (const w of this.waiting.splice(0)) w.reject(e);
     });
     this.opened = this.request({ type: 'open', outDir, meta }).then(() => undefined);
+  }
+
+  /** Time spent building and writing records so far (the worker's own, not waiting for work): what the benchmarks compare with the training thread's. */
+  get workerBusyMs(): number {
+    return this.busyMs;
   }
 
   private request(msg: ToCaptureWorker, transfer: ArrayBuffer[] = []): Promise<FromCaptureWorker> {
@@ -68,10 +75,13 @@ export class CapturePipeline {
    */
   async submit(capture: StepCapture): Promise<{ written: Promise<WrittenStep | undefined> }> {
     if (this.sink) {
+      const t0 = performance.now();
       try {
         return { written: Promise.resolve(this.sink.write(capture)) };
       } catch (e) {
         return { written: Promise.reject(writeFailure(e, this.sink.stepsWritten)) };
+      } finally {
+        this.busyMs += performance.now() - t0;
       }
     }
     if (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift();

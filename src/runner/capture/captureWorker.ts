@@ -14,9 +14,12 @@ parentPort?.on('message', (msg: ToCaptureWorker) => {
         sink = new RecordSink(msg.outDir, msg.meta);
         parentPort?.postMessage({ type: 'opened' });
         return;
-      case 'step':
-        parentPort?.postMessage({ type: 'written', written: sink!.write(msg.capture) });
+      case 'step': {
+        const t0 = performance.now();
+        const written = sink!.write(msg.capture);
+        parentPort?.postMessage({ type: 'written', written, busyMs: performance.now() - t0 });
         return;
+      }
       case 'close':
         sink?.close(msg.end);
         parentPort?.postMessage({ type: 'closed' });
