@@ -5,7 +5,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Envelope, FromWebview, ToWebview } from '../shared/protocol';
-import { TENSOR_ROLES, type StepIndexEntry } from '../shared/traceTypes';
+import { ProtocolViolation, parseWebviewMessage } from '../shared/messageValidators';
+import type { StepIndexEntry } from '../shared/traceTypes';
 import { Disposable } from './disposable';
 import { panelHtml } from './panelHtml';
 import type { RunSession } from './runSession';
@@ -194,39 +195,12 @@ export class RunPanel extends Disposable {
   }
 }
 
-const CONTROL_ACTIONS = new Set(['pause', 'continue', 'stepPhase', 'stepBatch', 'runTo', 'stop']);
-const ROLES: ReadonlySet<string> = new Set(TENSOR_ROLES);
-
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-
-/** Checks a message from the webview against FromWebview; undefined when it does not fit. */
+/** Checks a message from the webview against FromWebview (src/shared/messageValidators.ts); undefined when it does not fit. */
 export function asEnvelope(raw: unknown): Envelope<FromWebview> | undefined {
-  if (typeof raw !== 'object' || raw === null) return undefined;
-  const { id, body } = raw as { id?: unknown; body?: unknown };
-  if (!isInt(id) || typeof body !== 'object' || body === null) return undefined;
-  const b = body as Record<string, unknown>;
-  switch (b.type) {
-    case 'ready':
-      break;
-    case 'requestStep':
-      if (!isInt(b.step) || b.step < 0) return undefined;
-      break;
-    case 'requestHistory':
-      if (!isInt(b.layer) || typeof b.role !== 'string' || !ROLES.has(b.role) || !isInt(b.maxColumns)) return undefined;
-      if (b.param !== undefined && typeof b.param !== 'string') return undefined;
-      break;
-    case 'layerSelected':
-      if (!isInt(b.layer)) return undefined;
-      break;
-    case 'position':
-      if (!isInt(b.step) || !isInt(b.phaseIndex)) return undefined;
-      break;
-    case 'control':
-      if (typeof b.action !== 'string' || !CONTROL_ACTIONS.has(b.action)) return undefined;
-      if (b.toStep !== undefined && !isInt(b.toStep)) return undefined;
-      break;
-    default:
-      return undefined;
+  try {
+    return parseWebviewMessage(raw);
+  } catch (e) {
+    if (e instanceof ProtocolViolation) return undefined;
+    throw e;
   }
-  return { id, body: body as FromWebview };
 }

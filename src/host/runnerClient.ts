@@ -16,6 +16,7 @@ import type {
   SummaryReply,
   ToRunner,
 } from '../shared/protocol';
+import { Endpoint } from '../shared/endpoint';
 import { EXPECTED_REPLY, ProtocolViolation, describeViolation, parseBusyReport, parseRunnerMessage, type BusyReport } from '../shared/messageValidators';
 import type { RunError } from '../shared/traceTypes';
 import { describeStall, describeTimeout, type QuietDuring } from './stallNotice';
@@ -63,13 +64,6 @@ export function defaultRunnerPath(): string {
   }
 }
 
-interface Pending {
-  request: ToRunner['type'];
-  resolve(msg: FromRunner): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
-
 /** The runner's stdio: stdin, stdout, stderr, IPC, and the watch thread's busy reports (see src/runner/parentWatch.ts). */
 const BUSY_REPORT_FD = 4;
 
@@ -79,8 +73,8 @@ export class RunnerClient {
   private readonly child: ChildProcess;
   private readonly listeners = new Set<(msg: FromRunner) => void>();
   private readonly stallListeners = new Set<(notice: StallNotice) => void>();
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
+  /** Requests and their replies (ids, the reply kinds each expects, timeouts): src/shared/endpoint.ts. */
+  private readonly endpoint: Endpoint<ToRunner, FromRunner, typeof EXPECTED_REPLY>;
   private stopping = false;
   private hasExited = false;
   private protocolBroken = false;
@@ -104,6 +98,11 @@ export class RunnerClient {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       execArgv: ['--enable-source-maps'],
       env: { ...process.env, GRADIENT_LENS_BACKEND: options.backend ?? process.env.GRADIENT_LENS_BACKEND ?? 'auto' },
+    });
+    // Every request times out (its own timeout, given with it); a `failed` reply rejects it.
+    this.endpoint = new Endpoint((envelope) => this.child.send(envelope), EXPECTED_REPLY, 60_000, {
+      failure: (reply) => (reply.type === 'failed' ? new RunnerError(reply.error) : undefined),
+      timeoutError: (request, ms) => new RunnerError(this.timeoutError(request, ms)),
     });
     const output = (chunk: Buffer) => options.onOutput?.(chunk.toString());
     this.child.stdout?.on('data', output);
@@ -192,13 +191,7 @@ export class RunnerClient {
     }
     const msg = env.body;
     this.noteProgress(msg);
-    const waiting = env.inReplyTo !== undefined ? this.pending.get(env.inReplyTo) : undefined;
-    if (waiting) {
-      this.pending.delete(env.inReplyTo!);
-      clearTimeout(waiting.timer);
-      if (msg.type === 'failed') waiting.reject(new RunnerError(msg.error));
-      else waiting.resolve(msg);
-    }
+    this.endpoint.receive(env);
     // A run that ended ends its runner: that exit is expected, not a crash.
     if (msg.type === 'state' && ['finished', 'stopped', 'failed'].includes(msg.state)) this.stopping = true;
     this.emit(msg);
@@ -208,13 +201,13 @@ export class RunnerClient {
   private checkOrder(env: Envelope<FromRunner>): void {
     const msg = env.body;
     if (env.inReplyTo !== undefined) {
-      if (env.inReplyTo >= this.nextId) throw new ProtocolViolation(`a '${msg.type}' in reply to request ${env.inReplyTo}, which was never sent`);
-      const waiting = this.pending.get(env.inReplyTo);
-      if (waiting && msg.type !== 'failed' && !EXPECTED_REPLY[waiting.request].includes(msg.type)) {
-        const expected = EXPECTED_REPLY[waiting.request].map((t) => `'${t}'`).join(' or ') || 'no reply';
+      if (!this.endpoint.sent(env.inReplyTo)) throw new ProtocolViolation(`a '${msg.type}' in reply to request ${env.inReplyTo}, which was never sent`);
+      const waiting = this.endpoint.waitingFor(env.inReplyTo);
+      if (waiting && msg.type !== 'failed' && !waiting.expects.includes(msg.type)) {
+        const expected = waiting.expects.map((t) => `'${t}'`).join(' or ') || 'no reply';
         throw new ProtocolViolation(`a '${msg.type}' in reply to '${waiting.request}', which expects ${expected}`);
       }
-      if (!waiting && msg.type !== 'failed' && !this.wasAnswerable(env.inReplyTo)) throw new ProtocolViolation(`a second reply to request ${env.inReplyTo}`);
+      if (!waiting && msg.type !== 'failed' && !this.endpoint.takeExpired(env.inReplyTo)) throw new ProtocolViolation(`a second reply to request ${env.inReplyTo}`);
     } else if (['summary', 'started', 'ack'].includes(msg.type)) {
       throw new ProtocolViolation(`a '${msg.type}' that answers no request`);
     }
@@ -247,11 +240,6 @@ export class RunnerClient {
   }
 
   /** Replies that come after their request timed out are late, not wrong. */
-  private readonly timedOut = new Set<number>();
-  private wasAnswerable(id: number): boolean {
-    return this.timedOut.delete(id);
-  }
-
   private breakProtocol(reason: string): void {
     this.protocolBroken = true;
     const error: RunError = { kind: 'protocol', message: describeViolation(reason) };
@@ -305,27 +293,14 @@ export class RunnerClient {
   }
 
   private rejectAll(err: Error): void {
-    for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
-      p.reject(err);
-      this.pending.delete(id);
-    }
+    this.endpoint.rejectAll(err);
   }
 
   /** Sends a request; resolves with its reply, rejects on a failure reply, timeout or exit. */
   async request(body: ToRunner, timeoutMs: number): Promise<FromRunner> {
     await this.ready;
     if (this.hasExited || this.protocolBroken) throw new RunnerError({ kind: 'runner-crashed', message: 'The runner is not running.' });
-    const id = this.nextId++;
-    return new Promise<FromRunner>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        this.timedOut.add(id);
-        reject(new RunnerError(this.timeoutError(body, timeoutMs)));
-      }, timeoutMs);
-      this.pending.set(id, { request: body.type, resolve, reject, timer });
-      this.child.send({ id, body } satisfies Envelope<ToRunner>);
-    });
+    return this.endpoint.request(body, timeoutMs);
   }
 
   private timeoutError(body: ToRunner, timeoutMs: number): RunError {
@@ -377,7 +352,7 @@ export class RunnerClient {
     this.stopping = true;
     if (this.hasExited) return this.exited;
     try {
-      if (this.child.connected) this.child.send({ id: this.nextId++, body: { type: 'stop' } } satisfies Envelope<ToRunner>);
+      if (this.child.connected) this.endpoint.post({ type: 'stop' });
     } catch {
       // The channel closed under us: kill below.
     }

@@ -27,18 +27,28 @@ interface Pending<In> {
   request: string;
   expects: readonly string[];
   resolve(body: In): void;
-  reject(error: RequestError): void;
+  reject(error: Error): void;
   timer: ReturnType<typeof setTimeout>;
+}
+
+export interface EndpointOptions<Out extends Typed, In extends Typed> {
+  /** A reply any request may get that rejects it with this error (the runner's `failed`). */
+  failure?(reply: In): Error | undefined;
+  /** The error a request that timed out rejects with (default: a RequestError 'timeout'). */
+  timeoutError?(request: Out, timeoutMs: number): Error;
 }
 
 export class Endpoint<Out extends Typed, In extends Typed, Kinds extends ReplyKinds<Out, In>> {
   private nextId = 1;
   private readonly pending = new Map<number, Pending<In>>();
+  /** Requests that timed out: a late reply to one is not a stray. */
+  private readonly expired = new Set<number>();
 
   constructor(
     private readonly send: (envelope: Envelope<Out>) => void,
     private readonly replies: Kinds,
     private readonly defaultTimeoutMs: number,
+    private readonly options: EndpointOptions<Out, In> = {},
   ) {}
 
   /** Sends a message that expects no reply; returns its id. */
@@ -58,7 +68,8 @@ export class Endpoint<Out extends Typed, In extends Typed, Kinds extends ReplyKi
       const id = this.nextId;
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new RequestError('timeout', `${body.type} #${id}: no reply within ${timeoutMs} ms`));
+        this.expired.add(id);
+        reject(this.options.timeoutError?.(body, timeoutMs) ?? new RequestError('timeout', `${body.type} #${id}: no reply within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { request: body.type, expects, resolve: resolve as (b: In) => void, reject, timer });
       try {
@@ -82,7 +93,9 @@ export class Endpoint<Out extends Typed, In extends Typed, Kinds extends ReplyKi
     this.pending.delete(envelope.inReplyTo);
     clearTimeout(pending.timer);
     const body = envelope.body;
-    if (pending.expects.includes(body.type)) pending.resolve(body);
+    const failure = this.options.failure?.(body);
+    if (failure) pending.reject(failure);
+    else if (pending.expects.includes(body.type)) pending.resolve(body);
     else {
       const wanted = pending.expects.join(' or ') || 'no reply';
       pending.reject(new RequestError('unexpected-reply', `${pending.request} #${envelope.inReplyTo}: expected ${wanted}, got ${body.type}`, body));
@@ -90,13 +103,29 @@ export class Endpoint<Out extends Typed, In extends Typed, Kinds extends ReplyKi
     return true;
   }
 
-  /** Rejects every request still waiting (the peer is gone). */
-  rejectAll(message: string): void {
+  /** Rejects every request still waiting (the peer is gone), with `reason` or a RequestError saying it. */
+  rejectAll(reason: string | Error): void {
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      p.reject(new RequestError('closed', `${p.request} #${id}: ${message}`));
+      p.reject(typeof reason === 'string' ? new RequestError('closed', `${p.request} #${id}: ${reason}`) : reason);
     }
     this.pending.clear();
+  }
+
+  /** The request `id` waits for a reply: its type and the reply kinds it expects. */
+  waitingFor(id: number): { request: Out['type']; expects: readonly In['type'][] } | undefined {
+    const p = this.pending.get(id);
+    return p && { request: p.request, expects: p.expects };
+  }
+
+  /** Whether `id` names a message this side sent. */
+  sent(id: number): boolean {
+    return Number.isInteger(id) && id >= 1 && id < this.nextId;
+  }
+
+  /** Whether `id` is a request that timed out (once: a second late reply is a stray). */
+  takeExpired(id: number): boolean {
+    return this.expired.delete(id);
   }
 
   /** Requests still waiting for their reply. */

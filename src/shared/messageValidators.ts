@@ -3,7 +3,7 @@
 // it has not checked here. One table, keyed by message type: adding a message to FromRunner
 // without its validator does not compile.
 import type { LayerHealth } from './health';
-import type { Envelope, FromRunner, RunState, ToRunner, TypeDiagnostic } from './protocol';
+import type { Envelope, FromRunner, FromWebview, RunState, ToRunner, TypeDiagnostic } from './protocol';
 import type {
   BackendInfo,
   CapturePolicy,
@@ -227,6 +227,11 @@ export class ProtocolViolation extends Error {}
 
 const envelope = object({ id: integer, inReplyTo: optional(integer), body: object({ type: string }) });
 
+/** The envelope with its checked body (no `inReplyTo` key where the message had none). */
+function checkedEnvelope<T>(env: { id: number; inReplyTo?: number }, body: T): Envelope<T> {
+  return env.inReplyTo === undefined ? { id: env.id, body } : { id: env.id, inReplyTo: env.inReplyTo, body };
+}
+
 /** Checks a raw IPC message from the runner field by field; throws a ProtocolViolation. */
 export function parseRunnerMessage(raw: unknown): Envelope<FromRunner> {
   try {
@@ -234,7 +239,7 @@ export function parseRunnerMessage(raw: unknown): Envelope<FromRunner> {
     const type = env.body.type;
     if (!Object.hasOwn(RUNNER_MESSAGES, type)) throw new FieldError('body.type', `a runner message type (${Object.keys(RUNNER_MESSAGES).join(', ')})`, type);
     const check = RUNNER_MESSAGES[type as FromRunner['type']] as Check<FromRunner>;
-    return { id: env.id, inReplyTo: env.inReplyTo, body: check(env.body, `'${type}'`) };
+    return checkedEnvelope(env, check(env.body, `'${type}'`));
   } catch (e) {
     if (e instanceof FieldError) throw new ProtocolViolation(e.message);
     throw e;
@@ -267,6 +272,39 @@ export function parseBusyReport(line: string): BusyReport {
     return busyReport(JSON.parse(line), 'busy report');
   } catch (e) {
     if (e instanceof FieldError || e instanceof SyntaxError) throw new ProtocolViolation(`busy report: ${e.message}`);
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webview → host. The panel is our code, but a webview's messages cross a process boundary and
+// are checked the same way: one validator per message type, a new type does not compile without one.
+
+type PanelMessageOf<K extends FromWebview['type']> = Extract<FromWebview, { type: K }>;
+
+const WEBVIEW_MESSAGES: { [K in FromWebview['type']]: Check<PanelMessageOf<K>> } = {
+  ready: object({ type: literal('ready') }),
+  requestStep: object({ type: literal('requestStep'), step: count }),
+  requestHistory: object({ type: literal('requestHistory'), layer: count, role: tensorRole, param: optional(string), maxColumns: positive }),
+  layerSelected: object({ type: literal('layerSelected'), layer: count }),
+  control: object({
+    type: literal('control'),
+    action: literal('pause', 'continue', 'stepPhase', 'stepBatch', 'runTo', 'stop'),
+    toStep: optional(count),
+  }),
+  position: object({ type: literal('position'), step: count, phaseIndex: count }),
+};
+
+/** Checks a message from the panel field by field; throws a ProtocolViolation. */
+export function parseWebviewMessage(raw: unknown): Envelope<FromWebview> {
+  try {
+    const env = envelope(raw, '');
+    const type = env.body.type;
+    if (!Object.hasOwn(WEBVIEW_MESSAGES, type)) throw new FieldError('body.type', `a panel message type (${Object.keys(WEBVIEW_MESSAGES).join(', ')})`, type);
+    const check = WEBVIEW_MESSAGES[type as FromWebview['type']] as Check<FromWebview>;
+    return checkedEnvelope(env, check(env.body, `'${type}'`));
+  } catch (e) {
+    if (e instanceof FieldError) throw new ProtocolViolation(e.message);
     throw e;
   }
 }

@@ -48,4 +48,25 @@ describe('request/reply endpoint (src/shared)', function () {
     }, REPLIES, 1000);
     await assert.rejects(endpoint.request({ type: 'ask', n: 1 }), (e: RequestError) => e.reason === 'closed' && /channel closed/.test(e.message));
   });
+
+  it('rejects with the failure a reply carries, with its own timeout error, and tells what was sent and what waits', async function () {
+    type In2 = In | { type: 'failed'; why: string };
+    const sent: Envelope<Out>[] = [];
+    const endpoint = new Endpoint<Out, In2, typeof REPLIES>((e) => sent.push(e), REPLIES, 30, {
+      failure: (r) => (r.type === 'failed' ? new Error(`failed: ${r.why}`) : undefined),
+      timeoutError: (req, ms) => new Error(`${req.type} took over ${ms} ms`),
+    });
+    const failing = endpoint.request({ type: 'ask', n: 1 });
+    const id = sent[0].id;
+    assert.deepEqual(endpoint.waitingFor(id), { request: 'ask', expects: ['answer'] });
+    assert.equal(endpoint.sent(id), true);
+    assert.equal(endpoint.sent(id + 1), false, 'an id never sent');
+    endpoint.receive({ id: 9, inReplyTo: id, body: { type: 'failed', why: 'syntax' } });
+    await assert.rejects(failing, /failed: syntax/);
+    assert.equal(endpoint.waitingFor(id), undefined);
+    const slow = endpoint.request({ type: 'ask', n: 2 });
+    await assert.rejects(slow, /ask took over 30 ms/);
+    assert.equal(endpoint.takeExpired(sent[1].id), true, 'a late reply to a timed-out request is expected once');
+    assert.equal(endpoint.takeExpired(sent[1].id), false);
+  });
 });
