@@ -1,7 +1,7 @@
 // The selected layer: what it is, its health at this step (flags with advice), this step's
 // statistics for each captured tensor as a table, heat strips of their histograms over the run,
 // and heatmaps of the weight matrix and its gradient.
-import { adviceFor, layerHealth } from '../src/shared/health';
+import { adviceFor, layerHealthOf } from '../src/shared/health';
 import type { LayerInfo, StepRecord, TensorRole } from '../src/shared/traceTypes';
 import { h, setHidden, setText } from './dom';
 import { STAT_COLUMNS, formatInt, formatNum, formatPercent, formatShape, roleSymbol, roleWords } from '../src/shared/format';
@@ -130,7 +130,7 @@ export class LayerPanel {
       this.statsCells[i][0].parentElement?.classList.toggle('bad', !!st && STAT_COLUMNS.some((c) => c.bad?.(st)));
     });
 
-    const health = record && meta ? layerHealth(record.summaries, [layer])[0] : undefined;
+    const health = record && meta ? layerHealthOf(record, meta.model.layers, layer.index) : undefined;
     const items: HTMLElement[] = [];
     if (health) {
       for (const f of health.flags) {

@@ -4,7 +4,7 @@
 // gradients coming back, updates at the end); where no per-unit values were kept, the block
 // shows the tensor's histogram instead. One canvas, redrawn whole (it is small); one
 // transparent button per block on top of it carries hover, focus, click and the labels.
-import { layerHealth, type HealthFlag } from '../src/shared/health';
+import { layerHealthOf, type HealthFlag } from '../src/shared/health';
 import type { PhaseStop } from '../src/shared/phases';
 import type { LayerInfo, RunMeta, StepRecord, TensorRole, TensorSummary } from '../src/shared/traceTypes';
 import { context2d, fitCanvas, h } from './dom';
@@ -187,7 +187,7 @@ export class NetworkView {
   private updateHealth(): void {
     const { meta, record, error } = this.store.state;
     const layers = meta?.model.layers ?? [];
-    this.flags = record ? layerHealth(record.summaries, layers).map((h) => h.flags) : layers.map(() => []);
+    this.flags = record ? layers.map((l) => layerHealthOf(record, layers, l.index)?.flags ?? []) : layers.map(() => []);
     if (error?.layer !== undefined && error.layer >= 0 && error.layer < layers.length && !this.flags[error.layer]?.includes('non-finite')) {
       this.flags[error.layer] = [...(this.flags[error.layer] ?? []), 'non-finite'];
     }
@@ -224,7 +224,7 @@ export class NetworkView {
       return { title: `Input · ${meta.model.name}`, rows };
     }
     const layer = meta.model.layers[layerIndex];
-    const health = record ? layerHealth(record.summaries, [layer])[0] : undefined;
+    const health = record ? layerHealthOf(record, meta.model.layers, layer.index) : undefined;
     const content = layerTooltip(layer, record, health);
     content.rows.push(['Model total', `${formatInt(meta.model.totalParams)} parameters`]);
     return content;

@@ -1,7 +1,7 @@
 // Hover on a layer call (`tf.layers.dense({...})`): type, output shape, parameter count with its
 // formula, and, during or after a run of the file, the current step's statistics.
 import * as vscode from 'vscode';
-import { layerHealth } from '../shared/health';
+import { layerHealthOf } from '../shared/health';
 import type { LayerInfo } from '../shared/traceTypes';
 import { formatInt, formatShape } from '../shared/format';
 import { activationStats, editorNumber, editorPercent } from './layerFormat';
@@ -51,7 +51,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
     const record = session?.recordAtCursor();
     if (session && record) {
       const stats = activationStats(record, layer.index);
-      const health = layerHealth(record.summaries, session.meta.model.layers)[layer.index];
+      const health = layerHealthOf(record, session.meta.model.layers, layer.index);
       const inProgress = record === session.heldRecord ? ' (in progress)' : '';
       const loss = Number.isFinite(record.loss) ? ` · loss ${editorNumber(record.loss)}` : '';
       md.appendMarkdown(`\n\n---\n\nStep ${record.step}${inProgress}${loss}\n\n`);

@@ -4,7 +4,7 @@
 import * as vscode from 'vscode';
 import type { AtPhase, ControlAction, FromRunner, RunState, StartRequest } from '../shared/protocol';
 import type { LayerHealth } from '../shared/health';
-import { layerHealth } from '../shared/health';
+import { healthOf } from '../shared/health';
 import { phaseStops } from '../shared/phases';
 import type { RunError, RunMeta, StepIndexEntry, StepRecord } from '../shared/traceTypes';
 import { TraceReader } from '../trace/traceReader';
@@ -188,10 +188,10 @@ export class RunSession extends Disposable {
   /** Health of each layer at the cursor's step. */
   healthAtCursor(): LayerHealth[] {
     const held = this.heldRecord;
-    if (held && this.cursor?.step === held.step) return layerHealth(held.summaries, this.meta.model.layers);
+    if (held && this.cursor?.step === held.step) return healthOf(held, this.meta.model.layers);
     if (!this.historyCursor && this.latestHealth.length > 0) return this.latestHealth;
     const record = this.recordAtCursor();
-    return record ? layerHealth(record.summaries, this.meta.model.layers) : [];
+    return record ? healthOf(record, this.meta.model.layers) : [];
   }
 
   private stopCount(): number {

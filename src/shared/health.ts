@@ -1,4 +1,4 @@
-import type { LayerInfo, TensorSummary } from './traceTypes';
+import type { LayerInfo, StepRecord, TensorSummary } from './traceTypes';
 
 export type HealthFlag = 'non-finite' | 'dead-units' | 'vanishing-gradient' | 'exploding-gradient';
 
@@ -70,6 +70,20 @@ const FLAG_ADVICE: Record<HealthFlag, string> = {
   'vanishing-gradient': 'Almost no gradient reaches this layer: saturated units (sigmoid or tanh far from 0, a softmax that is certain) pass none back. Try ReLU, smaller initial weights (He/Glorot), batch normalisation, or a lower learning rate.',
   'exploding-gradient': 'The gradient or the update is huge next to the weights: lower the learning rate, normalise the inputs, or clip gradients.',
 };
+
+/**
+ * A record's layer health: as judged when it was written (once, in the runner), else judged now
+ * (a trace written before health was stored, a held step's partial record). Everything that
+ * shows health reads it here.
+ */
+export function healthOf(record: StepRecord, layers: LayerInfo[]): LayerHealth[] {
+  return record.health ?? layerHealth(record.summaries, layers);
+}
+
+/** One layer's health in a record (undefined for a layer the record does not judge). */
+export function layerHealthOf(record: StepRecord, layers: LayerInfo[], layer: number): LayerHealth | undefined {
+  return healthOf(record, layers).find((h) => h.layer === layer);
+}
 
 export function adviceFor(flag: HealthFlag): string {
   return FLAG_ADVICE[flag];

@@ -144,19 +144,6 @@ const tensorValues: Check<TensorValues> = object({
   values: instance(Float32Array, 'a Float32Array'),
 });
 
-const stepRecord: Check<StepRecord> = object({
-  step: count,
-  loss: number,
-  accuracy: optional(number),
-  testLoss: optional(number),
-  testAccuracy: optional(number),
-  stepMs: finite,
-  keyframe: boolean,
-  summaries: array(tensorSummary),
-  tensors: array(tensorValues),
-  samples: optional(array(object({ index: count, target: array(number), prediction: array(number) }))),
-});
-
 const stepIndexEntry: Check<StepIndexEntry> = object({ step: count, loss: number, accuracy: nullable(number), testAccuracy: nullable(number) });
 
 const runError: Check<RunError> = object({
@@ -192,6 +179,20 @@ const layerHealth: Check<LayerHealth> = object({
   updateToWeight: optional(number),
   nonFinite: boolean,
   flags: array(oneOf<LayerHealth['flags'][number]>({ 'non-finite': true, 'dead-units': true, 'vanishing-gradient': true, 'exploding-gradient': true })),
+});
+
+const stepRecord: Check<StepRecord> = object({
+  step: count,
+  loss: number,
+  accuracy: optional(number),
+  testLoss: optional(number),
+  testAccuracy: optional(number),
+  stepMs: finite,
+  keyframe: boolean,
+  summaries: array(tensorSummary),
+  tensors: array(tensorValues),
+  samples: optional(array(object({ index: count, target: array(number), prediction: array(number) }))),
+  health: optional(array(layerHealth)),
 });
 
 const typeDiagnostic: Check<TypeDiagnostic> = object({ file: string, line: positive, column: count, code: count, message: string });

@@ -1,5 +1,6 @@
 // The shape of a traced run, shared by the runner (which writes it), the trace reader, the
 // extension host and the webview. Plain data only: everything here crosses a process boundary.
+import type { LayerHealth } from './health';
 
 /** Where in the user's file something was built (1-based line and column). */
 export interface SourceLocation {
@@ -167,6 +168,11 @@ export interface StepRecord {
   tensors: TensorValues[];
   /** Targets and predictions of the selected samples (class index or value). */
   samples?: SampleRecord[];
+  /**
+   * Each layer's health at this step, judged once, when the record is built (src/shared/health.ts);
+   * absent from records written before it was stored, and from a held step's partial record.
+   */
+  health?: LayerHealth[];
 }
 
 export interface SampleRecord {

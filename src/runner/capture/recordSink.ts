@@ -30,10 +30,13 @@ export class RecordSink {
   write(capture: StepCapture): WrittenStep | undefined {
     if (this.failed) return undefined;
     const record = buildStepRecord(capture, this.meta.config.capture);
+    // Health is judged once, here, and stored with the record: every view reads it from there.
+    const health = layerHealth(record.summaries, this.meta.model.layers);
+    record.health = health;
     this.writer.append(record);
     const failure = nonFiniteError(record, this.meta.model.layers);
     if (failure) this.failed = true;
-    return { entry: indexEntryOf(record), stepMs: record.stepMs, health: layerHealth(record.summaries, this.meta.model.layers), failure };
+    return { entry: indexEntryOf(record), stepMs: record.stepMs, health, failure };
   }
 
   get stepsWritten(): number {
