@@ -233,18 +233,23 @@ function checkedEnvelope<T>(env: { id: number; inReplyTo?: number }, body: T): E
   return env.inReplyTo === undefined ? { id: env.id, body } : { id: env.id, inReplyTo: env.inReplyTo, body };
 }
 
-/** Checks a raw IPC message from the runner field by field; throws a ProtocolViolation. */
-export function parseRunnerMessage(raw: unknown): Envelope<FromRunner> {
+/** Checks an envelope and its body against the table's validator for the body's type; throws a ProtocolViolation. */
+function parseWith<M extends { type: string }>(raw: unknown, table: { [K in M['type']]: Check<Extract<M, { type: K }>> }, what: string): Envelope<M> {
   try {
     const env = envelope(raw, '');
     const type = env.body.type;
-    if (!Object.hasOwn(RUNNER_MESSAGES, type)) throw new FieldError('body.type', `a runner message type (${Object.keys(RUNNER_MESSAGES).join(', ')})`, type);
-    const check = RUNNER_MESSAGES[type as FromRunner['type']] as Check<FromRunner>;
+    if (!Object.hasOwn(table, type)) throw new FieldError('body.type', `${what} type (${Object.keys(table).join(', ')})`, type);
+    const check = table[type as M['type']] as Check<M>;
     return checkedEnvelope(env, check(env.body, `'${type}'`));
   } catch (e) {
     if (e instanceof FieldError) throw new ProtocolViolation(e.message);
     throw e;
   }
+}
+
+/** Checks a raw IPC message from the runner field by field; throws a ProtocolViolation. */
+export function parseRunnerMessage(raw: unknown): Envelope<FromRunner> {
+  return parseWith<FromRunner>(raw, RUNNER_MESSAGES, 'a runner message');
 }
 
 export function describeViolation(reason: string): string {
@@ -298,14 +303,5 @@ const WEBVIEW_MESSAGES: { [K in FromWebview['type']]: Check<PanelMessageOf<K>> }
 
 /** Checks a message from the panel field by field; throws a ProtocolViolation. */
 export function parseWebviewMessage(raw: unknown): Envelope<FromWebview> {
-  try {
-    const env = envelope(raw, '');
-    const type = env.body.type;
-    if (!Object.hasOwn(WEBVIEW_MESSAGES, type)) throw new FieldError('body.type', `a panel message type (${Object.keys(WEBVIEW_MESSAGES).join(', ')})`, type);
-    const check = WEBVIEW_MESSAGES[type as FromWebview['type']] as Check<FromWebview>;
-    return checkedEnvelope(env, check(env.body, `'${type}'`));
-  } catch (e) {
-    if (e instanceof FieldError) throw new ProtocolViolation(e.message);
-    throw e;
-  }
+  return parseWith<FromWebview>(raw, WEBVIEW_MESSAGES, 'a panel message');
 }

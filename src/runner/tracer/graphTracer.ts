@@ -12,7 +12,7 @@ import { describeLayer, layerType, paramHandles } from './layerInfo';
 import { MergeLayerTracer } from './layers/mergeLayer';
 import { batchAccuracy, lossAndGradient, type Loss } from './losses';
 import type { ModelTracer } from './sequentialTracer';
-import type { StepGenerator, StepScope } from './stepScope';
+import { stepOutcome, type StepGenerator, type StepScope } from './stepScope';
 import type { BackwardResult, TraceableLayer } from './traceableLayer';
 import { applyUpdate, type ParamGradient } from './update';
 
@@ -147,14 +147,6 @@ export class GraphTracer implements ModelTracer {
     tf.tidy(() => applyUpdate(this.optimizer, paramGrads, scope));
     yield { phase: 'update', layer: -1 };
 
-    const outputSize = prediction.shape[prediction.shape.length - 1] ?? 1;
-    return {
-      loss,
-      accuracy,
-      prediction: prediction.dataSync() as Float32Array,
-      target: ys.dataSync() as Float32Array,
-      outputSize,
-      scope,
-    };
+    return stepOutcome(loss, accuracy, prediction, ys, scope);
   }
 }

@@ -7,7 +7,7 @@ import type { LayerLocations } from '../layerLocations';
 import { LocatedError } from '../runError';
 import { buildTraceableLayers } from './buildLayers';
 import { batchAccuracy, lossAndGradient, type Loss } from './losses';
-import type { StepGenerator, StepScope } from './stepScope';
+import { stepOutcome, type StepGenerator, type StepScope } from './stepScope';
 import type { BackwardResult, TraceableLayer } from './traceableLayer';
 import { applyUpdate, type ParamGradient } from './update';
 
@@ -91,14 +91,6 @@ export class SequentialTracer implements ModelTracer {
     tf.tidy(() => applyUpdate(this.optimizer, grads, scope));
     yield { phase: 'update', layer: -1 };
 
-    const outputSize = prediction.shape[prediction.shape.length - 1] ?? 1;
-    return {
-      loss,
-      accuracy,
-      prediction: prediction.dataSync() as Float32Array,
-      target: ys.dataSync() as Float32Array,
-      outputSize,
-      scope,
-    };
+    return stepOutcome(loss, accuracy, prediction, ys, scope);
   }
 }

@@ -70,3 +70,15 @@ export interface StepOutcome {
 }
 
 export type StepGenerator = Generator<PhaseStop, StepOutcome, void>;
+
+/** A finished step's outcome: its loss and accuracy, and the batch's predictions and targets read back. */
+export function stepOutcome(loss: number, accuracy: number | undefined, prediction: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepOutcome {
+  return {
+    loss,
+    accuracy,
+    prediction: prediction.dataSync() as Float32Array,
+    target: ys.dataSync() as Float32Array,
+    outputSize: prediction.shape[prediction.shape.length - 1] ?? 1,
+    scope,
+  };
+}

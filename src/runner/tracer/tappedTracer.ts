@@ -9,7 +9,7 @@ import type { LayerLocations } from '../layerLocations';
 import { batchAccuracy, type Loss } from './losses';
 import { paramFormula } from './layerInfo';
 import type { ModelTracer } from './sequentialTracer';
-import type { StepGenerator, StepScope } from './stepScope';
+import { stepOutcome, type StepGenerator, type StepScope } from './stepScope';
 import { vjp } from './vjp';
 import { applyUpdate, type ParamGradient } from './update';
 
@@ -137,13 +137,6 @@ export class TappedTracer implements ModelTracer {
     tf.tidy(() => applyUpdate(this.optimizer, grads, scope));
     yield { phase: 'update', layer: -1 };
 
-    return {
-      loss,
-      accuracy: acc,
-      prediction: prediction.dataSync() as Float32Array,
-      target: ys.dataSync() as Float32Array,
-      outputSize: prediction.shape[prediction.shape.length - 1] ?? 1,
-      scope,
-    };
+    return stepOutcome(loss, acc, prediction, ys, scope);
   }
 }

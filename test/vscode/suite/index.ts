@@ -7,7 +7,6 @@ import { testConfig } from './testConfig';
 
 const suites = [
   () => import('./commands.test'),
-  () => import('./panelMessages.test'),
   () => import('./trust.test'),
   () => import('./editor.test'),
   () => import('./run.test'),
