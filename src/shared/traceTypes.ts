@@ -108,6 +108,9 @@ export type Phase = 'forward' | 'loss' | 'backward' | 'update';
 export const TENSOR_ROLES = ['input', 'preactivation', 'activation', 'gradActivation', 'gradPreactivation', 'gradParam', 'param', 'delta'] as const;
 export type TensorRole = (typeof TENSOR_ROLES)[number];
 
+/** Bins of every histogram in a trace: part of the format (the codec and the kernels rely on it). */
+export const HISTOGRAM_BINS = 64;
+
 /** Summary statistics of one tensor, computed on every element. */
 export interface TensorStats {
   count: number;

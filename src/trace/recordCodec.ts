@@ -2,7 +2,7 @@
 // can tell a whole record from a torn one: magic, flags, payload length, CRC-32 of the payload.
 // The payload is a small JSON header followed by the histograms (u32) and kept tensors (f32).
 import * as zlib from 'node:zlib';
-import type { StepIndexEntry, StepRecord, TensorStats, TensorSummary, TensorValues } from '../shared/traceTypes';
+import { HISTOGRAM_BINS, type StepIndexEntry, type StepRecord, type TensorStats, type TensorSummary, type TensorValues } from '../shared/traceTypes';
 
 export const DATA_FILE = 'steps.bin';
 export const INDEX_FILE = 'index.bin';
@@ -18,7 +18,6 @@ export const INDEX_ENTRY_BYTES = 32;
 const FLAG_DEFLATED = 1;
 /** Records above this are stored raw: deflating a keyframe's weights costs more than it saves. */
 const DEFLATE_BELOW = 256 * 1024;
-const HIST_BINS = 64;
 
 type StatsHeader = Omit<TensorStats, 'histogram'>;
 interface SummaryHeader extends Omit<TensorSummary, 'stats'> {
@@ -56,14 +55,14 @@ export function encodeRecord(record: StepRecord): Buffer {
   const jsonPadded = (4 + json.length + 3) & ~3;
   const histCount = summaries.filter((s) => s.stats).length;
   const valueCount = tensors.reduce((n, t) => n + t.values.length, 0);
-  const raw = Buffer.alloc(jsonPadded + histCount * HIST_BINS * 4 + valueCount * 4);
+  const raw = Buffer.alloc(jsonPadded + histCount * HISTOGRAM_BINS * 4 + valueCount * 4);
   raw.writeUInt32LE(json.length, 0);
   json.copy(raw, 4);
   let offset = jsonPadded;
   for (const s of summaries) {
     if (!s.stats) continue;
-    Buffer.from(s.stats.histogram.buffer, s.stats.histogram.byteOffset, HIST_BINS * 4).copy(raw, offset);
-    offset += HIST_BINS * 4;
+    Buffer.from(s.stats.histogram.buffer, s.stats.histogram.byteOffset, HISTOGRAM_BINS * 4).copy(raw, offset);
+    offset += HISTOGRAM_BINS * 4;
   }
   for (const t of tensors) {
     Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength).copy(raw, offset);
@@ -110,8 +109,8 @@ export function decodeRecord(framed: Buffer): StepRecord {
   let offset = 0;
   const summaries: TensorSummary[] = header.summaries.map((s) => {
     if (!s.stats) return s as TensorSummary;
-    const histogram = new Uint32Array(bin, offset, HIST_BINS);
-    offset += HIST_BINS * 4;
+    const histogram = new Uint32Array(bin, offset, HISTOGRAM_BINS);
+    offset += HISTOGRAM_BINS * 4;
     return { ...s, stats: { ...s.stats, histogram } };
   });
   const tensors: TensorValues[] = header.tensors.map(({ length, ...t }) => {
@@ -136,12 +135,12 @@ export function readRecordSummaries(read: (offset: number, length: number) => Bu
   if (4 + jsonLength > frame.payloadLength) throw new CorruptRecordError('record header overruns the record');
   const header = JSON.parse(read(payload + 4, jsonLength).toString('utf8'), restoreNonFinite) as RecordHeader;
   const withStats = header.summaries.filter((s) => s.stats).length;
-  const hist = read(payload + ((4 + jsonLength + 3) & ~3), withStats * HIST_BINS * 4);
+  const hist = read(payload + ((4 + jsonLength + 3) & ~3), withStats * HISTOGRAM_BINS * 4);
   const bins = new Uint32Array(hist.buffer.slice(hist.byteOffset, hist.byteOffset + hist.length));
   let k = 0;
   return header.summaries.map((s) => {
     if (!s.stats) return s as TensorSummary;
-    const histogram = bins.subarray(k * HIST_BINS, (k + 1) * HIST_BINS);
+    const histogram = bins.subarray(k * HISTOGRAM_BINS, (k + 1) * HISTOGRAM_BINS);
     k++;
     return { ...s, stats: { ...s.stats, histogram } };
   });

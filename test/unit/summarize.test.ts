@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { deadUnitFraction, HISTOGRAM_BINS, HISTOGRAM_SAMPLE_LIMIT, summarize, useMomentsKernel } from '../../src/runner/capture/summarize';
+import { deadUnitFraction, HISTOGRAM_SAMPLE_LIMIT, summarize, useMomentsKernel } from '../../src/runner/capture/summarize';
+import { HISTOGRAM_BINS } from '../../src/shared/traceTypes';
 
 describe('tensor summaries', () => {
   it('match a direct computation', () => {

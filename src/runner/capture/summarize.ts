@@ -1,9 +1,8 @@
 // Per-tensor summaries, computed in JS on values already read back from the backend: measured
 // cheaper here than on-device reductions on wasm and cpu (DESIGN.md, "Capture policy").
-import type { TensorStats } from '../../shared/traceTypes';
+import { HISTOGRAM_BINS, type TensorStats } from '../../shared/traceTypes';
 import { MOMENTS_WASM_BASE64 } from './momentsWasm';
 
-export const HISTOGRAM_BINS = 64;
 
 /** Above this many values, the histogram is taken from an even 1-in-k sample (the moments stay exact). */
 export const HISTOGRAM_SAMPLE_LIMIT = 65_536;
