@@ -423,6 +423,23 @@ describe('step-through panel (Chromium)', function () {
     assert.match(await text(page, '#position'), /\(in progress\)$/);
   });
 
+  it('writes hostile text from a trace as text: no markup runs, no CSP violation', async function () {
+    // A meta.json from elsewhere: its names and formulas go on screen, never into the DOM as HTML.
+    const hostile = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+    const source = partialRun(reader, reader.stepCount);
+    const meta = {
+      ...reader.meta,
+      model: { ...reader.meta.model, name: hostile, layers: reader.meta.model.layers.map((l, i) => (i === 0 ? { ...l, name: hostile, paramFormula: hostile } : l)) },
+    };
+    panel = await openPanel(browser, server, new TraceHost({ ...source, meta }));
+    const { page } = panel;
+    assert.equal(await text(page, '#model-name'), hostile);
+    await page.locator('.layer-hit[data-layer="0"]').click();
+    await page.waitForFunction((name) => document.getElementById('layer-title')?.textContent?.startsWith(name), hostile);
+    assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined, 'markup from the trace ran');
+    assert.equal(await page.locator('#app img, #app script').count(), 0, 'markup from the trace became elements');
+  });
+
   it('redraws a phase or step change within one frame', async function () {
     panel = await openPanel(browser, server, new TraceHost(reader));
     const { page } = panel;
