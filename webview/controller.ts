@@ -95,9 +95,10 @@ export class PanelController {
     });
     const [first, last] = s.stepRange();
     const stopCount = s.stops().length;
-    // A live run opens at its newest step, complete (its last phase); a recording at its start.
+    // A live run opens at its newest step, complete (its last phase); a recording, or a live run
+    // that has recorded nothing yet, at its start.
     let step = init.live ? last : first;
-    let phaseIndex = init.live ? stopCount - 1 : 0;
+    let phaseIndex = init.live && init.stepCount > 0 ? stopCount - 1 : 0;
     let selectedLayer = 0;
     const saved = this.saved;
     if (saved && saved.runDir === runDir) {

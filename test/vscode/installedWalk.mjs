@@ -174,6 +174,8 @@ export async function walkInstalledExtension({ context, server, workspace, exten
     if (groups < 2) throw new Error(`expected the panel beside the code, found ${groups} editor group(s)`);
     await page.locator('.editor-group-container').nth(0).locator('.tab', { hasText: 'model.ts' }).waitFor();
     await frame.getByText('235,146 parameters').waitFor({ timeout: 30_000 });
+    const entryPhase = await text(frame.locator('#phase'));
+    if (!/^Phase 1\/8: forward/.test(entryPhase)) throw new Error(`held before step 0, the panel shows "${entryPhase}"`);
     const backend = await text(frame.locator('#backend'));
     log(`[vsix] lesson 1 held before step 0 (${backend}); panel beside the code`);
     shots.push(await shot(page, 'lesson1-entry'));

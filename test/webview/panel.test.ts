@@ -381,6 +381,8 @@ describe('step-through panel (Chromium)', function () {
     await deliver({ type: 'progress', entries: [], stepCount: 0, state: 'paused', atPhase: { type: 'atPhase', step: 0, phase: 'forward', layer: -1 } });
     await page.waitForFunction(() => document.getElementById('live-state')?.textContent?.includes('before step 0'));
     assert.match(await text(page, '#empty-run'), /Held before step 0\. Step Phase/);
+    // Nothing has run: the position is the step's first phase, not its last.
+    assert.match(await text(page, '#phase'), /^Phase 1\//);
     // What the runner computes up to each stop, as it sends it with atPhase.
     const full = reader.readStep(0);
     const stops = phaseStops(layers().length);
