@@ -18,7 +18,7 @@ export interface BuiltRecord {
 
 /** The read-back the runner's session does after each step. */
 export function readBackCapture(step: number, keyframe: boolean, outcome: StepOutcome, batchSize: number): StepCapture {
-  return readBack(step, keyframe, 0, batchSize, outcome);
+  return { ...readBack(step, keyframe, batchSize, outcome), stepMs: 0 };
 }
 
 /** Read-back and record, both on this thread, each timed. */

@@ -199,10 +199,8 @@ export class TrainingSession {
         computeMs += performance.now() - t0;
         if (next.done) {
           const t1 = performance.now();
-          const capture = readBack(step, isKeyframe(step, config.steps, config.capture), 0, batchSize, next.value);
-          capture.stepMs = computeMs + performance.now() - t1;
-          this.evaluate(step, capture);
-          return capture;
+          const read = readBack(step, isKeyframe(step, config.steps, config.capture), batchSize, next.value);
+          return { ...read, stepMs: computeMs + performance.now() - t1, ...this.heldOutMetrics(step) };
         }
         if (this.hold?.(next.value, step)) {
           // Held mid-step, like a debugger: show what this step has computed so far.
@@ -221,10 +219,11 @@ export class TrainingSession {
   }
 
   /** Held-out loss and accuracy, in inference mode, on the steps the config asks for. */
-  private evaluate(step: number, record: StepCapture): void {
+  /** The held-out loss and accuracy, after the step's update, at the steps the run evaluates. */
+  private heldOutMetrics(step: number): { testLoss?: number; testAccuracy?: number } {
     const { test, config, tracer } = this.run;
-    if (!test || config.evalEvery <= 0) return;
-    if (step % config.evalEvery !== 0 && step !== config.steps - 1) return;
+    if (!test || config.evalEvery <= 0) return {};
+    if (step % config.evalEvery !== 0 && step !== config.steps - 1) return {};
     const n = test.xs.shape[0];
     let correct = 0;
     let lossSum = 0;
@@ -243,7 +242,6 @@ export class TrainingSession {
         }
       });
     }
-    record.testLoss = lossSum / n;
-    if (counted) record.testAccuracy = correct / n;
+    return counted ? { testLoss: lossSum / n, testAccuracy: correct / n } : { testLoss: lossSum / n };
   }
 }

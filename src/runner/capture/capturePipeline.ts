@@ -1,15 +1,15 @@
 // The training thread's end of the capture worker: hands it each step's read-back (zero-copy)
 // and gets back what was written, in order. At most a few steps are in flight, so a slow disk
-// or a huge keyframe slows training down instead of growing memory without bound. Where the
-// worker script is absent (tests bundling the runner's code), the same sink runs in-thread.
+// or a huge keyframe slows training down instead of growing memory without bound. There is one
+// path: every caller (the runner, the benchmarks) runs the built worker, dist/captureWorker.js.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { RunError, RunMeta } from '../../shared/traceTypes';
-import { TraceWriteError, type RunEnd } from '../../trace/traceWriter';
+import type { RunEnd } from '../../trace/traceWriter';
 import { LocatedError } from '../runError';
 import { transferList, type StepCapture } from './recordBuilder';
-import { RecordSink, type WrittenStep } from './recordSink';
+import type { WrittenStep } from './recordSink';
 
 export type ToCaptureWorker =
   | { type: 'open'; outDir: string; meta: RunMeta }
@@ -25,8 +25,7 @@ type FromCaptureWorker =
 const MAX_IN_FLIGHT = 3;
 
 export class CapturePipeline {
-  private readonly worker?: Worker;
-  private readonly sink?: RecordSink;
+  private readonly worker: Worker;
   private readonly waiting: { resolve(msg: FromCaptureWorker): void; reject(e: Error): void }[] = [];
   private inFlight: Promise<unknown>[] = [];
   private busyMs = 0;
@@ -34,17 +33,7 @@ export class CapturePipeline {
   readonly opened: Promise<void>;
 
   constructor(outDir: string, meta: RunMeta) {
-    const script = path.join(__dirname, 'captureWorker.js');
-    if (!fs.existsSync(script)) {
-      try {
-        this.sink = new RecordSink(outDir, meta);
-        this.opened = Promise.resolve();
-      } catch (e) {
-        this.opened = Promise.reject(writeFailure(e, 0));
-      }
-      return;
-    }
-    this.worker = new Worker(script);
+    this.worker = new Worker(captureWorkerPath());
     this.worker.on('message', (msg: FromCaptureWorker) => {
       const next = this.waiting.shift();
       if (msg.type === 'written') this.busyMs += msg.busyMs;
@@ -65,7 +54,7 @@ export class CapturePipeline {
   private request(msg: ToCaptureWorker, transfer: ArrayBuffer[] = []): Promise<FromCaptureWorker> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      this.worker!.postMessage(msg, transfer);
+      this.worker.postMessage(msg, transfer);
     });
   }
 
@@ -74,16 +63,6 @@ export class CapturePipeline {
    * resolves once its record is on disk (undefined when dropped after a non-finite step).
    */
   async submit(capture: StepCapture): Promise<{ written: Promise<WrittenStep | undefined> }> {
-    if (this.sink) {
-      const t0 = performance.now();
-      try {
-        return { written: Promise.resolve(this.sink.write(capture)) };
-      } catch (e) {
-        return { written: Promise.reject(writeFailure(e, this.sink.stepsWritten)) };
-      } finally {
-        this.busyMs += performance.now() - t0;
-      }
-    }
     if (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift();
     const written = this.request({ type: 'step', capture }, transferList(capture)).then((m) => (m as { written: WrittenStep | undefined }).written);
     this.inFlight.push(written.catch(() => undefined));
@@ -92,24 +71,22 @@ export class CapturePipeline {
 
   /** Waits for every step in flight, writes how the run ended, and stops the worker. */
   async close(end: Omit<RunEnd, 'endedAt' | 'steps'>): Promise<void> {
-    if (this.sink) {
-      try {
-        this.sink.close(end);
-      } catch (e) {
-        throw writeFailure(e, this.sink.stepsWritten);
-      }
-      return;
-    }
     try {
       await Promise.all(this.inFlight);
       await this.request({ type: 'close', end });
     } finally {
       // Even when end.json cannot be written (a full disk), the worker must not keep the runner alive.
-      await this.worker!.terminate();
+      await this.worker.terminate();
     }
   }
 }
 
-function writeFailure(e: unknown, stepsWritten: number): unknown {
-  return e instanceof TraceWriteError ? new LocatedError(e.toRunError(stepsWritten)) : e;
+/** The built worker beside this file (dist/, or a bench's bin/), else dist/ above it. */
+function captureWorkerPath(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    for (const candidate of [path.join(dir, 'captureWorker.js'), path.join(dir, 'dist', 'captureWorker.js')]) {
+      if (fs.existsSync(candidate)) return candidate;
+    }
+    if (path.dirname(dir) === dir) throw new Error('dist/captureWorker.js not found: run `npm run build` first');
+  }
 }

@@ -1,18 +1,8 @@
 // The training thread's part of capture: one read-back of every tensor a step captured, into
 // plain arrays the capture worker can take over (recordBuilder.ts builds the record from them).
-import * as tf from '@tensorflow/tfjs';
 import type { StepOutcome, StepScope } from '../tracer/stepScope';
+import { ownedFloats } from '../ownedFloats';
 import type { ReadCapture, StepCapture } from './recordBuilder';
-
-/**
- * Values the capture owns (they are transferred to the capture worker). The cpu backend's
- * dataSync hands out its own storage, which must not move; wasm and tfjs-node return a fresh
- * copy already, which need not be copied again.
- */
-export function ownedFloats(data: ArrayLike<number>): Float32Array {
-  if (!(data instanceof Float32Array)) return Float32Array.from(data);
-  return tf.getBackend() === 'cpu' ? data.slice() : data;
-}
 
 function readCaptures(scope: StepScope): ReadCapture[] {
   return scope.captures.map((c) => ({
@@ -27,11 +17,11 @@ function readCaptures(scope: StepScope): ReadCapture[] {
 }
 
 /** The one read-back of a step's captured tensors, on the training thread. */
-export function readBack(step: number, keyframe: boolean, stepMs: number, batchSize: number, outcome: StepOutcome): StepCapture {
+/** A finished step read back; the caller adds how long it took (the read-back is part of it). */
+export function readBack(step: number, keyframe: boolean, batchSize: number, outcome: StepOutcome): Omit<StepCapture, 'stepMs'> {
   return {
     step,
     keyframe,
-    stepMs,
     batchSize,
     loss: outcome.loss,
     accuracy: outcome.accuracy,

@@ -2,7 +2,7 @@
 // the optimizer applies its step (whatever the optimizer: SGD, momentum, Adam...).
 import * as tf from '@tensorflow/tfjs';
 import type { StepScope } from './stepScope';
-import { ownedFloats } from '../capture/readBack';
+import { ownedFloats } from '../ownedFloats';
 
 export interface ParamGradient {
   layer: number;
