@@ -77,18 +77,12 @@ function prepareOutDir(outDir: string, force: boolean): void {
 }
 
 function spawnRunner(backend?: string): RunnerClient {
-  const runner = RunnerClient.spawn({ backend, onOutput: (text) => process.stderr.write(text), stallNoticeMs: stallNoticeMs() });
+  const runner = RunnerClient.spawn({ backend, onOutput: (text) => process.stderr.write(text) });
   runner.onMessage((msg) => {
     if (msg.type === 'log') (msg.level === 'info' ? process.stdout : process.stderr).write(`  [model] ${msg.text}\n`);
   });
   runner.onStall((notice) => process.stderr.write(`gradient-lens: ${notice.message} — press Ctrl-C to stop\n`));
   return runner;
-}
-
-/** How long a quiet runner goes before the CLI says so (GRADIENT_LENS_STALL_MS, for tests). */
-function stallNoticeMs(): number | undefined {
-  const ms = Number(process.env.GRADIENT_LENS_STALL_MS);
-  return Number.isInteger(ms) && ms > 0 ? ms : undefined;
 }
 
 /** The signal that stopped this run, if one did: the exit code says so (128 + its number). */

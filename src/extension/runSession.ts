@@ -9,6 +9,7 @@ import { phaseStops } from '../shared/phases';
 import type { RunError, RunMeta, StepIndexEntry, StepRecord } from '../shared/traceTypes';
 import { TraceReader } from '../trace/traceReader';
 import { Disposable } from './disposable';
+import type { StallNotice } from '../host/runnerClient';
 import type { RunnerPort } from './runnerPort';
 
 /** A position in the run: a recorded step and a stop of its phase walk (see phaseStops). */
@@ -19,6 +20,7 @@ export interface Cursor {
 
 export type SessionChange =
   | { kind: 'progress'; entries: StepIndexEntry[] }
+  | { kind: 'stall' }
   | { kind: 'state' }
   | { kind: 'atPhase' }
   | { kind: 'cursor' };
@@ -40,6 +42,7 @@ export class RunSession extends Disposable {
   /** Where the editor's views are when the user stepped back into history; undefined: following the run. */
   private historyCursor: Cursor | undefined;
   private lastRecord: StepRecord | undefined;
+  private stallNotice: StallNotice | undefined;
 
   private constructor(
     readonly reader: TraceReader,
@@ -52,6 +55,12 @@ export class RunSession extends Disposable {
     this.runError = error;
     if (runner) {
       this.register(runner.onMessage((m) => this.onRunnerMessage(m)));
+      this.register(
+        runner.onStall((notice) => {
+          this.stallNotice = notice;
+          this.changes.fire({ kind: 'stall' });
+        }),
+      );
       void runner.exited.then(() => this.onRunnerExited());
     }
   }
@@ -109,6 +118,11 @@ export class RunSession extends Disposable {
 
   get atPhase(): AtPhase | undefined {
     return this.phase;
+  }
+
+  /** While the live runner makes no progress: how long, and where it is busy when that is known. */
+  get stall(): StallNotice | undefined {
+    return this.live ? this.stallNotice : undefined;
   }
 
   get stepCount(): number {
@@ -301,6 +315,11 @@ export class RunSession extends Disposable {
   // What the runner says (validated by the runner client before it reaches here).
 
   private onRunnerMessage(m: FromRunner): void {
+    // Any word from the runner is progress: a stall is over.
+    if (this.stallNotice && m.type !== 'log') {
+      this.stallNotice = undefined;
+      this.changes.fire({ kind: 'stall' });
+    }
     switch (m.type) {
       case 'stepDone': {
         const before = this.stepCount;

@@ -59,6 +59,7 @@ function adapt(client: RunnerClient, log: vscode.LogOutputChannel): RunnerPort {
     },
     exited: client.exited,
     onMessage: (listener) => new vscode.Disposable(client.onMessage(listener)),
+    onStall: (listener) => new vscode.Disposable(client.onStall(listener)),
     // The user's code runs in its own folder, as it would with `node` there.
     load: (file) => client.load(file, undefined, path.dirname(file)),
     start: (request) => client.start({ cwd: path.dirname(request.file), ...request }),

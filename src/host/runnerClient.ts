@@ -55,6 +55,12 @@ export interface StallNotice {
   message: string;
 }
 
+/** GRADIENT_LENS_STALL_MS: how long a quiet runner goes before its client says so (the tests shorten it). */
+function stallNoticeFromEnv(): number | undefined {
+  const ms = Number(process.env.GRADIENT_LENS_STALL_MS);
+  return Number.isInteger(ms) && ms > 0 ? ms : undefined;
+}
+
 export function defaultRunnerPath(): string {
   for (let dir = __dirname; ; dir = path.dirname(dir)) {
     for (const candidate of [path.join(dir, 'runner.js'), path.join(dir, 'dist', 'runner.js')]) {
@@ -109,7 +115,7 @@ export class RunnerClient {
     this.child.stderr?.on('data', output);
     this.readBusyReports(this.child.stdio[BUSY_REPORT_FD] as Readable | null);
 
-    const stallMs = options.stallNoticeMs ?? 10_000;
+    const stallMs = options.stallNoticeMs ?? stallNoticeFromEnv() ?? 10_000;
     this.stallTimer = setInterval(() => this.checkStall(stallMs), Math.min(1000, stallMs / 4));
     this.stallTimer.unref();
 

@@ -24,6 +24,7 @@ function fakeSpawner() {
       },
       exited,
       onMessage: () => ({ dispose: () => undefined }),
+      onStall: () => ({ dispose: () => undefined }),
       load: () => Promise.reject(new Error('not used')),
       start: () => Promise.reject(new Error('not used')),
       control: () => Promise.resolve(),

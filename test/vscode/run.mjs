@@ -103,7 +103,8 @@ try {
       workDir,
       log: process.env.GL_VSCODE_VERBOSE ? log : () => {},
       // The extension host inherits the server's environment: the suite finds its options here.
-      env: { GL_VSCODE_TEST_CONFIG: join(workDir, 'test-config.json') },
+      // A runner busy in user code is reported after 2 s here (10 s by default).
+      env: { GL_VSCODE_TEST_CONFIG: join(workDir, 'test-config.json'), GRADIENT_LENS_STALL_MS: '2000' },
       settings: {
         'gradientLens.traceFolder': testConfig.runsDir,
         // Offline: no marketplace queries (they only fail, slowly).

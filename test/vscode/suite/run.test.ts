@@ -93,6 +93,24 @@ suite('runs', () => {
     assert.match(warnings[0].message, /mostly dead units at step 2\. .*He initialisation, or LeakyReLU/);
   });
 
+  test('a runner busy in the user\'s code between steps is said in the status bar, and Stop ends it', async () => {
+    await setSetting('startPaused', false);
+    const file = fixture('loop-in-data-model.ts');
+    await vscode.window.showTextDocument(file, { viewColumn: vscode.ViewColumn.One });
+    const session = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.traceFile', file);
+    assert.ok(session);
+    const pid = session.pid;
+    // run.mjs sets GRADIENT_LENS_STALL_MS low for the repository's servers; the installed pass waits the default 10 s.
+    const text = await waitFor('the stall in the status bar', () => (/no progress for \d+ s/.test(api.statusText()) ? api.statusText() : undefined), { timeoutMs: 60_000 });
+    assert.match(text, /running · \$\(watch\) no progress for \d+ s/);
+    assert.ok(session.stall, 'the session has no stall notice');
+    assert.match(session.stall.message, /no step has completed/);
+    await session.stop();
+    await session.runnerExited;
+    assert.ok(pid !== undefined && !processAlive(pid), 'the busy runner survived Stop');
+    assert.equal(session.stall, undefined, 'a stopped run is not stalled');
+  });
+
   test('stepping commands move a live run; Step Back walks the recording; Stop leaves no runner', async () => {
     await setSetting('startPaused', true);
     await setSetting('steps', 50);
