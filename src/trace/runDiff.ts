@@ -109,11 +109,6 @@ const ROLE_ORDER: TensorRole[] = [...FORWARD_ROLES, ...BACKWARD_ROLES, ...UPDATE
 
 const STAT_KEYS = ['mean', 'std', 'min', 'max', 'l2', 'zeroFraction', 'nanCount', 'infCount', 'count', 'deadUnitFraction'] as const;
 
-/** The panel's symbol of a tensor (src/shared/format.ts): "a", "∂L/∂W", "ΔW"… */
-export function tensorLabel(role: TensorRole, param?: string): string {
-  return roleSymbol(role, param);
-}
-
 /** Whether a and b agree within `tolerance` (module comment). */
 export function agrees(a: number, b: number, tolerance: number): boolean {
   if (a === b || (Number.isNaN(a) && Number.isNaN(b))) return true;
@@ -215,7 +210,7 @@ function tensorDifferences(
   const left = [...(a?.values() ?? [])].filter(inRoles);
   const right = [...(b?.values() ?? [])].filter(inRoles);
   for (const s of left) {
-    const label = tensorLabel(s.role, s.param);
+    const label = roleSymbol(s.role, s.param);
     const t = b?.get(keyOf(s.role, s.param));
     if (!t) {
       out.push({ quantity: label, detail: 'captured only in run A' });
@@ -229,7 +224,7 @@ function tensorDifferences(
     else if (s.stats || t.stats) out.push({ quantity: `${label} statistics`, detail: `summarised only in run ${s.stats ? 'A' : 'B'}` });
   }
   for (const t of right) {
-    if (!a?.has(keyOf(t.role, t.param))) out.push({ quantity: tensorLabel(t.role, t.param), detail: 'captured only in run B' });
+    if (!a?.has(keyOf(t.role, t.param))) out.push({ quantity: roleSymbol(t.role, t.param), detail: 'captured only in run B' });
   }
   return out;
 }
@@ -284,7 +279,7 @@ class ChangeTracker {
     const key = `${layer}|${keyOf(s.role, s.param)}`;
     let row = this.rows.get(key);
     if (!row) {
-      row = { layer, layerName, role: s.role, param: s.param, label: tensorLabel(s.role, s.param), meanShift: 0, stdChange: 0, l2Change: 0, atStep: step };
+      row = { layer, layerName, role: s.role, param: s.param, label: roleSymbol(s.role, s.param), meanShift: 0, stdChange: 0, l2Change: 0, atStep: step };
       this.rows.set(key, row);
     }
     const x = s.stats;

@@ -2,7 +2,7 @@
 // of model.layers), each node reading the tensors its inbound layers produced; the loss; then
 // backward in reverse order, a node's output gradient being the sum of what every layer that
 // reads it sent back (a residual branch and its shortcut both reach the node they leave).
-import { atLayer, layersModelSummary } from './layerPhase';
+import { atLayer, layersModelSummary, lossPhase } from './layerPhase';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSummary } from '../../shared/traceTypes';
 import type { LayerLocations } from '../layerLocations';
@@ -10,7 +10,7 @@ import { LocatedError } from '../runError';
 import { MERGE_LAYERS, buildTraceableLayer, checkBuilt, unsupportedLayer } from './buildLayers';
 import { describeLayer, layerType, paramHandles } from './layerInfo';
 import { MergeLayerTracer } from './layers/mergeLayer';
-import { batchAccuracy, lossAndGradient, type Loss } from './losses';
+import type { Loss } from './losses';
 import type { ModelTracer } from './sequentialTracer';
 import { stepOutcome, type StepGenerator, type StepScope } from './stepScope';
 import type { BackwardResult, TraceableLayer } from './traceableLayer';
@@ -98,18 +98,11 @@ export class GraphTracer implements ModelTracer {
     }
 
     const prediction = values.get(this.outputId)!;
-    const lossResult = tf.tidy(() => {
-      const { value, grad } = lossAndGradient(this.loss, ys, prediction);
-      const acc = batchAccuracy(this.loss.name, ys, prediction);
-      return { value: scope.keep(value), grad: scope.keep(grad), acc: acc && scope.keep(acc) };
-    });
-    const loss = lossResult.value.dataSync()[0];
-    const accuracy = lossResult.acc?.dataSync()[0];
-    scope.loss = loss;
+    const { loss, accuracy, grad: lossGrad } = lossPhase(this.loss, ys, prediction, scope);
     yield { phase: 'loss', layer: -1 };
 
     // ∂L/∂(symbolic tensor), summed over every reader as the backward pass reaches them.
-    const grads = new Map<number, tf.Tensor>([[this.outputId, lossResult.grad]]);
+    const grads = new Map<number, tf.Tensor>([[this.outputId, lossGrad]]);
     const paramGrads: ParamGradient[] = [];
     for (let i = n - 1; i >= 0; i--) {
       const node = this.nodes[i];

@@ -1,9 +1,12 @@
 // What a layers-model tracer (a sequential stack or a functional graph) shares: the model's
 // summary from its layers' descriptions, and running one layer's phase so that a failure in it
 // is told at the user's line.
+import * as tf from '@tensorflow/tfjs';
 import type { LayerInfo, ModelSummary } from '../../shared/traceTypes';
 import type { LayerLocations } from '../layerLocations';
 import { LocatedError } from '../runError';
+import { batchAccuracy, lossAndGradient, type Loss } from './losses';
+import type { StepScope } from './stepScope';
 
 export function layersModelSummary(name: string, inputShape: (number | null)[], layers: LayerInfo[]): ModelSummary {
   return {
@@ -37,4 +40,19 @@ export function atLayer<T>(info: LayerInfo, phase: 'forward' | 'backward', locat
       stack: err.stack,
     });
   }
+}
+
+/**
+ * The loss phase of a layers model: the loss and ∂L/∂prediction (kept for the backward pass), and
+ * the batch's accuracy where the targets are classes; the scope learns the loss for a held step.
+ */
+export function lossPhase(loss: Loss, ys: tf.Tensor, prediction: tf.Tensor, scope: StepScope): { loss: number; accuracy?: number; grad: tf.Tensor } {
+  const result = tf.tidy(() => {
+    const { value, grad } = lossAndGradient(loss, ys, prediction);
+    const acc = batchAccuracy(loss.name, ys, prediction);
+    return { value: scope.keep(value), grad: scope.keep(grad), acc: acc && scope.keep(acc) };
+  });
+  const value = result.value.dataSync()[0];
+  scope.loss = value;
+  return { loss: value, accuracy: result.acc?.dataSync()[0], grad: result.grad };
 }

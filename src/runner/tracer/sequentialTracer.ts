@@ -1,12 +1,11 @@
 // Traces a tf.sequential model one phase at a time: forward layer by layer, the loss, backward
 // from the last layer to the first with the tracer's own backward passes, then the update.
-import { atLayer, layersModelSummary } from './layerPhase';
+import { atLayer, layersModelSummary, lossPhase } from './layerPhase';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelSummary } from '../../shared/traceTypes';
 import type { LayerLocations } from '../layerLocations';
-import { LocatedError } from '../runError';
 import { buildTraceableLayers } from './buildLayers';
-import { batchAccuracy, lossAndGradient, type Loss } from './losses';
+import type { Loss } from './losses';
 import { stepOutcome, type StepGenerator, type StepScope } from './stepScope';
 import type { BackwardResult, TraceableLayer } from './traceableLayer';
 import { applyUpdate, type ParamGradient } from './update';
@@ -53,18 +52,11 @@ export class SequentialTracer implements ModelTracer {
     }
 
     const prediction = out;
-    const lossResult = tf.tidy(() => {
-      const { value, grad } = lossAndGradient(this.loss, ys, prediction);
-      const acc = batchAccuracy(this.loss.name, ys, prediction);
-      return { value: scope.keep(value), grad: scope.keep(grad), acc: acc && scope.keep(acc) };
-    });
-    const loss = lossResult.value.dataSync()[0];
-    const accuracy = lossResult.acc?.dataSync()[0];
-    scope.loss = loss;
+    const { loss, accuracy, grad: lossGrad } = lossPhase(this.loss, ys, prediction, scope);
     yield { phase: 'loss', layer: -1 };
 
     const grads: ParamGradient[] = [];
-    let dOut: tf.Tensor = lossResult.grad;
+    let dOut: tf.Tensor = lossGrad;
     for (let i = n - 1; i >= 0; i--) {
       const layer = this.layers[i];
       const dY = dOut;

@@ -39,6 +39,11 @@ export function fixture(name: string): vscode.Uri {
   return vscode.Uri.file(path.join(testConfig().fixturesDir ?? repoPath('test', 'vscode', 'fixtures'), name));
 }
 
+/** A model file of the unit tests' (test/unit/fixtures), for a case both layers exercise. */
+export function unitFixture(name: string): vscode.Uri {
+  return vscode.Uri.file(path.resolve(fixture('.').fsPath, '..', '..', 'unit', 'fixtures', name));
+}
+
 /** The seed model: lesson 1's 784 → 256 → 128 → 10 MLP (235,146 parameters). */
 export function seedModel(): vscode.Uri {
   return vscode.Uri.file(repoPath('samples', '01-what-is-a-neural-network', 'model.ts'));

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../../src/extension/extension';
 import type { RunSession } from '../../../src/extension/runSession';
-import { activateExtension, closeAllEditors, lineOf, processAlive, seedModel, waitFor, waitForSession, fixture } from './helpers';
+import { activateExtension, closeAllEditors, lineOf, processAlive, seedModel, waitFor, waitForSession, fixture, unitFixture } from './helpers';
 import { testConfig } from './testConfig';
 
 async function setSetting(key: string, value: unknown): Promise<void> {
@@ -95,7 +95,7 @@ suite('runs', () => {
 
   test('a runner busy in the user\'s code between steps is said in the status bar, and Stop ends it', async () => {
     await setSetting('startPaused', false);
-    const file = fixture('loop-in-data-model.ts');
+    const file = unitFixture('faults/loopInData.ts');
     await vscode.window.showTextDocument(file, { viewColumn: vscode.ViewColumn.One });
     const session = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.traceFile', file);
     assert.ok(session);
