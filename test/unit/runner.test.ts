@@ -169,7 +169,7 @@ describe('runner', () => {
     const file = fixture('unsupportedLayer.ts');
     const { failure } = await traceToEnd(file);
     assert.equal(failure?.kind, 'unsupported-layer');
-    assert.match(failure!.message, /Layer 2 '.*' \(LSTM\) cannot be traced: recurrent layers are not traced yet/);
+    assert.match(failure!.message, /Layer 2 '.*' \(LSTM\) cannot be traced: dropout inside a recurrent layer is not traced yet/);
     assert.equal(failure?.location?.line, 8);
   });
 

@@ -17,6 +17,7 @@ import { ThresholdedReLUTracer } from './layers/thresholdedRelu';
 import { UpSampling2DTracer } from './layers/upSampling';
 import { DepthwiseConv2DTracer } from './layers/depthwiseConv2d';
 import { SeparableConv2DTracer } from './layers/separableConv2d';
+import { RecurrentLayerTracer } from './layers/recurrent';
 
 type NativeCtor = new (layer: tf.layers.Layer, info: ReturnType<typeof describeLayer>, params: ReturnType<typeof paramHandles>) => TraceableLayer;
 
@@ -36,6 +37,13 @@ const NATIVE: Record<string, NativeCtor> = {
 const AUTODIFF_REWRITTEN: Record<string, NativeCtor> = {
   ThresholdedReLU: ThresholdedReLUTracer,
   UpSampling2D: UpSampling2DTracer,
+};
+
+/** Layers through autodiff of their own call once their config passes the tracer's check (it throws the reason). */
+const AUTODIFF_CHECKED: Record<string, NativeCtor> = {
+  LSTM: RecurrentLayerTracer,
+  GRU: RecurrentLayerTracer,
+  SimpleRNN: RecurrentLayerTracer,
 };
 
 /** Deterministic, stateless layers: tfjs autodiff of the layer's own call is their backward. */
@@ -66,10 +74,7 @@ function missingGradientKernels(type: string): string[] {
 }
 
 const WHY_NOT: Record<string, string> = {
-  LSTM: 'recurrent layers are not traced yet',
-  GRU: 'recurrent layers are not traced yet',
-  SimpleRNN: 'recurrent layers are not traced yet',
-  Bidirectional: 'recurrent layers are not traced yet',
+  Bidirectional: 'the Bidirectional wrapper is not traced yet (LSTM, GRU and SimpleRNN are)',
   TimeDistributed: 'wrapper layers are not traced yet',
   GaussianNoise: 'random layers other than Dropout are not traced yet (forward and backward would see different noise)',
   GaussianDropout: 'random layers other than Dropout are not traced yet (forward and backward would see different noise)',
@@ -137,6 +142,12 @@ export function buildTraceableLayer(layer: tf.layers.Layer, index: number, locat
   }
   const Rewritten = AUTODIFF_REWRITTEN[type];
   if (Rewritten) return new Rewritten(layer, info, params);
+  const Checked = AUTODIFF_CHECKED[type];
+  try {
+    if (Checked) return new Checked(layer, info, params);
+  } catch (e) {
+    throw unsupported(layer, index, locations, (e as Error).message);
+  }
   if (type === 'SeparableConv2D' && convConfig(layer).dilation.some((d) => d > 1)) {
     throw unsupported(layer, index, locations, 'dilated separable convolutions are not traced (tfjs has no gradient for them)');
   }

@@ -4,6 +4,7 @@ import type { ParamHandle } from './traceableLayer';
 
 const WORDS: Record<string, [string, string]> = {
   kernel: ['weight', 'weights'],
+  recurrent_kernel: ['recurrent weight', 'recurrent weights'],
   bias: ['bias', 'biases'],
   gamma: ['γ (scale)', 'γ (scale)'],
   beta: ['β (shift)', 'β (shift)'],

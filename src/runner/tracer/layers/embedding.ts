@@ -20,6 +20,9 @@ export class EmbeddingTracer implements TraceableLayer {
   ) {
     const table = params.find((p) => p.name === 'embeddings');
     if (!table) throw new Error('the embedding has no table');
+    // Stock tfjs hands the mask to the layers after it (an LSTM then skips the padded steps); the
+    // tracer calls each layer on its input alone, so the same model would compute something else.
+    if ((layer.getConfig() as { maskZero?: boolean }).maskZero) throw new Error('maskZero is not traced yet (its mask would not reach the layers after it)');
     this.table = table.variable;
     this.trainable = table.trainable;
   }
