@@ -30,7 +30,26 @@ export const HEALTH_THRESHOLDS = {
   meaningfulWeightRms: 1e-3,
 };
 
-export function layerHealth(summaries: TensorSummary[], layers: LayerInfo[]): LayerHealth[] {
+/**
+ * Layers whose own activation can die (output zero for every input): a pooling or reshaping
+ * layer after one shows the same zeros, but the cause, and the advice, belong to the ReLU.
+ */
+function canDie(layer: LayerInfo): boolean {
+  return layer.activation === 'relu' || layer.activation === 'relu6' || layer.type === 'ReLU' || layer.type === 'ThresholdedReLU';
+}
+
+/** What the runner knows beyond one step's tensors. */
+export interface HealthContext {
+  /**
+   * The loss is falling (below the mean of the last few steps' losses). Large gradients or
+   * updates next to the weights are then no explosion: Adam's first steps move every weight by
+   * about the learning rate, and a regression's first gradients are large next to small
+   * initial weights, while the loss falls as it should.
+   */
+  lossFalling: boolean;
+}
+
+export function layerHealth(summaries: TensorSummary[], layers: LayerInfo[], context: HealthContext = { lossFalling: false }): LayerHealth[] {
   return layers.map((layer) => {
     const mine = summaries.filter((s) => s.layer === layer.index);
     const activation = mine.find((s) => s.role === 'activation')?.stats;
@@ -52,16 +71,37 @@ export function layerHealth(summaries: TensorSummary[], layers: LayerInfo[]): La
       flags: [],
     };
     if (nonFinite) health.flags.push('non-finite');
-    if ((health.deadFraction ?? 0) >= HEALTH_THRESHOLDS.deadFraction) health.flags.push('dead-units');
+    if (canDie(layer) && (health.deadFraction ?? 0) >= HEALTH_THRESHOLDS.deadFraction) health.flags.push('dead-units');
     if (!nonFinite && health.gradToWeight !== undefined) {
       const t = HEALTH_THRESHOLDS;
       if (health.gradToWeight < t.vanishingGradToWeight) health.flags.push('vanishing-gradient');
-      if (health.gradToWeight > t.explodingGradToWeight || (health.updateToWeight ?? 0) > t.explodingUpdateToWeight) {
+      const large = health.gradToWeight > t.explodingGradToWeight || (health.updateToWeight ?? 0) > t.explodingUpdateToWeight;
+      if (large && !context.lossFalling) {
         health.flags.push('exploding-gradient');
       }
     }
     return health;
   });
+}
+
+/** How many recent losses the trend compares a step's loss with. */
+const LOSS_TREND_STEPS = 5;
+
+/**
+ * Follows a run's loss step by step, for the runner's health judgement: a step's loss is falling
+ * when it is below the mean of the last few; the first step, with nothing to compare, is given
+ * the benefit of the doubt (a diverging run shows it from its second step).
+ */
+export class LossTrend {
+  private readonly recent: number[] = [];
+
+  observe(loss: number): HealthContext {
+    const mean = this.recent.length === 0 ? Infinity : this.recent.reduce((a, b) => a + b, 0) / this.recent.length;
+    const lossFalling = Number.isFinite(loss) && loss < mean;
+    this.recent.push(loss);
+    if (this.recent.length > LOSS_TREND_STEPS) this.recent.shift();
+    return { lossFalling };
+  }
 }
 
 const FLAG_ADVICE: Record<HealthFlag, string> = {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { layerHealth } from '../../src/shared/health';
+import { LossTrend, layerHealth } from '../../src/shared/health';
 import type { LayerInfo, TensorStats, TensorSummary } from '../../src/shared/traceTypes';
 
 const layer: LayerInfo = {
@@ -38,7 +38,33 @@ describe('layer health', () => {
     assert.deepEqual(h.flags, ['non-finite']);
   });
   it('mostly dead ReLUs are flagged', () => {
-    const h = layerHealth(step(2, 0.1, 0.01, [{ layer: 0, role: 'activation', shape: [2, 4], stats: stats(1, { deadUnitFraction: 0.75 }) }]), [layer])[0];
+    const h = layerHealth(step(2, 0.1, 0.01, [{ layer: 0, role: 'activation', shape: [2, 4], stats: stats(1, { deadUnitFraction: 0.75 }) }]), [{ ...layer, activation: 'relu' }])[0];
     assert.deepEqual(h.flags, ['dead-units']);
+  });
+  it('a pooling layer after dead ReLUs shows their zeros but is not flagged: the ReLU is', () => {
+    const pool: LayerInfo = { ...layer, index: 1, type: 'GlobalAveragePooling2D', params: [], paramCount: 0 };
+    const zeros = (l: number): TensorSummary => ({ layer: l, role: 'activation', shape: [2, 4], stats: stats(1, { deadUnitFraction: 0.75 }) });
+    const [relu, pooled] = layerHealth([...step(2, 0.1, 0.01, [zeros(0)]), zeros(1)], [{ ...layer, activation: 'relu' }, pool]);
+    assert.deepEqual([relu.flags, pooled.flags], [['dead-units'], []]);
+    assert.equal(pooled.deadFraction, 0.75, 'its dead fraction is still reported');
+  });
+  it('a large update while the loss falls is no alarm (Adam’s first steps); the same while it does not fall is', () => {
+    // An Adam step of lr 0.02 on an embedding table initialised within ±0.05: ‖ΔW‖/‖W‖ ≈ 0.5.
+    const adamFirstStep = step(2, 0.1, 1.1);
+    const falling = layerHealth(adamFirstStep, [layer], { lossFalling: true })[0];
+    assert.deepEqual(falling.flags, []);
+    assert.ok(falling.updateToWeight! > 0.5, 'the ratio is still reported');
+    assert.deepEqual(layerHealth(adamFirstStep, [layer], { lossFalling: false })[0].flags, ['exploding-gradient']);
+    assert.deepEqual(layerHealth(step(2, 30, 0.1), [layer], { lossFalling: false })[0].flags, ['exploding-gradient'], 'a gradient 15× the weights');
+  });
+});
+
+describe('the loss trend health is judged with', () => {
+  it('a loss below the mean of the last five is falling; the first step is given the benefit of the doubt', () => {
+    const trend = new LossTrend();
+    const falling = [10, 8, 9, 6, 7, 5, 12, 4, 4, 4, 4, 4, 4, NaN].map((loss) => trend.observe(loss).lossFalling);
+    // 9 is not below mean(10, 8); 7 is below mean(10, 8, 9, 6); 12 is above the mean of the five
+    // before it (8, 9, 6, 7, 5); a loss flat for five steps has stopped falling; NaN never falls.
+    assert.deepEqual(falling, [true, true, false, true, true, true, false, true, true, true, true, true, false, false]);
   });
 });

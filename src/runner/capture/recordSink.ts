@@ -1,6 +1,6 @@
 // Builds each step's record from its capture, appends it to the trace, and judges its health.
 // Runs in the capture worker (captureWorker.ts), off the training thread.
-import { layerHealth, type LayerHealth } from '../../shared/health';
+import { LossTrend, layerHealth, type LayerHealth } from '../../shared/health';
 import type { RunError, RunMeta, StepIndexEntry } from '../../shared/traceTypes';
 import { indexEntryOf } from '../../trace/recordCodec';
 import { TraceWriter, type RunEnd } from '../../trace/traceWriter';
@@ -18,6 +18,7 @@ export interface WrittenStep {
 export class RecordSink {
   private readonly writer: TraceWriter;
   private failed = false;
+  private readonly lossTrend = new LossTrend();
 
   constructor(
     outDir: string,
@@ -31,7 +32,7 @@ export class RecordSink {
     if (this.failed) return undefined;
     const record = buildStepRecord(capture, this.meta.config.capture);
     // Health is judged once, here, and stored with the record: every view reads it from there.
-    const health = layerHealth(record.summaries, this.meta.model.layers);
+    const health = layerHealth(record.summaries, this.meta.model.layers, this.lossTrend.observe(record.loss));
     record.health = health;
     this.writer.append(record);
     const failure = nonFiniteError(record, this.meta.model.layers);
