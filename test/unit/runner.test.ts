@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { layerHealth } from '../../src/shared/health';
+import { LossTrend, layerHealth } from '../../src/shared/health';
 import { RunnerClient, RunnerError, defaultRunnerPath } from '../../src/host/runnerClient';
 import { TraceReader } from '../../src/trace/traceReader';
 import type { FromRunner } from '../../src/shared/protocol';
@@ -104,9 +104,10 @@ describe('runner', () => {
     const step0 = r.readStep(0);
     const roles = step0.summaries.filter((s) => s.layer === 0).map((s) => `${s.role}${s.param ? `.${s.param}` : ''}`);
     for (const role of ['preactivation', 'gradPreactivation', 'gradParam.w', 'gradParam.b', 'delta.w']) assert.ok(roles.includes(role), `${role} captured`);
-    // Each layer's health is judged once, in the runner, and stored with the record.
-    // (as stored: JSON keeps no undefined fields)
-    assert.deepEqual(step0.health, JSON.parse(JSON.stringify(layerHealth(step0.summaries, r.meta.model.layers))));
+    // Each layer's health is judged once, in the runner, with the loss trend so far (at step 0,
+    // none), and stored with the record (as stored: JSON keeps no undefined fields).
+    const judged = layerHealth(step0.summaries, r.meta.model.layers, new LossTrend().observe(step0.loss));
+    assert.deepEqual(step0.health, JSON.parse(JSON.stringify(judged)));
     assert.equal(step0.health?.length, r.meta.model.layers.length);
     // The perceptron rule: misclassified examples move w by lr·y·x / batch; all are right by the end.
     assert.equal(r.entry(r.stepCount - 1).accuracy, 1);
