@@ -4,11 +4,11 @@
 // and metrics plus val_loss/val_acc, and stopping when a callback sets model.stopTraining
 // (tf.callbacks.earlyStopping does). Each callback is awaited, as stock fit awaits it.
 import * as tf from '@tensorflow/tfjs';
-import type { Split } from '../api/index';
+import type { Split, Tensors } from '../api/index';
 import type { StepCapture } from './capture/recordBuilder';
 import type { FitPlan } from './fitInterception';
 import type { ModelTracer } from './tracer/sequentialTracer';
-import { batchAccuracy, type Loss } from './tracer/losses';
+import { exampleCount, sliceExamples } from './exampleTensors';
 import { asSplit } from './datasetFeed';
 import { LocatedError } from './runError';
 
@@ -29,22 +29,19 @@ interface CallbackList {
 const EVAL_CHUNK = 512;
 
 /** Mean loss and accuracy over a split in inference mode, in chunks (as stock fit's test loop). */
-export function heldOutMetrics(tracer: ModelTracer, loss: Loss, split: Split): { loss: number; accuracy?: number } {
-  const n = split.xs.shape[0];
+export function heldOutMetrics(tracer: ModelTracer, split: Split<Tensors>): { loss: number; accuracy?: number } {
+  const n = exampleCount(split.xs);
   let lossSum = 0;
   let correct = 0;
   let counted = false;
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, n - start);
     tf.tidy(() => {
-      const xs = tf.slice(split.xs, start, size);
-      const ys = tf.slice(split.ys, start, size);
-      const pred = tracer.predict(xs);
-      lossSum += loss.fn(ys, pred).dataSync()[0] * size;
-      const acc = batchAccuracy(loss.name, ys, pred);
-      if (acc) {
+      const held = tracer.evaluate(sliceExamples(split.xs, start, size), sliceExamples(split.ys, start, size));
+      lossSum += held.loss * size;
+      if (held.accuracy !== undefined) {
         counted = true;
-        correct += acc.dataSync()[0] * size;
+        correct += held.accuracy * size;
       }
     });
   }
@@ -52,7 +49,7 @@ export function heldOutMetrics(tracer: ModelTracer, loss: Loss, split: Split): {
 }
 
 /** The same over a tf.data dataset of batches (its first `batches`, or all), as stock evaluateDataset. */
-async function heldOutMetricsOfDataset(tracer: ModelTracer, loss: Loss, source: NonNullable<FitPlan['validationDataset']>): Promise<{ loss: number; accuracy?: number }> {
+async function heldOutMetricsOfDataset(tracer: ModelTracer, source: NonNullable<FitPlan['validationDataset']>): Promise<{ loss: number; accuracy?: number }> {
   const iterator = await source.dataset.iterator();
   let n = 0;
   let lossSum = 0;
@@ -62,7 +59,7 @@ async function heldOutMetricsOfDataset(tracer: ModelTracer, loss: Loss, source: 
     const next = await iterator.next();
     if (next.done) break;
     const split = asSplit(next.value, (message) => new LocatedError({ kind: 'contract', message }));
-    const held = heldOutMetrics(tracer, loss, split);
+    const held = heldOutMetrics(tracer, split);
     const size = split.xs.shape[0];
     n += size;
     lossSum += held.loss * size;
@@ -83,7 +80,6 @@ export class FitDriver {
   constructor(
     private readonly plan: FitPlan,
     private readonly tracer: ModelTracer,
-    private readonly loss: Loss,
     /** The run's last step (the plan's, or fewer when the caller asked for fewer). */
     private readonly lastStep: number,
   ) {
@@ -107,11 +103,21 @@ export class FitDriver {
     return { epoch: Math.floor(step / stepsPerEpoch), batch: step % stepsPerEpoch };
   }
 
-  /** Batch logs with the metric names the model was compiled with ('acc', 'accuracy'). */
-  private logsOf(loss: number, accuracy: number | undefined): Logs {
+  /**
+   * Batch logs with the metric names the model was compiled with ('acc', 'accuracy'); a model with
+   * several outputs also logs each one's as '<output>_loss' and '<output>_acc', as stock fit does.
+   */
+  private logsOf(loss: number, accuracy: number | undefined, outputLosses?: number[], outputAccuracies?: (number | undefined)[]): Logs {
     const logs: Logs = { loss };
+    const outputs = this.plan.model.outputNames;
     for (const name of this.plan.metricNames) {
       if (accuracy !== undefined && /^(acc|accuracy)$/.test(name)) logs[name] = accuracy;
+      if (!outputLosses) continue;
+      outputs.forEach((output, k) => {
+        if (name === `${output}_loss`) logs[name] = outputLosses[k];
+        const acc = outputAccuracies?.[k];
+        if (acc !== undefined && (name === `${output}_acc` || name === `${output}_accuracy`)) logs[name] = acc;
+      });
     }
     return logs;
   }
@@ -136,15 +142,15 @@ export class FitDriver {
   async afterStep(step: number, capture: StepCapture): Promise<boolean> {
     const { epoch, batch } = this.position(step);
     const size = capture.batchSize;
-    const logs = this.logsOf(capture.loss, capture.accuracy);
+    const logs = this.logsOf(capture.loss, capture.accuracy, capture.outputLosses, capture.outputAccuracies);
     for (const [key, value] of Object.entries(logs)) this.epochSums[key] = (this.epochSums[key] ?? 0) + value * size;
     this.epochSeen += size;
     const epochEnds = batch === this.plan.stepsPerEpoch - 1;
     let epochLogs: Logs | undefined;
     if (epochEnds && (this.plan.validation || this.plan.validationDataset)) {
       const held = this.plan.validationDataset
-        ? await heldOutMetricsOfDataset(this.tracer, this.loss, this.plan.validationDataset)
-        : heldOutMetrics(this.tracer, this.loss, this.plan.validation!);
+        ? await heldOutMetricsOfDataset(this.tracer, this.plan.validationDataset)
+        : heldOutMetrics(this.tracer, this.plan.validation!);
       capture.testLoss = held.loss;
       capture.testAccuracy = held.accuracy;
       epochLogs = {};
