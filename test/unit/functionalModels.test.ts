@@ -4,7 +4,14 @@
 // (siamese); gradients of the first step equal tfjs autodiff of the whole model on cpu, on
 // each backend. The graph reaches the trace in the model summary; what is refused says why.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { RunnerClient, defaultRunnerPath } from '../../src/host/runnerClient';
+import { TraceReader } from '../../src/trace/traceReader';
+import { logLine } from './fixtures/fit/fitRecipe';
+import { twoInputCase } from './fixtures/fit/twoInputRecipe';
 import { phaseStops } from '../../src/shared/phases';
 import { LayerLocations, withLayerLocations } from '../../src/runner/layerLocations';
 import { stackLocations } from '../../src/runner/runError';
@@ -15,6 +22,12 @@ import type { ModelSummary, RunMeta } from '../../src/shared/traceTypes';
 import type { LossName } from '../../src/api/index';
 import { TEST_BACKENDS, captured, graphTracerFor, onCpu, runStep, useBackend } from './helpers/tracerHarness';
 import { checkAgainstReference, checkGraphAgainstReference, graphReferenceGrads, randomBatch, referenceGrads } from './helpers/gradientCheck';
+
+interface Logged {
+  event: string;
+  index: number;
+  logs: Record<string, number>;
+}
 
 const init = (seed: number) => tf.initializers.glorotUniform({ seed });
 
@@ -271,4 +284,57 @@ describe('functional graphs: what is refused', () => {
     x.dispose();
     model.dispose();
   });
+});
+
+describe('functional graphs: model.fit on a two-input model as stock tfjs runs it', function () {
+  this.timeout(120_000);
+  const fixture = path.resolve(__dirname, '../../../test/unit/fixtures/fit/twoInputFit.ts');
+  let expected: Logged[];
+
+  before(async () => {
+    await useBackend('cpu');
+    const { model, xs, ys } = twoInputCase();
+    expected = [];
+    await model.fit(xs, ys, {
+      epochs: 2,
+      batchSize: 16,
+      validationSplit: 0.2,
+      shuffle: false,
+      callbacks: {
+        onBatchEnd: (batch, logs) => void expected.push(JSON.parse(logLine('batchEnd', batch, logs)) as Logged),
+        onEpochEnd: (epoch, logs) => void expected.push(JSON.parse(logLine('epochEnd', epoch, logs)) as Logged),
+      },
+    });
+    model.dispose();
+  });
+
+  for (const backend of TEST_BACKENDS) {
+    it(`{ left, right } inputs, validationSplit: the same steps, logs and val metrics as stock fit (${backend})`, async () => {
+      const runner = RunnerClient.spawn({ runnerPath: defaultRunnerPath(), backend });
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-two-input-'));
+      const lines: Logged[] = [];
+      runner.onMessage((m) => {
+        if (m.type === 'log' && m.text.startsWith('{"event"')) lines.push(JSON.parse(m.text) as Logged);
+      });
+      await runner.start({ file: fixture, outDir: dir, typeCheck: 'off' });
+      await runner.exited;
+      // 45 examples, 20% held out → 36 train → batches of 16, 16 and 4.
+      assert.equal(expected.filter((l) => l.event === 'batchEnd').length, 6, 'stock: ceil(36 / 16) = 3 batches an epoch');
+      assert.deepEqual(lines.map((l) => `${l.event} ${l.index}`), expected.map((l) => `${l.event} ${l.index}`), 'the same callbacks, in order');
+      lines.forEach((l, i) => {
+        assert.deepEqual(Object.keys(l.logs).sort(), Object.keys(expected[i].logs).sort(), `${l.event} ${l.index}: the same log keys`);
+        for (const [key, value] of Object.entries(expected[i].logs)) {
+          assert.ok(Math.abs(l.logs[key] - value) <= (backend === 'cpu' ? 2e-5 : 1e-4), `${l.event} ${l.index} ${key}: traced ${l.logs[key]}, stock ${value}`);
+        }
+      });
+      assert.ok(expected.filter((l) => l.event === 'epochEnd').every((l) => 'val_loss' in l.logs && 'val_acc' in l.logs), 'stock logs val_loss and val_acc');
+      const r = TraceReader.open(dir);
+      assert.equal(r.stepCount, 6);
+      assert.equal(r.end?.state, 'finished');
+      assert.deepEqual(r.meta.model.graph?.inputs.map((i) => i.name), ['left', 'right']);
+      assert.deepEqual([0, 1, 2, 3, 4, 5].map((s) => r.entry(s).testAccuracy !== null), [false, false, true, false, false, true], 'held-out metrics at each epoch’s end');
+      r.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+  }
 });
