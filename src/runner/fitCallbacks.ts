@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Split, Tensors } from '../api/index';
 import type { StepCapture } from './capture/recordBuilder';
 import type { FitPlan } from './fitInterception';
-import type { ModelTracer } from './tracer/sequentialTracer';
+import type { HeldOutMetrics, ModelTracer } from './tracer/sequentialTracer';
 import { exampleCount, sliceExamples } from './exampleTensors';
 import { asSplit } from './datasetFeed';
 import { LocatedError } from './runError';
@@ -28,28 +28,35 @@ interface CallbackList {
 
 const EVAL_CHUNK = 512;
 
-/** Mean loss and accuracy over a split in inference mode, in chunks (as stock fit's test loop). */
-export function heldOutMetrics(tracer: ModelTracer, split: Split<Tensors>): { loss: number; accuracy?: number } {
+/** Mean loss and accuracy (each output's too) over a split in inference mode, in chunks (as stock fit's test loop). */
+export function heldOutMetrics(tracer: ModelTracer, split: Split<Tensors>): HeldOutMetrics {
   const n = exampleCount(split.xs);
-  let lossSum = 0;
-  let correct = 0;
-  let counted = false;
+  // Sums weighted by chunk size, by log position: loss, accuracy, then each output's.
+  const sums = new Map<string, number>();
+  const add = (key: string, value: number | undefined, size: number) => {
+    if (value !== undefined) sums.set(key, (sums.get(key) ?? 0) + value * size);
+  };
+  let outputs = 0;
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, n - start);
     tf.tidy(() => {
       const held = tracer.evaluate(sliceExamples(split.xs, start, size), sliceExamples(split.ys, start, size));
-      lossSum += held.loss * size;
-      if (held.accuracy !== undefined) {
-        counted = true;
-        correct += held.accuracy * size;
-      }
+      add('loss', held.loss, size);
+      add('accuracy', held.accuracy, size);
+      outputs = held.outputLosses?.length ?? 0;
+      held.outputLosses?.forEach((v, k) => add(`loss${k}`, v, size));
+      held.outputAccuracies?.forEach((v, k) => add(`accuracy${k}`, v, size));
     });
   }
-  return { loss: lossSum / n, accuracy: counted ? correct / n : undefined };
+  const mean = (key: string) => (sums.has(key) ? sums.get(key)! / n : undefined);
+  const held: HeldOutMetrics = { loss: mean('loss')!, accuracy: mean('accuracy') };
+  if (outputs === 0) return held;
+  const ks = Array.from({ length: outputs }, (_, k) => k);
+  return { ...held, outputLosses: ks.map((k) => mean(`loss${k}`)!), outputAccuracies: ks.map((k) => mean(`accuracy${k}`)) };
 }
 
 /** The same over a tf.data dataset of batches (its first `batches`, or all), as stock evaluateDataset. */
-async function heldOutMetricsOfDataset(tracer: ModelTracer, source: NonNullable<FitPlan['validationDataset']>): Promise<{ loss: number; accuracy?: number }> {
+async function heldOutMetricsOfDataset(tracer: ModelTracer, source: NonNullable<FitPlan['validationDataset']>): Promise<HeldOutMetrics> {
   const iterator = await source.dataset.iterator();
   let n = 0;
   let lossSum = 0;
@@ -154,7 +161,7 @@ export class FitDriver {
       capture.testLoss = held.loss;
       capture.testAccuracy = held.accuracy;
       epochLogs = {};
-      for (const [key, value] of Object.entries(this.logsOf(held.loss, held.accuracy))) epochLogs[`val_${key}`] = value;
+      for (const [key, value] of Object.entries(this.logsOf(held.loss, held.accuracy, held.outputLosses, held.outputAccuracies))) epochLogs[`val_${key}`] = value;
     }
     await this.list.onBatchEnd(batch, { batch, size, ...logs });
     const stopping = this.plan.model.stopTraining;

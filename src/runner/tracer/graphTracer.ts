@@ -15,7 +15,7 @@ import { MERGE_LAYERS, buildTraceableLayer, checkBuilt, unsupportedLayer } from 
 import { describeLayer, formatCount, layerType, paramHandles } from './layerInfo';
 import { MergeLayerTracer } from './layers/mergeLayer';
 import { batchAccuracy, heldOutBatch, lossAndGradient, type Loss } from './losses';
-import type { ModelTracer } from './sequentialTracer';
+import type { HeldOutMetrics, ModelTracer } from './sequentialTracer';
 import { stepOutcome, type StepGenerator, type StepScope } from './stepScope';
 import type { TraceableLayer } from './traceableLayer';
 import { applyUpdate, type ParamGradient } from './update';
@@ -165,12 +165,13 @@ export class GraphTracer implements ModelTracer {
     };
   }
 
-  evaluate(xs: Tensors, ys: Tensors): { loss: number; accuracy?: number } {
+  evaluate(xs: Tensors, ys: Tensors): HeldOutMetrics {
     return tf.tidy(() => {
       const predictions = tensorList(this.model.predict(xs) as Tensors);
       const targets = this.targetsOf(ys);
       const parts = predictions.map((p, k) => heldOutBatch(this.losses[k], targets[k], p));
-      return { loss: parts.reduce((s, p) => s + p.loss, 0), accuracy: parts[0].accuracy };
+      const held = { loss: parts.reduce((s, p) => s + p.loss, 0), accuracy: parts[0].accuracy };
+      return parts.length > 1 ? { ...held, outputLosses: parts.map((p) => p.loss), outputAccuracies: parts.map((p) => p.accuracy) } : held;
     });
   }
 

@@ -12,12 +12,20 @@ import { stepOutcome, type StepGenerator, type StepScope } from './stepScope';
 import type { BackwardResult, TraceableLayer } from './traceableLayer';
 import { applyUpdate, type ParamGradient } from './update';
 
+/** A held-out batch's metrics; a model with several outputs adds each one's loss and accuracy. */
+export interface HeldOutMetrics {
+  loss: number;
+  accuracy?: number;
+  outputLosses?: number[];
+  outputAccuracies?: (number | undefined)[];
+}
+
 export interface ModelTracer {
   readonly summary: ModelSummary;
   /** One training step on a batch; yields after each phase. What it captures goes to `scope`. */
   step(xs: Tensors, ys: Tensors, scope: StepScope): StepGenerator;
   /** A held-out batch's loss and accuracy, in inference mode (dropout off, running statistics). */
-  evaluate(xs: Tensors, ys: Tensors): { loss: number; accuracy?: number };
+  evaluate(xs: Tensors, ys: Tensors): HeldOutMetrics;
 }
 
 export class SequentialTracer implements ModelTracer {
