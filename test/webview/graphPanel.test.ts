@@ -14,16 +14,17 @@ import { assertNoErrors, launchChromium, openPanel, screenshot, waitForStep, typ
 import { TraceHost } from './traceHost';
 
 const TWO_INPUT_MODEL = 'test/unit/fixtures/fit/twoInputFit.ts';
+const RESIDUAL_MODEL = 'test/unit/fixtures/residualFit.ts';
 
-/** A run of the two-input model, recorded by the engine built last. */
-function graphRunDir(): string {
-  const dir = path.join(ROOT, 'out/test/webview/graph-run');
+/** A run of a model file, recorded by the engine built last. */
+function graphRunDir(name: string, model: string): string {
+  const dir = path.join(ROOT, 'out/test/webview', name);
   const cli = path.join(ROOT, 'dist/cli.js');
   const end = path.join(dir, 'end.json');
   if (fs.existsSync(end) && fs.statSync(end).mtimeMs >= fs.statSync(cli).mtimeMs) return dir;
   fs.rmSync(dir, { recursive: true, force: true });
-  const r = spawnSync(process.execPath, [cli, 'trace', TWO_INPUT_MODEL, '--backend', 'cpu', '--out', dir], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`recording the two-input run failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  const r = spawnSync(process.execPath, [cli, 'trace', model, '--backend', 'cpu', '--out', dir], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`recording ${model} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
   return dir;
 }
 
@@ -38,7 +39,7 @@ describe('the panel draws a functional model as a graph (Chromium)', function ()
   let panel: PanelPage | undefined;
 
   before(async function () {
-    reader = TraceReader.open(graphRunDir());
+    reader = TraceReader.open(graphRunDir('graph-run', TWO_INPUT_MODEL));
     [browser, server] = await Promise.all([launchChromium(), startHarnessServer()]);
   });
 
@@ -88,5 +89,27 @@ describe('the panel draws a functional model as a graph (Chromium)', function ()
     assert.deepEqual((await hot()).sort(), [`0→${concat} backward`, `1→${concat} backward`]);
     await screenshot(page, 'webview-graph');
     assertNoErrors(panel);
+    await panel.close();
+    panel = undefined;
+  });
+
+  it('a node two branches read: its layer card lists the part of its gradient each one sent back', async function () {
+    const residual = TraceReader.open(graphRunDir('residual-run', RESIDUAL_MODEL));
+    try {
+      const nodes = residual.meta.model.layers;
+      // stem → block → add(stem, block): the stem hears from the block and from the add.
+      assert.deepEqual(residual.meta.model.graph!.edges.filter((e) => !e.fromInput && e.from === 0).map((e) => e.to), [1, 2]);
+      panel = await openPanel(browser, server, new TraceHost(residual));
+      const { page } = panel;
+      await page.locator('.layer-hit[data-layer="0"]').click();
+      await page.waitForFunction(() => [...document.querySelectorAll('table.stats th')].some((th) => th.textContent?.startsWith('∂L/∂a ←')));
+      const rows = await page.locator('table.stats th').allTextContents();
+      assert.ok(rows.includes(`∂L/∂a ← ${nodes[1].name}`) && rows.includes(`∂L/∂a ← ${nodes[2].name}`), rows.join(' | '));
+      assert.ok(rows.includes('∂L/∂a'), 'and the sum');
+      assert.equal(await page.locator('.network-edges path.graph-edge:not(.loss-edge)').count(), residual.meta.model.graph!.edges.length);
+      assertNoErrors(panel);
+    } finally {
+      residual.close();
+    }
   });
 });
