@@ -1,5 +1,7 @@
 // The network diagram: the input and every layer as a block (a column of units when the layer
-// is small, a compact grid of cells when it is large), edges between them, and a loss node.
+// is small, a compact grid of cells when it is large), edges between them, and a loss node. A
+// functional model (its summary has a graph) is drawn as its graph: inputs and nodes in columns
+// by rank (graphLayout.ts), one SVG path per edge, the edges the phase crosses highlighted.
 // Colour shows the current phase's values for the selected sample (activations going forward,
 // gradients coming back, updates at the end); where no per-unit values were kept, the block
 // shows the tensor's histogram instead. One canvas, redrawn whole (it is small); one
@@ -13,16 +15,22 @@ import { findSummary, findTensor, sampleRow, selectedSampleIndex } from './recor
 import type { ModelKey, PanelModel, Store } from './state';
 import { divergingIndex, lutColor, type Theme } from './theme';
 import { layerTooltip, type Tooltip } from './tooltip';
+import { graphColumns } from './graphLayout';
+import { GraphEdges, type EdgeEnds } from './graphEdges';
 
 const HEIGHT = 250;
+/** Height of one box and its caption in a graph's column. */
+const GRAPH_SLOT = 150;
 const CAPTION = 46;
 const UNITS_MAX = 32;
 /** Largest layer drawn value by value (one pixel each); larger ones show their histogram. */
 const CELLS_MAX = 65_536;
 
 interface NodeLayout {
-  /** -1 for the input, else the layer's position in meta.model.layers. */
+  /** The layer's position in meta.model.layers; an input is −1 − its index (−1 for a model's only input). */
   layer: number;
+  /** Top of the caption under the block. */
+  captionY: number;
   units: number;
   mode: 'units' | 'grid';
   cols: number;
@@ -64,7 +72,10 @@ export class NetworkView {
   /** Width of one column of the diagram (a block and its caption), in CSS pixels. */
   private columnWidth = Infinity;
   private width = 0;
-  private hovered = -2;
+  /** The box under the pointer or focus, by NodeLayout.layer. */
+  private hovered: number | undefined;
+  private height = HEIGHT;
+  private readonly edges = new GraphEdges();
   private readonly cells = new Map<number, HTMLCanvasElement>();
   /** Health flags per layer at the shown step (recomputed when the record changes). */
   private flags: HealthFlag[][] = [];
@@ -77,7 +88,7 @@ export class NetworkView {
   ) {
     this.canvas = h('canvas', { class: 'network-canvas', 'aria-hidden': 'true' });
     this.hits = h('div', { class: 'network-hits', role: 'group', 'aria-label': 'Layers' });
-    this.el = h('section', { class: 'network', 'aria-label': 'Network diagram' }, this.canvas, this.hits);
+    this.el = h('section', { class: 'network', 'aria-label': 'Network diagram' }, this.edges.el, this.canvas, this.hits);
     new ResizeObserver(() => this.resize()).observe(this.el);
     store.subscribe((model, changed) => this.update(model, changed));
   }
@@ -110,52 +121,89 @@ export class NetworkView {
   private relayout(): void {
     const meta = this.store.state.meta;
     const W = this.width || this.el.clientWidth || 600;
-    fitCanvas(this.canvas, W, HEIGHT);
+    const graph = meta?.model.graph;
+    const columns = graph ? graphColumns(graph, meta.model.layers.length) : undefined;
+    this.height = columns ? Math.max(HEIGHT, columns.tallest * GRAPH_SLOT) : HEIGHT;
+    fitCanvas(this.canvas, W, this.height);
     this.canvas.style.width = `${W}px`;
     if (!meta) {
       this.layout = [];
+      this.edges.clear();
       this.buildButtons();
       return;
     }
     const layers = meta.model.layers;
-    const nodes: { layer: number; units: number }[] = [
-      { layer: -1, units: unitsOf(meta.model.inputShape) },
-      ...layers.map((l, i) => ({ layer: i, units: unitsOf(l.outputShape) })),
-    ];
-    const columns = nodes.length + 1; // + the loss node
-    const colW = W / columns;
+    const inputShape = (layer: number) => (graph ? graph.inputs[-1 - layer]?.shape ?? [] : meta.model.inputShape);
+    const shapeOf = (layer: number) => (layer < 0 ? inputShape(layer) : layers[layer].outputShape);
+    // Chain: one column per layer, one row. Graph: columns by rank, each split into slots.
+    const placed: { layer: number; column: number; slot: number; slots: number }[] = columns
+      ? columns.columns.flatMap((col, c) => col.map((item, k) => ({ layer: item.kind === 'input' ? -1 - item.index : item.index, column: c, slot: k, slots: col.length })))
+      : [-1, ...layers.map((_, i) => i)].map((layer, i) => ({ layer, column: i, slot: 0, slots: 1 }));
+    const columnCount = (columns ? columns.columns.length : placed.length) + 1; // + the loss node
+    const colW = W / columnCount;
     this.columnWidth = colW;
-    const usableH = HEIGHT - CAPTION - 16;
-    this.layout = nodes.map((n, i) => {
-      const cx = colW * (i + 0.5);
-      if (n.units <= UNITS_MAX) {
-        const r = Math.max(2, Math.min(8, usableH / (n.units * 2.5)));
-        const colH = n.units * r * 2.5;
-        const top = 8 + (usableH - colH) / 2;
-        const unitY = Array.from({ length: n.units }, (_, k) => top + r * 1.25 + k * r * 2.5);
+    this.layout = placed.map((p) => {
+      const slotH = this.height / p.slots;
+      const top = p.slot * slotH;
+      const units = unitsOf(shapeOf(p.layer));
+      const usableH = slotH - CAPTION - 16;
+      const cx = colW * (p.column + 0.5);
+      const captionY = top + slotH - CAPTION;
+      if (units <= UNITS_MAX) {
+        const r = Math.max(2, Math.min(8, usableH / (units * 2.5)));
+        const colH = units * r * 2.5;
+        const y0 = top + 8 + (usableH - colH) / 2;
+        const unitY = Array.from({ length: units }, (_, k) => y0 + r * 1.25 + k * r * 2.5);
         const w = r * 2 + 8;
-        return { layer: n.layer, units: n.units, mode: 'units', cols: 1, rows: n.units, map: undefined, x: cx - w / 2, y: top - 4, w, h: colH + 8, cx, r, unitY };
+        return { layer: p.layer, captionY, units, mode: 'units', cols: 1, rows: units, map: undefined, x: cx - w / 2, y: y0 - 4, w, h: colH + 8, cx, r, unitY };
       }
       const side = Math.max(24, Math.min(colW * 0.6, usableH, 120));
-      const { cols, rows, map } = pixelLayout(n.layer === -1 ? meta.model.inputShape : layers[n.layer].outputShape, n.units);
+      const { cols, rows, map } = pixelLayout(shapeOf(p.layer), units);
       const aspect = rows / cols;
       const bw = aspect > 1 ? side / aspect : side;
       const bh = aspect > 1 ? side : side * aspect;
-      const y = 8 + (usableH - bh) / 2;
-      return { layer: n.layer, units: n.units, mode: 'grid', cols, rows, map, x: cx - bw / 2, y, w: bw, h: bh, cx, r: 0, unitY: [] };
+      const y = top + 8 + (usableH - bh) / 2;
+      return { layer: p.layer, captionY, units, mode: 'grid', cols, rows, map, x: cx - bw / 2, y, w: bw, h: bh, cx, r: 0, unitY: [] };
     });
     const lw = Math.min(colW * 0.6, 70);
-    this.lossBox = { x: colW * (columns - 0.5) - lw / 2, y: 8 + usableH / 2 - 18, w: lw, h: 36 };
+    const usableH = this.height - CAPTION - 16;
+    this.lossBox = { x: colW * (columnCount - 0.5) - lw / 2, y: 8 + usableH / 2 - 18, w: lw, h: 36 };
+    this.layoutEdges();
     this.buildButtons();
+  }
+
+  /** A graph's edges as SVG paths (a chain's are drawn on the canvas). */
+  private layoutEdges(): void {
+    const meta = this.store.state.meta;
+    const graph = meta?.model.graph;
+    if (!graph) {
+      this.edges.clear();
+      return;
+    }
+    const box = new Map(this.layout.map((n) => [n.layer, n]));
+    const right = (n: NodeLayout) => ({ x: n.x + n.w + 2, y: n.y + n.h / 2 });
+    const left = (n: NodeLayout) => ({ x: n.x - 2, y: n.y + n.h / 2 });
+    const ends: EdgeEnds[] = graph.edges.flatMap((e) => {
+      const from = box.get(e.fromInput ? -1 - e.from : e.from);
+      const to = box.get(e.to);
+      return from && to ? [{ from: e.fromInput ? -1 - e.from : e.from, to: e.to, a: right(from), b: left(to) }] : [];
+    });
+    const lb = this.lossBox;
+    for (const o of graph.outputs) {
+      const from = box.get(o.node);
+      if (from) ends.push({ from: o.node, to: 'loss', a: right(from), b: { x: lb.x, y: lb.y + lb.h / 2 } });
+    }
+    this.edges.layout(ends, this.width || this.el.clientWidth || 600, this.height);
   }
 
   private buildButtons(): void {
     const meta = this.store.state.meta;
     this.buttons = this.layout.map((n) => {
       const layer = n.layer >= 0 ? meta?.model.layers[n.layer] : undefined;
+      const input = this.inputOf(n.layer);
       const label = layer
         ? `Layer ${layer.name}, ${layer.type}, output ${formatShape(layer.outputShape)}, ${formatInt(layer.paramCount)} parameters`
-        : `Input, shape ${formatShape(meta?.model.inputShape ?? [])}`;
+        : `Input${input.name ? ` ${input.name}` : ''}, shape ${formatShape(input.shape)}`;
       const b = h('button', { class: 'layer-hit', type: 'button', 'aria-label': label, 'aria-describedby': 'tooltip', 'data-layer': n.layer });
       if (layer) b.dataset.name = layer.name;
       b.style.left = `${n.x - 6}px`;
@@ -167,7 +215,7 @@ export class NetworkView {
         this.tooltip.show(b, this.tooltipFor(n.layer));
       };
       const hide = () => {
-        if (this.hovered === n.layer) this.hovered = -2;
+        if (this.hovered === n.layer) this.hovered = undefined;
         this.tooltip.hide(b);
       };
       b.addEventListener('mouseenter', show);
@@ -214,14 +262,27 @@ export class NetworkView {
     return c;
   }
 
+  /**
+   * A model input by its box's layer number (−1 − index): its name (a graph's), shape, and the
+   * `param` its captured values carry (the name, when a model has several inputs).
+   */
+  private inputOf(layer: number): { name?: string; shape: (number | null)[]; param?: string } {
+    const model = this.store.state.meta?.model;
+    const graph = model?.graph;
+    const input = graph?.inputs[-1 - layer];
+    if (!input) return { shape: model?.inputShape ?? [] };
+    return { name: input.name, shape: input.shape, param: graph.inputs.length > 1 ? input.name : undefined };
+  }
+
   private tooltipFor(layerIndex: number) {
     const { meta, record } = this.store.state;
     if (!meta) return { title: '', rows: [] };
     if (layerIndex < 0) {
-      const input = findSummary(record, 0, 'input');
-      const rows: [string, string][] = [['Shape', formatShape(meta.model.inputShape)], ['Total parameters', formatInt(meta.model.totalParams)]];
+      const about = this.inputOf(layerIndex);
+      const input = findSummary(record, 0, 'input', about.param);
+      const rows: [string, string][] = [['Shape', formatShape(about.shape)], ['Total parameters', formatInt(meta.model.totalParams)]];
       if (input?.stats) rows.push(['x', `mean ${formatNum(input.stats.mean)} · [${formatNum(input.stats.min)}, ${formatNum(input.stats.max)}]`]);
-      return { title: `Input · ${meta.model.name}`, rows };
+      return { title: `Input${about.name ? ` ${about.name}` : ''} · ${meta.model.name}`, rows };
     }
     const layer = meta.model.layers[layerIndex];
     const health = record ? layerHealthOf(record, meta.model.layers, layer.index) : undefined;
@@ -231,18 +292,19 @@ export class NetworkView {
   }
 
   private refreshTooltip(): void {
-    if (this.hovered >= -1) this.tooltip.update(this.tooltipFor(this.hovered));
+    if (this.hovered !== undefined) this.tooltip.update(this.tooltipFor(this.hovered));
   }
 
   // -------------------------------------------------------------------------------------------
 
   private valuesFor(n: NodeLayout, stop: PhaseStop, record: StepRecord | undefined, layers: LayerInfo[]): NodeValues {
-    if (n.layer === -1) {
-      const t = findTensor(record, 0, 'input');
-      return { role: 'input', values: t && t.scope !== 'full' ? sampleRow(t, selectedSampleIndex(record)) : undefined, summary: findSummary(record, 0, 'input'), active: stop.phase === 'forward' && stop.layer === 0, faded: false };
+    if (n.layer < 0) {
+      const { param } = this.inputOf(n.layer);
+      const t = findTensor(record, 0, 'input', param);
+      return { role: 'input', values: t && t.scope !== 'full' ? sampleRow(t, selectedSampleIndex(record)) : undefined, summary: findSummary(record, 0, 'input', param), active: stop.phase === 'forward' && stop.layer === 0, faded: false };
     }
     const L = n.layer;
-    const last = layers.length - 1;
+    const outputs = this.store.state.meta?.model.graph?.outputs.map((o) => o.node) ?? [layers.length - 1];
     let role: TensorRole = 'activation';
     let param: string | undefined;
     let active = false;
@@ -253,7 +315,7 @@ export class NetworkView {
         faded = L > stop.layer;
         break;
       case 'loss':
-        active = L === last;
+        active = outputs.includes(L);
         break;
       case 'backward':
         if (L >= stop.layer) role = 'gradActivation';
@@ -290,9 +352,11 @@ export class NetworkView {
     const stop = this.store.currentStop();
     const layers = meta.model.layers;
     const values = this.layout.map((n) => this.valuesFor(n, stop, record, layers));
+    const graph = meta.model.graph;
+    if (graph) this.edges.highlight(stop, t);
 
-    // Edges: between consecutive nodes; the one the phase is crossing is highlighted.
-    for (let i = 0; i + 1 < this.layout.length; i++) {
+    // Edges of a chain: between consecutive nodes; the one the phase is crossing is highlighted.
+    for (let i = 0; i + 1 < this.layout.length && !graph; i++) {
       const a = this.layout[i];
       const b = this.layout[i + 1];
       const forwardHere = stop.phase === 'forward' && stop.layer === b.layer;
@@ -318,10 +382,12 @@ export class NetworkView {
     const lossActive = stop.phase === 'loss';
     ctx.strokeStyle = lossActive ? rgbOf(t.positive) : t.border;
     ctx.lineWidth = lossActive ? 2 : 1;
-    ctx.beginPath();
-    ctx.moveTo(out.x + out.w, out.y + out.h / 2);
-    ctx.lineTo(lb.x, lb.y + lb.h / 2);
-    ctx.stroke();
+    if (!graph) {
+      ctx.beginPath();
+      ctx.moveTo(out.x + out.w, out.y + out.h / 2);
+      ctx.lineTo(lb.x, lb.y + lb.h / 2);
+      ctx.stroke();
+    }
     ctx.strokeRect(lb.x, lb.y, lb.w, lb.h);
     ctx.fillStyle = t.foreground;
     ctx.font = t.font;
@@ -405,23 +471,23 @@ export class NetworkView {
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
     const layer = n.layer >= 0 ? layers[n.layer] : undefined;
-    const name = layer ? layer.name : 'input';
+    const name = layer ? layer.name : (this.inputOf(n.layer).name ?? 'input');
     // Captions share the column with their neighbours': in a narrow panel the shorter form is
     // drawn, then an ellipsis (the tooltip and the layer card have every number).
     const room = this.columnWidth - 6;
-    ctx.fillText(fitText(ctx, room, `${truncate(name, 16)} · ${formatInt(n.units)}`, truncate(name, 16)), n.cx, HEIGHT - CAPTION);
+    ctx.fillText(fitText(ctx, room, `${truncate(name, 16)} · ${formatInt(n.units)}`, truncate(name, 16)), n.cx, n.captionY);
     ctx.fillStyle = t.muted;
     const st = v.summary?.stats;
     const symbol = roleSymbol(v.role, v.param);
     const valueText = st ? fitText(ctx, room, `${symbol} μ ${formatNum(st.mean)} σ ${formatNum(st.std)}`, `${symbol} μ ${formatNum(st.mean)}`, `μ ${formatNum(st.mean)}`) : symbol;
-    ctx.fillText(valueText, n.cx, HEIGHT - CAPTION + 14);
+    ctx.fillText(valueText, n.cx, n.captionY + 14);
     ctx.globalAlpha = 1;
     // Health, in words and as a badge on the block: an unhealthy layer shows at a glance.
     const flags = n.layer >= 0 ? this.flags[n.layer] ?? [] : [];
     if (flags.length > 0) {
       const color = flags.includes('non-finite') ? t.error : t.warning;
       ctx.fillStyle = color;
-      ctx.fillText(`⚠ ${flags.map(flagWords).join(', ')}`, n.cx, HEIGHT - CAPTION + 28);
+      ctx.fillText(`⚠ ${flags.map(flagWords).join(', ')}`, n.cx, n.captionY + 28);
       const bx = n.x + n.w + 2;
       const by = n.y - 2;
       ctx.beginPath();

@@ -5,16 +5,22 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { CapturePolicy } from '../shared/traceTypes';
 
-/** A split of a data set: inputs and targets, first dimension = examples. */
-export interface Split {
-  xs: tf.Tensor;
-  ys: tf.Tensor;
+/**
+ * Inputs or targets: one tensor, or for a functional model with several inputs (outputs) one
+ * tensor per input (output), in the model's order, as model.fit takes them.
+ */
+export type Tensors = tf.Tensor | tf.Tensor[];
+
+/** A split of a data set: inputs and targets, first dimension = examples (`Split<Tensors>`: one tensor or several each). */
+export interface Split<T extends Tensors = tf.Tensor> {
+  xs: T;
+  ys: T;
 }
 
 /** Either in-memory splits the tracer batches (shuffled with the run's seed), or a batch source. */
 export type DataSpec =
-  | { train: Split; test?: Split }
-  | { nextBatch(step: number, batchSize: number): Split; test?: Split };
+  | { train: Split<Tensors>; test?: Split<Tensors> }
+  | { nextBatch(step: number, batchSize: number): Split<Tensors>; test?: Split<Tensors> };
 
 export type LossName =
   | 'categoricalCrossentropy'
@@ -52,7 +58,11 @@ export interface TrainingSpec {
   name?: string;
   model: tf.LayersModel | TappedModel;
   data: DataSpec;
-  loss: LossName | LossFn;
+  /**
+   * The loss; for a model with several outputs, one for all of them or one per output (an array
+   * in the model's output order, or an object keyed by output name), summed as tfjs sums them.
+   */
+  loss: LossName | LossFn | (LossName | LossFn)[] | Record<string, LossName | LossFn>;
   /** A tfjs optimizer, e.g. tf.train.sgd(0.1). */
   optimizer: tf.Optimizer;
   batchSize?: number;

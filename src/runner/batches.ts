@@ -3,24 +3,27 @@
 // model.fit's batches follow stock tfjs: the last, partial batch of an epoch is kept, and
 // `shuffle: false` keeps the examples in order.
 import * as tf from '@tensorflow/tfjs';
-import type { DataSpec, Split } from '../api/index';
+import type { DataSpec, Split, Tensors } from '../api/index';
 import { LocatedError } from './runError';
+import { exampleCounts, gatherExamples, isTensors } from './exampleTensors';
 import { seededGenerator, shuffledIndices } from './seededRandom';
 
 export interface BatchSource {
   /** The batch for a step; tensors are the caller's to dispose. */
-  batch(step: number): Split;
+  batch(step: number): Split<Tensors>;
   readonly trainSize?: number;
 }
 
-function checkSplit(split: Split | undefined, what: string): asserts split is Split {
-  if (!split || !(split.xs instanceof tf.Tensor) || !(split.ys instanceof tf.Tensor)) {
-    throw new LocatedError({ kind: 'contract', message: `${what} must be { xs: tf.Tensor, ys: tf.Tensor }.` });
+function checkSplit(split: Split<Tensors> | undefined, what: string): asserts split is Split<Tensors> {
+  if (!split || !isTensors(split.xs) || !isTensors(split.ys)) {
+    throw new LocatedError({ kind: 'contract', message: `${what} must be { xs, ys }, each a tf.Tensor (or, for a model with several inputs or outputs, an array of them).` });
   }
-  if (split.xs.shape[0] !== split.ys.shape[0]) {
+  const counts = [...exampleCounts(split.xs), ...exampleCounts(split.ys)];
+  if (counts.some((c) => c !== counts[0])) {
+    const list = (t: Tensors) => exampleCounts(t).join(', ');
     throw new LocatedError({
       kind: 'contract',
-      message: `${what}: xs has ${split.xs.shape[0]} examples but ys has ${split.ys.shape[0]}.`,
+      message: `${what}: xs has ${list(split.xs)} examples but ys has ${list(split.ys)}.`,
     });
   }
 }
@@ -48,9 +51,9 @@ export function batchSource(data: DataSpec, batchSize: number, seed: number, opt
       },
     };
   }
-  const train = (data as { train?: Split }).train;
+  const train = (data as { train?: Split<Tensors> }).train;
   checkSplit(train, 'data.train');
-  const n = train.xs.shape[0];
+  const n = exampleCounts(train.xs)[0];
   const size = Math.min(batchSize, n);
   const random = seededGenerator(seed ^ 0x5eed);
   const shuffle = options.shuffle ?? true;
@@ -68,7 +71,7 @@ export function batchSource(data: DataSpec, batchSize: number, seed: number, opt
       }
       const start = (step % perEpoch) * size;
       const indices = tf.tensor1d(order.subarray(start, Math.min(start + size, n)), 'int32');
-      const b = { xs: tf.gather(train.xs, indices), ys: tf.gather(train.ys, indices) };
+      const b = { xs: gatherExamples(train.xs, indices), ys: gatherExamples(train.ys, indices) };
       indices.dispose();
       return b;
     },

@@ -4,11 +4,11 @@
 // and metrics plus val_loss/val_acc, and stopping when a callback sets model.stopTraining
 // (tf.callbacks.earlyStopping does). Each callback is awaited, as stock fit awaits it.
 import * as tf from '@tensorflow/tfjs';
-import type { Split } from '../api/index';
+import type { Split, Tensors } from '../api/index';
 import type { StepCapture } from './capture/recordBuilder';
 import type { FitPlan } from './fitInterception';
-import type { ModelTracer } from './tracer/sequentialTracer';
-import { batchAccuracy, type Loss } from './tracer/losses';
+import type { HeldOutMetrics, ModelTracer } from './tracer/sequentialTracer';
+import { exampleCount, sliceExamples } from './exampleTensors';
 import { asSplit } from './datasetFeed';
 import { LocatedError } from './runError';
 
@@ -28,31 +28,35 @@ interface CallbackList {
 
 const EVAL_CHUNK = 512;
 
-/** Mean loss and accuracy over a split in inference mode, in chunks (as stock fit's test loop). */
-export function heldOutMetrics(tracer: ModelTracer, loss: Loss, split: Split): { loss: number; accuracy?: number } {
-  const n = split.xs.shape[0];
-  let lossSum = 0;
-  let correct = 0;
-  let counted = false;
+/** Mean loss and accuracy (each output's too) over a split in inference mode, in chunks (as stock fit's test loop). */
+export function heldOutMetrics(tracer: ModelTracer, split: Split<Tensors>): HeldOutMetrics {
+  const n = exampleCount(split.xs);
+  // Sums weighted by chunk size, by log position: loss, accuracy, then each output's.
+  const sums = new Map<string, number>();
+  const add = (key: string, value: number | undefined, size: number) => {
+    if (value !== undefined) sums.set(key, (sums.get(key) ?? 0) + value * size);
+  };
+  let outputs = 0;
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, n - start);
     tf.tidy(() => {
-      const xs = tf.slice(split.xs, start, size);
-      const ys = tf.slice(split.ys, start, size);
-      const pred = tracer.predict(xs);
-      lossSum += loss.fn(ys, pred).dataSync()[0] * size;
-      const acc = batchAccuracy(loss.name, ys, pred);
-      if (acc) {
-        counted = true;
-        correct += acc.dataSync()[0] * size;
-      }
+      const held = tracer.evaluate(sliceExamples(split.xs, start, size), sliceExamples(split.ys, start, size));
+      add('loss', held.loss, size);
+      add('accuracy', held.accuracy, size);
+      outputs = held.outputLosses?.length ?? 0;
+      held.outputLosses?.forEach((v, k) => add(`loss${k}`, v, size));
+      held.outputAccuracies?.forEach((v, k) => add(`accuracy${k}`, v, size));
     });
   }
-  return { loss: lossSum / n, accuracy: counted ? correct / n : undefined };
+  const mean = (key: string) => (sums.has(key) ? sums.get(key)! / n : undefined);
+  const held: HeldOutMetrics = { loss: mean('loss')!, accuracy: mean('accuracy') };
+  if (outputs === 0) return held;
+  const ks = Array.from({ length: outputs }, (_, k) => k);
+  return { ...held, outputLosses: ks.map((k) => mean(`loss${k}`)!), outputAccuracies: ks.map((k) => mean(`accuracy${k}`)) };
 }
 
 /** The same over a tf.data dataset of batches (its first `batches`, or all), as stock evaluateDataset. */
-async function heldOutMetricsOfDataset(tracer: ModelTracer, loss: Loss, source: NonNullable<FitPlan['validationDataset']>): Promise<{ loss: number; accuracy?: number }> {
+async function heldOutMetricsOfDataset(tracer: ModelTracer, source: NonNullable<FitPlan['validationDataset']>): Promise<HeldOutMetrics> {
   const iterator = await source.dataset.iterator();
   let n = 0;
   let lossSum = 0;
@@ -62,7 +66,7 @@ async function heldOutMetricsOfDataset(tracer: ModelTracer, loss: Loss, source: 
     const next = await iterator.next();
     if (next.done) break;
     const split = asSplit(next.value, (message) => new LocatedError({ kind: 'contract', message }));
-    const held = heldOutMetrics(tracer, loss, split);
+    const held = heldOutMetrics(tracer, split);
     const size = split.xs.shape[0];
     n += size;
     lossSum += held.loss * size;
@@ -83,7 +87,6 @@ export class FitDriver {
   constructor(
     private readonly plan: FitPlan,
     private readonly tracer: ModelTracer,
-    private readonly loss: Loss,
     /** The run's last step (the plan's, or fewer when the caller asked for fewer). */
     private readonly lastStep: number,
   ) {
@@ -107,11 +110,21 @@ export class FitDriver {
     return { epoch: Math.floor(step / stepsPerEpoch), batch: step % stepsPerEpoch };
   }
 
-  /** Batch logs with the metric names the model was compiled with ('acc', 'accuracy'). */
-  private logsOf(loss: number, accuracy: number | undefined): Logs {
+  /**
+   * Batch logs with the metric names the model was compiled with ('acc', 'accuracy'); a model with
+   * several outputs also logs each one's as '<output>_loss' and '<output>_acc', as stock fit does.
+   */
+  private logsOf(loss: number, accuracy: number | undefined, outputLosses?: number[], outputAccuracies?: (number | undefined)[]): Logs {
     const logs: Logs = { loss };
+    const outputs = this.plan.model.outputNames;
     for (const name of this.plan.metricNames) {
       if (accuracy !== undefined && /^(acc|accuracy)$/.test(name)) logs[name] = accuracy;
+      if (!outputLosses) continue;
+      outputs.forEach((output, k) => {
+        if (name === `${output}_loss`) logs[name] = outputLosses[k];
+        const acc = outputAccuracies?.[k];
+        if (acc !== undefined && (name === `${output}_acc` || name === `${output}_accuracy`)) logs[name] = acc;
+      });
     }
     return logs;
   }
@@ -136,19 +149,19 @@ export class FitDriver {
   async afterStep(step: number, capture: StepCapture): Promise<boolean> {
     const { epoch, batch } = this.position(step);
     const size = capture.batchSize;
-    const logs = this.logsOf(capture.loss, capture.accuracy);
+    const logs = this.logsOf(capture.loss, capture.accuracy, capture.outputLosses, capture.outputAccuracies);
     for (const [key, value] of Object.entries(logs)) this.epochSums[key] = (this.epochSums[key] ?? 0) + value * size;
     this.epochSeen += size;
     const epochEnds = batch === this.plan.stepsPerEpoch - 1;
     let epochLogs: Logs | undefined;
     if (epochEnds && (this.plan.validation || this.plan.validationDataset)) {
       const held = this.plan.validationDataset
-        ? await heldOutMetricsOfDataset(this.tracer, this.loss, this.plan.validationDataset)
-        : heldOutMetrics(this.tracer, this.loss, this.plan.validation!);
+        ? await heldOutMetricsOfDataset(this.tracer, this.plan.validationDataset)
+        : heldOutMetrics(this.tracer, this.plan.validation!);
       capture.testLoss = held.loss;
       capture.testAccuracy = held.accuracy;
       epochLogs = {};
-      for (const [key, value] of Object.entries(this.logsOf(held.loss, held.accuracy))) epochLogs[`val_${key}`] = value;
+      for (const [key, value] of Object.entries(this.logsOf(held.loss, held.accuracy, held.outputLosses, held.outputAccuracies))) epochLogs[`val_${key}`] = value;
     }
     await this.list.onBatchEnd(batch, { batch, size, ...logs });
     const stopping = this.plan.model.stopTraining;

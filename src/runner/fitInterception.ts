@@ -4,7 +4,8 @@
 // (validation split or data, partial batches, shuffle, callbacks), which it hands over as a
 // FitPlan (see fitCallbacks.ts).
 import * as tf from '@tensorflow/tfjs';
-import { defineTraining, type LossName, type Split, type TrainingSpec } from '../api/index';
+import { defineTraining, type Split, type Tensors, type TrainingSpec } from '../api/index';
+import { exampleCount, isTensors, sliceExamples } from './exampleTensors';
 import type { SourceLocation } from '../shared/traceTypes';
 import { LocatedError } from './runError';
 import { stepsPerEpoch } from './batches';
@@ -25,7 +26,7 @@ export interface FitPlan {
   trainSize?: number;
   stepsPerEpoch: number;
   shuffle: boolean;
-  validation?: Split;
+  validation?: Split<Tensors>;
   /** fitDataset's held-out dataset, and how many of its batches to read (all when undefined). */
   validationDataset?: { dataset: BatchDataset; batches?: number };
   /** fitDataset's batches. */
@@ -61,32 +62,57 @@ function standardizeCallbacks(callbacks: FitArgs['callbacks']): tf.Callback[] {
   );
 }
 
+/**
+ * model.fit's xs or ys as the tracer takes them: one tensor, or one per model input (output) in
+ * the model's order, from an array or an object keyed by input (output) name, as stock fit
+ * standardizes them.
+ */
+function fitTensors(value: unknown, names: string[], what: 'xs' | 'ys', fail: (message: string) => LocatedError): Tensors {
+  const kind = what === 'xs' ? 'input' : 'output';
+  let list: unknown[];
+  if (value instanceof tf.Tensor) list = [value];
+  else if (Array.isArray(value)) list = value;
+  else if (typeof value === 'object' && value !== null) {
+    const byName = value as Record<string, unknown>;
+    const unknown = Object.keys(byName).filter((k) => !names.includes(k));
+    if (unknown.length > 0) throw fail(`model.fit: ${what} names ${unknown.map((k) => `'${k}'`).join(', ')}, but the model's ${kind}s are ${names.join(', ')}.`);
+    const missing = names.filter((n) => !(n in byName));
+    if (missing.length > 0) throw fail(`model.fit: ${what} has no tensor for ${kind} ${missing.map((k) => `'${k}'`).join(', ')}.`);
+    list = names.map((n) => byName[n]);
+  } else {
+    throw fail(`model.fit(xs, ys): ${what} must be a tf.Tensor, an array of them, or an object of them keyed by ${kind} name.`);
+  }
+  if (!isTensors(list)) throw fail(`model.fit: every entry of ${what} must be a tf.Tensor.`);
+  if (list.length !== names.length) {
+    throw fail(`model.fit: the model has ${names.length} ${kind}${names.length === 1 ? '' : 's'} (${names.join(', ')}), but ${what} holds ${list.length} tensor${list.length === 1 ? '' : 's'}.`);
+  }
+  return list.length === 1 ? list[0] : list;
+}
+
 function declareFromFit(model: tf.LayersModel, x: unknown, y: unknown, args: FitArgs = {}, locations: LayerLocations): void {
   const where = locations.locate(new Error().stack);
   const fail = (message: string) => new LocatedError({ kind: 'contract', message, location: where });
   if (!model.optimizer) throw fail('model.fit was called before model.compile({ optimizer, loss }).');
-  if (!(x instanceof tf.Tensor) || !(y instanceof tf.Tensor)) throw fail('model.fit(xs, ys) is traced when xs and ys are single tensors.');
+  const xs = fitTensors(x, model.inputNames, 'xs', fail);
+  const ys = fitTensors(y, model.outputNames, 'ys', fail);
   for (const option of UNSUPPORTED) {
     if (args[option] !== undefined && args[option] !== null) throw fail(`model.fit's '${option}' option is not traced yet.`);
   }
   if ((args.shuffle as unknown) === 'batch') throw fail("model.fit's shuffle: 'batch' is not traced (stock tfjs does not implement it either).");
-  const loss = Array.isArray(model.loss) ? model.loss[0] : model.loss;
-  let train: Split = { xs: x, ys: y };
-  let validation: Split | undefined;
+  let train: Split<Tensors> = { xs, ys };
+  let validation: Split<Tensors> | undefined;
   if (args.validationData) {
     const v = args.validationData as unknown[];
-    if (!Array.isArray(v) || v.length !== 2 || !(v[0] instanceof tf.Tensor) || !(v[1] instanceof tf.Tensor)) {
-      throw fail('model.fit: validationData is traced as [xs, ys], two tensors (no sample weights).');
-    }
-    validation = { xs: v[0], ys: v[1] };
+    if (!Array.isArray(v) || v.length !== 2) throw fail('model.fit: validationData is traced as [xs, ys] (no sample weights).');
+    validation = { xs: fitTensors(v[0], model.inputNames, 'xs', fail), ys: fitTensors(v[1], model.outputNames, 'ys', fail) };
   } else if (args.validationSplit !== undefined && args.validationSplit > 0 && args.validationSplit < 1) {
     // As stock tfjs: the last fraction of the examples, before any shuffling, is held out.
-    const n = x.shape[0];
+    const n = exampleCount(xs);
     const splitAt = Math.floor(n * (1 - args.validationSplit));
-    train = { xs: tf.slice(x, 0, splitAt), ys: tf.slice(y, 0, splitAt) };
-    validation = { xs: tf.slice(x, splitAt, n - splitAt), ys: tf.slice(y, splitAt, n - splitAt) };
+    train = { xs: sliceExamples(xs, 0, splitAt), ys: sliceExamples(ys, 0, splitAt) };
+    validation = { xs: sliceExamples(xs, splitAt, n - splitAt), ys: sliceExamples(ys, splitAt, n - splitAt) };
   }
-  const trainSize = train.xs.shape[0];
+  const trainSize = exampleCount(train.xs);
   const batchSize = args.batchSize ?? 32;
   const epochs = args.epochs ?? 1;
   const perEpoch = stepsPerEpoch(trainSize, batchSize, true);
@@ -94,7 +120,7 @@ function declareFromFit(model: tf.LayersModel, x: unknown, y: unknown, args: Fit
     name: model.name,
     model,
     data: { train, test: validation },
-    loss: loss as LossName,
+    loss: model.loss as TrainingSpec['loss'],
     optimizer: model.optimizer,
     batchSize,
     steps: epochs * perEpoch,
@@ -139,12 +165,11 @@ function declareFromFitDataset(model: tf.LayersModel, dataset: unknown, args: Fi
     validation = { xs: v[0], ys: v[1] };
   }
   const feed = new DatasetFeed(dataset, batchesPerEpoch, args.batchesPerEpoch !== undefined, where);
-  const loss = Array.isArray(model.loss) ? model.loss[0] : model.loss;
   const spec = defineTraining({
     name: model.name,
     model,
     data: { nextBatch: (step) => feed.take(step), test: validation },
-    loss: loss as LossName,
+    loss: model.loss as TrainingSpec['loss'],
     optimizer: model.optimizer,
     steps: args.epochs * batchesPerEpoch,
     evalEvery: 0,

@@ -1,13 +1,14 @@
 // From a model file to a ready tracer: bundle, run the file with its seed, check the spec it
 // declared, and build the tracer for its model (which reports what it cannot trace).
 import * as tf from '@tensorflow/tfjs';
-import { isTappedModel, type Split, type TrainingSpec } from '../api/index';
+import { isTappedModel, type Split, type Tensors, type TrainingSpec } from '../api/index';
 import type { StartRequest } from '../shared/protocol';
 import type { RunConfig } from '../shared/traceTypes';
 import { batchSource, type BatchSource } from './batches';
 import { LocatedError, toRunError } from './runError';
 import { DEFAULT_SEED, resolveConfig } from './runConfig';
-import { resolveLoss, type Loss } from './tracer/losses';
+import { lossesName, resolveOutputLosses, type Loss } from './tracer/losses';
+import { oneTensor } from './exampleTensors';
 import { SequentialTracer, type ModelTracer } from './tracer/sequentialTracer';
 import { TappedTracer } from './tracer/tappedTracer';
 import { GraphTracer } from './tracer/graphTracer';
@@ -23,7 +24,7 @@ export interface PreparedRun {
   loss: Loss;
   tracer: ModelTracer;
   batches: BatchSource;
-  test?: Split;
+  test?: Split<Tensors>;
   /** Before a step: rejections in the user's async code fail the run; model.fit's begin callbacks. */
   beforeStep(step: number): Promise<void>;
   /** After a traced step, before it is written: model.fit's callbacks; true when they stop training. */
@@ -47,28 +48,33 @@ export async function prepareRun(file: string, overrides: StartRequest['override
   const user = await bundleUserFile(file);
   const { spec, seed, locations, failures } = await evaluateUserFile(user, overrides.seed, DEFAULT_SEED);
   checkSpec(spec, user.file);
-  let loss;
+  let losses: Loss[];
   try {
-    loss = resolveLoss(spec.loss);
+    // One loss per output (a functional model may have several), as tfjs's compile reads it.
+    // (A tf.sequential model has one output; its outputNames stay empty until it is compiled.)
+    const graph = !isTappedModel(spec.model) && spec.model.getClassName() !== 'Sequential';
+    const outputNames = graph ? (spec.model as tf.LayersModel).outputNames : ['output'];
+    losses = resolveOutputLosses(spec.loss, outputNames);
   } catch (e) {
     throw new LocatedError({ kind: 'contract', message: (e as Error).message, location: { file: user.file, line: 1, column: 1 } });
   }
+  const loss = losses[0];
   const plan = fitPlanOf(spec);
   // fitDataset: the batch size is the dataset's, known from its first batch (kept for step 0).
   if (plan?.feed) spec.batchSize = (await atStep(0, user, async () => plan.feed!.fetch(0))).xs.shape[0];
-  const config = resolveConfig(spec, loss.name, seed, overrides);
+  const config = resolveConfig(spec, lossesName(losses), seed, overrides);
   const batches = batchSource(spec.data, config.batchSize, seed, plan && { partialBatches: true, shuffle: plan.shuffle });
   let tracer: ModelTracer;
   if (isTappedModel(spec.model)) {
     const sample = batches.batch(0);
-    tracer = new TappedTracer(spec.model, locations, loss, spec.optimizer, sample.xs);
+    tracer = new TappedTracer(spec.model, locations, loss, spec.optimizer, oneTensor(sample.xs, 'inputs'));
     tf.dispose([sample.xs, sample.ys]);
   } else if (spec.model.getClassName() === 'Sequential') {
     tracer = new SequentialTracer(spec.model, locations, loss, spec.optimizer);
   } else {
-    tracer = new GraphTracer(spec.model, locations, loss, spec.optimizer);
+    tracer = new GraphTracer(spec.model, locations, losses, spec.optimizer);
   }
-  const fit = plan && new FitDriver(plan, tracer, loss, config.steps - 1);
+  const fit = plan && new FitDriver(plan, tracer, config.steps - 1);
   return {
     user,
     spec,

@@ -10,7 +10,7 @@ import { readBack, readPartial } from './capture/readBack';
 import { StepScope } from './tracer/stepScope';
 import type { PreparedRun } from './prepareRun';
 import { toRunError } from './runError';
-import { batchAccuracy } from './tracer/losses';
+import { exampleCount, sliceExamples, tensorList } from './exampleTensors';
 import { startTypeCheck, typeFailure } from './typeCheck/typeCheck';
 
 type HoldRule = (stop: PhaseStop, step: number) => boolean;
@@ -188,8 +188,8 @@ export class TrainingSession {
     const { config, tracer, batches } = this.run;
     const capturing = config.capture.summaries || config.capture.sampleIndices.length > 0;
     const batch = batches.batch(step);
-    const batchSize = batch.xs.shape[0];
-    const scope = new StepScope(capturing, [batch.xs, batch.ys]);
+    const batchSize = exampleCount(batch.xs);
+    const scope = new StepScope(capturing, [...tensorList(batch.xs), ...tensorList(batch.ys)]);
     let computeMs = 0;
     try {
       const phases = tracer.step(batch.xs, batch.ys, scope);
@@ -218,27 +218,23 @@ export class TrainingSession {
     }
   }
 
-  /** Held-out loss and accuracy, in inference mode, on the steps the config asks for. */
   /** The held-out loss and accuracy, after the step's update, at the steps the run evaluates. */
   private heldOutMetrics(step: number): { testLoss?: number; testAccuracy?: number } {
     const { test, config, tracer } = this.run;
     if (!test || config.evalEvery <= 0) return {};
     if (step % config.evalEvery !== 0 && step !== config.steps - 1) return {};
-    const n = test.xs.shape[0];
+    const n = exampleCount(test.xs);
     let correct = 0;
     let lossSum = 0;
     let counted = false;
     for (let start = 0; start < n; start += EVAL_CHUNK) {
       const size = Math.min(EVAL_CHUNK, n - start);
       tf.tidy(() => {
-        const xs = tf.slice(test.xs, start, size);
-        const ys = tf.slice(test.ys, start, size);
-        const pred = tracer.predict(xs);
-        lossSum += this.run.loss.fn(ys, pred).dataSync()[0] * size;
-        const acc = batchAccuracy(config.loss, ys, pred);
-        if (acc) {
+        const held = tracer.evaluate(sliceExamples(test.xs, start, size), sliceExamples(test.ys, start, size));
+        lossSum += held.loss * size;
+        if (held.accuracy !== undefined) {
           counted = true;
-          correct += acc.dataSync()[0] * size;
+          correct += held.accuracy * size;
         }
       });
     }

@@ -75,6 +75,7 @@ const ROLE_SYMBOL: Record<TensorRole, string> = {
   gradParam: '∂L/∂',
   param: '',
   delta: 'Δ',
+  gradContribution: '∂L/∂a ←',
 };
 
 const ROLE_WORDS: Record<TensorRole, string> = {
@@ -86,6 +87,7 @@ const ROLE_WORDS: Record<TensorRole, string> = {
   gradParam: 'gradient of',
   param: '',
   delta: 'update of',
+  gradContribution: 'part of the activation gradient sent back by',
 };
 
 function paramSymbol(param: string | undefined): string {
@@ -97,6 +99,7 @@ function paramSymbol(param: string | undefined): string {
 /** Short symbol: activation → "a", gradParam/kernel → "∂L/∂W", delta/bias → "Δb". */
 export function roleSymbol(role: TensorRole, param?: string): string {
   if (role === 'gradParam' || role === 'param' || role === 'delta') return ROLE_SYMBOL[role] + paramSymbol(param);
+  if (role === 'gradContribution') return `${ROLE_SYMBOL[role]} ${param ?? '?'}`;
   return ROLE_SYMBOL[role];
 }
 
@@ -106,6 +109,7 @@ export function roleWords(role: TensorRole, param?: string): string {
     const what = param === 'kernel' ? 'weights' : param === 'bias' ? 'biases' : (param ?? 'parameter');
     return `${ROLE_WORDS[role]} ${what}`.trim();
   }
+  if (role === 'gradContribution') return `${ROLE_WORDS[role]} ${param ?? 'a reader'}`;
   return ROLE_WORDS[role];
 }
 

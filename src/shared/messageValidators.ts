@@ -7,7 +7,9 @@ import type { Envelope, FromRunner, FromWebview, RunState, ToRunner, TypeDiagnos
 import type {
   BackendInfo,
   CapturePolicy,
+  GraphEdge,
   LayerInfo,
+  ModelGraph,
   ModelSummary,
   ParamInfo,
   Phase,
@@ -71,16 +73,48 @@ const layerInfo: Check<LayerInfo> = object({
   paramFormula: string,
   location: optional(sourceLocation),
   nativeBackward: boolean,
+  call: optional(count),
+  sharesParamsWith: optional(count),
 });
 
-const modelSummary: Check<ModelSummary> = object({
+const graphEdge: Check<GraphEdge> = object({ from: count, fromInput: optional(boolean), to: count, slot: count });
+
+const modelGraph: Check<ModelGraph> = object({
+  inputs: array(object({ name: string, shape: array(dimension) })),
+  edges: array(graphEdge),
+  outputs: array(object({ node: count, name: string })),
+});
+
+/** A graph whose edges and outputs name nodes and inputs that exist. */
+function graphOf(summary: ModelSummary, at: string): void {
+  const g = summary.graph;
+  if (!g) return;
+  const nodes = summary.layers.length;
+  g.edges.forEach((e, i) => {
+    const producers = e.fromInput ? g.inputs.length : nodes;
+    if (e.from >= producers) throw new FieldError(`${at}.graph.edges[${i}].from`, `an index below ${producers}`, e.from);
+    if (e.to >= nodes) throw new FieldError(`${at}.graph.edges[${i}].to`, `a node index below ${nodes}`, e.to);
+  });
+  g.outputs.forEach((o, i) => {
+    if (o.node >= nodes) throw new FieldError(`${at}.graph.outputs[${i}].node`, `a node index below ${nodes}`, o.node);
+  });
+}
+
+const modelSummaryFields: Check<ModelSummary> = object({
   name: string,
   kind: literal('layers', 'tapped'),
   inputShape: array(dimension),
   layers: array(layerInfo),
   totalParams: count,
   trainableParams: count,
+  graph: optional(modelGraph),
 });
+
+const modelSummary: Check<ModelSummary> = (v, at) => {
+  const summary = modelSummaryFields(v, at);
+  graphOf(summary, at);
+  return summary;
+};
 
 const capturePolicy: Check<CapturePolicy> = object({
   summaries: boolean,
@@ -187,6 +221,7 @@ const stepRecord: Check<StepRecord> = object({
   accuracy: optional(number),
   testLoss: optional(number),
   testAccuracy: optional(number),
+  outputLosses: optional(array(number)),
   stepMs: finite,
   keyframe: boolean,
   summaries: array(tensorSummary),

@@ -45,6 +45,36 @@ export interface LayerInfo {
   location?: SourceLocation;
   /** True when the tracer writes this layer's backward pass itself; false when tfjs autodiff does. */
   nativeBackward: boolean;
+  /**
+   * A layer called more than once in a functional model (a shared layer) is one node per call:
+   * which call this node is (0, 1, …); such a node is named "<layer name>@<call>".
+   */
+  call?: number;
+  /**
+   * A shared layer's later calls: the index of its first call's node, which owns the parameters.
+   * Their gradient (the sum over every call) and their update are recorded there; this node
+   * lists no params and counts none.
+   */
+  sharesParamsWith?: number;
+}
+
+/** One tensor of a functional model flowing from a producer to the node that reads it. */
+export interface GraphEdge {
+  /** The producing node's index in `ModelSummary.layers`, or with `fromInput` the model input's index in `ModelGraph.inputs`. */
+  from: number;
+  fromInput?: boolean;
+  /** The reading node's index in `ModelSummary.layers`. */
+  to: number;
+  /** Which of the reader's inputs this is (0 unless it reads several, e.g. a concatenate). */
+  slot: number;
+}
+
+/** A functional model's graph: its nodes are `ModelSummary.layers`, in the topological order they are traced. */
+export interface ModelGraph {
+  inputs: { name: string; shape: (number | null)[] }[];
+  edges: GraphEdge[];
+  /** The nodes whose outputs are the model's outputs, in the model's output order. */
+  outputs: { node: number; name: string }[];
 }
 
 export interface ModelSummary {
@@ -54,6 +84,8 @@ export interface ModelSummary {
   layers: LayerInfo[];
   totalParams: number;
   trainableParams: number;
+  /** Functional models (tf.model) only: how the nodes connect. Without it the layers form a chain. */
+  graph?: ModelGraph;
 }
 
 export interface RunConfig {
@@ -101,11 +133,14 @@ export type Phase = 'forward' | 'loss' | 'backward' | 'update';
 
 /**
  * What a captured tensor is. Forward: input, preactivation (z), activation (a). Backward:
- * gradActivation (∂L/∂a), gradPreactivation (∂L/∂z), gradParam (∂L/∂W, ∂L/∂b). Update: param
- * (the value after the update), delta (ΔW). (The loss phase's predictions and targets are the
- * record's `samples`.) The list is what message validators check a role against.
+ * gradActivation (∂L/∂a), gradPreactivation (∂L/∂z), gradParam (∂L/∂W, ∂L/∂b), and where a
+ * node's output is read by several nodes of a graph, gradContribution: the part of its ∂L/∂a
+ * one reader sent back (its `param` names the reader node, or "loss"; the parts sum to
+ * gradActivation). Update: param (the value after the update), delta (ΔW). (The loss phase's
+ * predictions and targets are the record's `samples`.) The list is what message validators
+ * check a role against.
  */
-export const TENSOR_ROLES = ['input', 'preactivation', 'activation', 'gradActivation', 'gradPreactivation', 'gradParam', 'param', 'delta'] as const;
+export const TENSOR_ROLES = ['input', 'preactivation', 'activation', 'gradActivation', 'gradPreactivation', 'gradParam', 'param', 'delta', 'gradContribution'] as const;
 export type TensorRole = (typeof TENSOR_ROLES)[number];
 
 /** Bins of every histogram in a trace: part of the format (the codec and the kernels rely on it). */
@@ -136,7 +171,10 @@ export interface TensorSummary {
   /** Layer index, or -1 for the loss (prediction, target). */
   layer: number;
   role: TensorRole;
-  /** Parameter name for gradParam, param and delta (e.g. "kernel", "bias"). */
+  /**
+   * Parameter name for gradParam, param and delta (e.g. "kernel", "bias"); for gradContribution
+   * the reader node's name (or "loss"); for input, the input's name when a model has several.
+   */
   param?: string;
   shape: number[];
   stats?: TensorStats;
@@ -164,6 +202,8 @@ export interface StepRecord {
   /** Held-out metrics when the run evaluated on this step: measured after the step's update. */
   testLoss?: number;
   testAccuracy?: number;
+  /** A model with several outputs: each output's loss, in the model's output order (they sum to `loss`). */
+  outputLosses?: number[];
   /** Wall-clock time of the traced step in ms (forward + backward + update + capture). */
   stepMs: number;
   keyframe: boolean;

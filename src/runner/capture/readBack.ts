@@ -25,6 +25,7 @@ export function readBack(step: number, keyframe: boolean, batchSize: number, out
     batchSize,
     loss: outcome.loss,
     accuracy: outcome.accuracy,
+    ...(outcome.outputLosses ? { outputLosses: outcome.outputLosses, outputAccuracies: outcome.outputAccuracies } : {}),
     prediction: ownedFloats(outcome.prediction),
     target: ownedFloats(outcome.target),
     outputSize: outcome.outputSize,

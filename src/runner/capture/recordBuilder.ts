@@ -39,6 +39,9 @@ export interface StepCapture {
   accuracy?: number;
   testLoss?: number;
   testAccuracy?: number;
+  /** A model with several outputs: each one's loss and accuracy. */
+  outputLosses?: number[];
+  outputAccuracies?: (number | undefined)[];
   batchSize: number;
   /** Empty in a partial capture (a step held before its loss). */
   prediction: Float32Array;
@@ -128,6 +131,7 @@ export function buildStepRecord(capture: StepCapture, policy: CapturePolicy): St
     accuracy: capture.accuracy,
     testLoss: capture.testLoss,
     testAccuracy: capture.testAccuracy,
+    ...(capture.outputLosses ? { outputLosses: capture.outputLosses } : {}),
     stepMs: capture.stepMs,
     keyframe,
     summaries,

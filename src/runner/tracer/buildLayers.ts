@@ -5,6 +5,7 @@ import { LocatedError } from '../runError';
 import type { LayerLocations } from '../layerLocations';
 import { describeLayer, layerType, paramHandles } from './layerInfo';
 import type { TraceableLayer } from './traceableLayer';
+import type { LayerInfo } from '../../shared/traceTypes';
 import { DenseTracer } from './layers/dense';
 import { Conv2DTracer, convConfig } from './layers/conv2d';
 import { BatchNormTracer } from './layers/batchNorm';
@@ -126,12 +127,15 @@ export function checkBuilt(model: tf.LayersModel): void {
   }
 }
 
-/** One layer as the tracer walks it, or the reason it cannot, at the layer's line. */
-export function buildTraceableLayer(layer: tf.layers.Layer, index: number, locations: LayerLocations): TraceableLayer {
+/**
+ * One layer as the tracer walks it, or the reason it cannot, at the layer's line. `shapes`: a
+ * graph node's own shapes (a shared layer's calls each have theirs; tfjs reports none for it).
+ */
+export function buildTraceableLayer(layer: tf.layers.Layer, index: number, locations: LayerLocations, shapes?: Pick<LayerInfo, 'inputShape' | 'outputShape'>): TraceableLayer {
   const type = layerType(layer);
   const params = paramHandles(layer);
   const location = locations.of(layer);
-  const info = describeLayer(layer, index, params, location, false);
+  const info = { ...describeLayer(layer, index, params, location, false), ...shapes };
   if (isCustomLayer(layer)) return new AutodiffLayerTracer(layer, info, params);
   // Dense on inputs of rank above 2 goes through autodiff; the native pass is written for [batch, units].
   const Native = type === 'Dense' && info.inputShape.length !== 2 ? undefined : NATIVE[type];

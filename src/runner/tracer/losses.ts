@@ -83,3 +83,40 @@ function batchAccuracyTensor(lossName: string, yTrue: tf.Tensor, yPred: tf.Tenso
   }
   return undefined;
 }
+
+type LossSpec = LossName | LossFn | (LossName | LossFn)[] | Record<string, LossName | LossFn>;
+
+/**
+ * One loss per model output, as tfjs's compile reads `loss`: one for every output, an array in
+ * output order, or an object keyed by output name. (tfjs-layers 4.22 has no loss weights: the
+ * total is the plain sum.)
+ */
+export function resolveOutputLosses(loss: LossSpec, outputNames: string[]): Loss[] {
+  if (Array.isArray(loss)) {
+    if (loss.length !== outputNames.length) {
+      throw new Error(`The loss is an array of ${loss.length}, but the model has ${outputNames.length} output(s) (${outputNames.join(', ')}): give one loss per output.`);
+    }
+    return loss.map(resolveLoss);
+  }
+  if (typeof loss === 'object' && loss !== null) {
+    const unknown = Object.keys(loss).filter((k) => !outputNames.includes(k));
+    if (unknown.length > 0) throw new Error(`The loss names output(s) ${unknown.map((k) => `'${k}'`).join(', ')}, but the model's outputs are ${outputNames.join(', ')}.`);
+    return outputNames.map((name) => {
+      const l = loss[name];
+      if (l === undefined) throw new Error(`The loss has no entry for output '${name}' (an output without a loss is not traced).`);
+      return resolveLoss(l);
+    });
+  }
+  const one = resolveLoss(loss);
+  return outputNames.map(() => one);
+}
+
+/** The name a run's config shows: "mse", or "mse + categoricalCrossentropy" for several outputs. */
+export function lossesName(losses: Loss[]): string {
+  return [...new Set(losses.map((l) => l.name))].join(' + ');
+}
+
+/** One held-out batch's loss and accuracy (numbers; the tensors are freed). */
+export function heldOutBatch(loss: Loss, ys: tf.Tensor, pred: tf.Tensor): { loss: number; accuracy?: number } {
+  return tf.tidy(() => ({ loss: loss.fn(ys, pred).dataSync()[0], accuracy: batchAccuracy(loss.name, ys, pred)?.dataSync()[0] }));
+}

@@ -5,17 +5,27 @@ import * as tf from '@tensorflow/tfjs';
 import type { ModelSummary } from '../../shared/traceTypes';
 import type { LayerLocations } from '../layerLocations';
 import { buildTraceableLayers } from './buildLayers';
-import type { Loss } from './losses';
+import { heldOutBatch, type Loss } from './losses';
+import type { Tensors } from '../../api/index';
+import { oneTensor } from '../exampleTensors';
 import { stepOutcome, type StepGenerator, type StepScope } from './stepScope';
 import type { BackwardResult, TraceableLayer } from './traceableLayer';
 import { applyUpdate, type ParamGradient } from './update';
 
+/** A held-out batch's metrics; a model with several outputs adds each one's loss and accuracy. */
+export interface HeldOutMetrics {
+  loss: number;
+  accuracy?: number;
+  outputLosses?: number[];
+  outputAccuracies?: (number | undefined)[];
+}
+
 export interface ModelTracer {
   readonly summary: ModelSummary;
   /** One training step on a batch; yields after each phase. What it captures goes to `scope`. */
-  step(xs: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepGenerator;
-  /** Inference (dropout off, running statistics), for held-out evaluation. */
-  predict(xs: tf.Tensor): tf.Tensor;
+  step(xs: Tensors, ys: Tensors, scope: StepScope): StepGenerator;
+  /** A held-out batch's loss and accuracy, in inference mode (dropout off, running statistics). */
+  evaluate(xs: Tensors, ys: Tensors): HeldOutMetrics;
 }
 
 export class SequentialTracer implements ModelTracer {
@@ -33,15 +43,17 @@ export class SequentialTracer implements ModelTracer {
     this.summary = layersModelSummary(model.name, infos[0]?.inputShape ?? [], infos);
   }
 
-  predict(xs: tf.Tensor): tf.Tensor {
-    return this.model.predict(xs) as tf.Tensor;
+  evaluate(xs: Tensors, ys: Tensors): { loss: number; accuracy?: number } {
+    return tf.tidy(() => heldOutBatch(this.loss, oneTensor(ys, 'targets'), this.model.predict(oneTensor(xs, 'inputs')) as tf.Tensor));
   }
 
   private atLayer<T>(index: number, phase: 'forward' | 'backward', run: () => T): T {
     return atLayer(this.layers[index].info, phase, this.locations, run);
   }
 
-  *step(xs: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepGenerator {
+  *step(inputs: Tensors, targets: Tensors, scope: StepScope): StepGenerator {
+    const xs = oneTensor(inputs, 'inputs');
+    const ys = oneTensor(targets, 'targets');
     const n = this.layers.length;
     scope.sinkFor(0)('input', xs);
     let out: tf.Tensor = xs;

@@ -67,6 +67,9 @@ export interface StepOutcome {
   target: Float32Array;
   outputSize: number;
   scope: StepScope;
+  /** A model with several outputs: each one's loss and accuracy (the predictions above are the first output's). */
+  outputLosses?: number[];
+  outputAccuracies?: (number | undefined)[];
 }
 
 export type StepGenerator = Generator<PhaseStop, StepOutcome, void>;

@@ -6,7 +6,9 @@ import type { Tap, TapOptions, TappedModel } from '../../api/index';
 import type { LayerInfo, ModelSummary, SourceLocation } from '../../shared/traceTypes';
 import { LocatedError } from '../runError';
 import type { LayerLocations } from '../layerLocations';
-import { batchAccuracy, type Loss } from './losses';
+import { batchAccuracy, heldOutBatch, type Loss } from './losses';
+import type { Tensors } from '../../api/index';
+import { oneTensor } from '../exampleTensors';
 import { paramFormula } from './layerInfo';
 import type { ModelTracer } from './sequentialTracer';
 import { stepOutcome, type StepGenerator, type StepScope } from './stepScope';
@@ -72,11 +74,13 @@ export class TappedTracer implements ModelTracer {
     return stages;
   }
 
-  predict(xs: tf.Tensor): tf.Tensor {
-    return this.model.forward(xs, (_name, value) => value);
+  evaluate(xs: Tensors, ys: Tensors): { loss: number; accuracy?: number } {
+    return tf.tidy(() => heldOutBatch(this.loss, oneTensor(ys, 'targets'), this.model.forward(oneTensor(xs, 'inputs'), (_name, value) => value)));
   }
 
-  *step(xs: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepGenerator {
+  *step(inputs: Tensors, targets: Tensors, scope: StepScope): StepGenerator {
+    const xs = oneTensor(inputs, 'inputs');
+    const ys = oneTensor(targets, 'targets');
     const values: tf.Tensor[] = [];
     const gradsOfStages: (tf.Tensor | undefined)[] = [];
     const params = this.stages.flatMap((s, layer) => Object.entries(s.params).map(([param, variable]) => ({ layer, param, variable })));

@@ -7,7 +7,7 @@ import { SequentialTracer, type ModelTracer } from '../../../src/runner/tracer/s
 import { GraphTracer } from '../../../src/runner/tracer/graphTracer';
 import { StepScope, type StepOutcome } from '../../../src/runner/tracer/stepScope';
 import type { PhaseStop } from '../../../src/shared/phases';
-import type { LossName } from '../../../src/api/index';
+import type { LossName, Tensors } from '../../../src/api/index';
 
 /** Backends to run the numeric tests on: the ones that load on this machine. */
 export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
@@ -25,8 +25,8 @@ export function graphTracerFor(model: tf.LayersModel, loss: LossName, optimizer:
   return new GraphTracer(model, new LayerLocations(() => false), resolveLoss(loss), optimizer);
 }
 
-export function runStep(tracer: ModelTracer, xs: tf.Tensor, ys: tf.Tensor): { stops: PhaseStop[]; outcome: StepOutcome } {
-  const gen = tracer.step(xs, ys, new StepScope(true, [xs, ys]));
+export function runStep(tracer: ModelTracer, xs: Tensors, ys: Tensors): { stops: PhaseStop[]; outcome: StepOutcome } {
+  const gen = tracer.step(xs, ys, new StepScope(true, [xs, ys].flat()));
   const stops: PhaseStop[] = [];
   for (;;) {
     const next = gen.next();
