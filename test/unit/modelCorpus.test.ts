@@ -28,8 +28,6 @@ interface CorpusModel {
   /** ceil(training examples / batch size), as the file sets them: the last batch is partial. */
   stepsPerEpoch: number;
   validation: boolean;
-  /** Refused by the runner on this branch: the kind, message and line it must name instead. */
-  refusedForNow?: { kind: string; message: RegExp; line: number };
 }
 
 const CORPUS: CorpusModel[] = [
@@ -41,8 +39,6 @@ const CORPUS: CorpusModel[] = [
     epochs: 2,
     stepsPerEpoch: 4,
     validation: true,
-    // Multi-input graphs come with the functional-graph work; until then, refused at the fit call.
-    refusedForNow: { kind: 'contract', message: /model\.fit\(xs, ys\) is traced when xs and ys are single tensors/, line: 20 },
   },
   { file: 'textLstm.ts', what: 'a text model: embedding + LSTM, binary cross-entropy, validationSplit', epochs: 3, stepsPerEpoch: 3, validation: true },
   { file: 'gruSequence.ts', what: 'a time series: stacked GRU → SimpleRNN, mean squared error, shuffle off', epochs: 3, stepsPerEpoch: 3, validation: false },
@@ -87,7 +83,10 @@ function checkFirstStep(r: TraceReader, stock: StockRun, tol: number): void {
   const { firstStep } = stock;
   assert.deepEqual(r.meta.model.layers.map((l) => l.type), firstStep.layerTypes, 'the same layers, in the same order');
   // The file's data come from the backend it runs on (wasm's linspace rounds differently from cpu's).
-  assert.ok(maxAbsDiff(full(step0, 0, 'input'), firstStep.input) < 1e-6, 'the runner trained first on the batch the reference uses');
+  // With several inputs, the input role's param names the input; the first layer reads the first.
+  const input = step0.tensors.find((t) => t.layer === 0 && t.role === 'input');
+  assert.ok(input, 'step 0 keeps the first layer’s input');
+  assert.ok(maxAbsDiff(input.values, firstStep.input) < 1e-6, 'the runner trained first on the batch the reference uses');
   assert.ok(Math.abs(r.entry(0).loss - firstStep.loss) < tol, `step 0's loss: traced ${r.entry(0).loss}, tfjs ${firstStep.loss}`);
   for (const [key, expected] of firstStep.grads) {
     const [layer, param] = [Number(key.split('/')[0]), key.slice(key.indexOf('/') + 1)];
@@ -142,13 +141,6 @@ describe('the model corpus: traced as stock tfjs trains it', function () {
         it(`on ${backend}: step 0 equals tfjs autodiff (cpu); steps, held-out metrics and callbacks as stock fit`, async () => {
           const { dir, printed, failure } = await traced(file, backend);
           try {
-            if (model.refusedForNow) {
-              const { kind, message, line } = model.refusedForNow;
-              assert.equal(failure?.kind, kind, failure?.message);
-              assert.match(failure!.message, message);
-              assert.deepEqual([failure?.location?.file, failure?.location?.line], [file, line]);
-              return;
-            }
             assert.equal(failure, undefined, failure?.message);
             const r = TraceReader.open(dir);
             try {

@@ -9,6 +9,7 @@ import Module from 'node:module';
 import * as esbuild from 'esbuild';
 import * as tf from '@tensorflow/tfjs';
 import { batchSource } from '../../../src/runner/batches';
+import { oneTensor } from '../../../src/runner/exampleTensors';
 import { seedMathRandom } from '../../../src/runner/seededRandom';
 import { paramName } from '../../../src/runner/tracer/layerInfo';
 import { useBackend } from './tracerHarness';
@@ -76,7 +77,8 @@ function firstFitBatch(x: unknown, y: tf.Tensor, args: tf.ModelFitArgs, seed: nu
   const split = args.validationData === undefined && args.validationSplit ? Math.floor(n * (1 - args.validationSplit)) : n;
   const order = tf.range(0, split, 1, 'int32');
   const picked = batchSource({ train: { xs: order, ys: order } }, args.batchSize ?? 32, seed, { partialBatches: true, shuffle: args.shuffle ?? true }).batch(0).xs;
-  return { xs: inputs.map((t) => tf.gather(t, picked)), ys: tf.gather(y, picked) };
+  const rows = oneTensor(picked, 'inputs');
+  return { xs: inputs.map((t) => tf.gather(t, rows)), ys: tf.gather(y, rows) };
 }
 
 function asCallbacks(callbacks: unknown): tf.CustomCallback[] {
