@@ -4,7 +4,7 @@
 import type { LayerHealth } from '../src/shared/health';
 import type { LayerInfo, StepRecord, TensorSummary } from '../src/shared/traceTypes';
 import { h } from './dom';
-import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, roleWords } from '../src/shared/format';
+import { formatInt, formatNum, formatShape, roleSymbol, roleWords, statsLine } from '../src/shared/format';
 
 export interface TooltipContent {
   title: string;
@@ -62,11 +62,8 @@ export class Tooltip {
 }
 
 function statsRow(s: TensorSummary): [string, string] {
-  const st = s.stats;
   const label = `${roleSymbol(s.role, s.param)} (${roleWords(s.role, s.param)})`;
-  if (!st) return [label, formatShape(s.shape)];
-  const bad = st.nanCount + st.infCount > 0 ? ` · ${st.nanCount} NaN, ${st.infCount} Inf` : '';
-  return [label, `mean ${formatNum(st.mean)} · std ${formatNum(st.std)} · [${formatNum(st.min)}, ${formatNum(st.max)}]${bad}`];
+  return [label, s.stats ? statsLine(s.stats) : formatShape(s.shape)];
 }
 
 export function layerTooltip(layer: LayerInfo, record: StepRecord | undefined, health: LayerHealth | undefined): TooltipContent {
@@ -86,7 +83,6 @@ export function layerTooltip(layer: LayerInfo, record: StepRecord | undefined, h
   }
   const notes: string[] = [];
   if (health) {
-    if (health.deadFraction !== undefined) rows.push(['Dead units', formatPercent(health.deadFraction)]);
     if (health.gradToWeight !== undefined) rows.push(['‖∂L/∂W‖ / ‖W‖', formatNum(health.gradToWeight)]);
     for (const f of health.flags) notes.push(`⚠ ${f}`);
   }

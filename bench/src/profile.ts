@@ -16,7 +16,7 @@ import type { SequentialTracer } from '../../src/runner/tracer/sequentialTracer'
 import type { BackwardResult, CaptureSink, Keep } from '../../src/runner/tracer/traceableLayer';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { log, median, round, seedModel, timeReps } from './common';
-import { buildRecord, readBackCapture } from './engine';
+import { buildRecord, recordOf } from './engine';
 import { drain, newTracer, startStep } from './step';
 
 interface Batch {
@@ -455,7 +455,7 @@ async function pipelineSteadyState(batches: Batch[]): Promise<Record<string, num
       const b = batches[k % batches.length];
       const t0 = performance.now();
       const outcome = drain(tracer, b.xs, b.ys, true);
-      const capture = readBackCapture(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, 64);
+      const capture = recordOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, 64);
       outcome.scope.dispose();
       busy.push(performance.now() - t0);
       const w = (await pipeline.submit(capture)).written;

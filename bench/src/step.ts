@@ -18,7 +18,7 @@ import { SequentialTracer } from '../../src/runner/tracer/sequentialTracer';
 import { StepScope, type StepGenerator, type StepOutcome } from '../../src/runner/tracer/stepScope';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { emit, log, mean, median, quantile, round, seedModel, stepFlops, timeReps } from './common';
-import { CAPTURE_API, buildRecord, readBackCapture } from './engine';
+import { CAPTURE_API, buildRecord, recordOf } from './engine';
 import { profileStep } from './profile';
 import { TorchPeer } from './torchPeer';
 
@@ -97,8 +97,9 @@ export function benchMeta(tracer: SequentialTracer, batch: number, dir: string):
 }
 
 /**
- * The runner's own loop (session.ts): the step, the one read-back on the training thread, then
- * the capture worker (summaries, encoding, writing) overlapping the next step, one step deep.
+ * The runner's own loop (session.ts): the step and its record (summaries read in place, the
+ * kept tensors copied out) on the training thread, then the capture worker (health, encoding,
+ * writing) overlapping the next step, one step deep.
  * Each call times `count` steps and waits for the last to be written, so the figure is the
  * steady-state time per step including the worker's share that does not overlap.
  */
@@ -119,7 +120,7 @@ export function pipelineVariant(batches: Batch[], batch: number, dir: string): {
           const b = batches[k % batches.length];
           const tStep = performance.now();
           const outcome = drain(tracer, b.xs, b.ys, true);
-          const capture = readBackCapture(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch);
+          const capture = recordOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch);
           outcome.scope.dispose();
           const tSubmit = performance.now();
           training += tSubmit - tStep;

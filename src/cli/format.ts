@@ -1,7 +1,7 @@
 // Plain-text rendering of summaries, step lines and step details for the terminal.
 import type { LayerHealth } from '../shared/health';
-import type { ModelSummary, RunError, StepRecord, TensorStats, TensorSummary } from '../shared/traceTypes';
-import { STAT_COLUMNS, roleSymbol } from '../shared/format';
+import type { ModelSummary, RunError, StepRecord, TensorSummary } from '../shared/traceTypes';
+import { roleSymbol, statsLine } from '../shared/format';
 import { phaseStops } from '../shared/phases';
 
 
@@ -54,14 +54,10 @@ export function formatHealth(health: LayerHealth[], names: string[]): string {
     .join(' | ');
 }
 
-export function statsLine(s: TensorStats): string {
-  return STAT_COLUMNS.map((c) => `${c.label} ${c.format(s)}`).join('  ');
-}
-
 function tensorLine(t: TensorSummary): string {
   // The panel's symbols (a, ∂L/∂W, ΔW…); a parameter's value is after the step's update.
   const name = t.role === 'param' ? `${roleSymbol(t.role, t.param)} (after)` : roleSymbol(t.role, t.param);
-  return `    ${name.padEnd(12)} [${t.shape.join('×')}]  ${t.stats ? statsLine(t.stats) : '(no summary)'}`;
+  return `    ${name.padEnd(12)} [${t.shape.join('×')}]  ${t.stats ? statsLine(t.stats, '  ') : '(no summary)'}`;
 }
 
 /** Every phase of one step, in the order the step-through walks them. */
@@ -89,7 +85,7 @@ export function formatStepDetail(record: StepRecord, model: ModelSummary, classN
       for (const t of record.summaries.filter((s) => s.role === 'delta')) {
         const w = record.summaries.find((s) => s.role === 'param' && s.layer === t.layer && s.param === t.param);
         const ratio = w?.stats && t.stats && w.stats.l2 > 0 ? `  ‖Δ‖/‖W‖ ${num(t.stats.l2 / w.stats.l2)}` : '';
-        out.push(`    ${model.layers[t.layer]?.name ?? t.layer} Δ${t.param} [${t.shape.join('×')}]  ${t.stats ? statsLine(t.stats) : ''}${ratio}`);
+        out.push(`    ${model.layers[t.layer]?.name ?? t.layer} Δ${t.param} [${t.shape.join('×')}]  ${t.stats ? statsLine(t.stats, '  ') : ''}${ratio}`);
       }
     }
   }

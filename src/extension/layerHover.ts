@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import { layerHealthOf } from '../shared/health';
 import type { LayerInfo } from '../shared/traceTypes';
 import { formatInt, formatShape } from '../shared/format';
-import { activationStats, editorNumber, editorPercent } from './layerFormat';
+import { activationRows, activationStats, editorNumber } from './layerFormat';
 import { layerAtLine, type ModelInfoCache } from './modelInfoCache';
 import type { SessionManager } from './sessions';
 import { codeSpan, escapeMarkdown as text } from './traceTrust';
@@ -56,11 +56,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
       const loss = Number.isFinite(record.loss) ? ` · loss ${editorNumber(record.loss)}` : '';
       md.appendMarkdown(`\n\n---\n\nStep ${record.step}${inProgress}${loss}\n\n`);
       const rows: [string, string][] = [];
-      if (stats) {
-        rows.push(['activation mean ± std', `${editorNumber(stats.mean)} ± ${editorNumber(stats.std)}`]);
-        rows.push(['activation range', `${editorNumber(stats.min)} … ${editorNumber(stats.max)}`]);
-        if (stats.deadUnitFraction !== undefined) rows.push(['dead units', editorPercent(stats.deadUnitFraction)]);
-      }
+      if (stats) rows.push(...activationRows(stats));
       if (health?.gradNorm !== undefined) rows.push(['‖∂L/∂W‖', editorNumber(health.gradNorm)]);
       if (health?.gradToWeight !== undefined) rows.push(['‖∂L/∂W‖ / ‖W‖', editorNumber(health.gradToWeight)]);
       if (rows.length > 0) {

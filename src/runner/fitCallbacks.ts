@@ -5,7 +5,6 @@
 // (tf.callbacks.earlyStopping does). Each callback is awaited, as stock fit awaits it.
 import * as tf from '@tensorflow/tfjs';
 import type { Split, Tensors } from '../api/index';
-import type { StepCapture } from './capture/recordBuilder';
 import type { FitPlan } from './fitInterception';
 import type { HeldOutMetrics, ModelTracer } from './tracer/sequentialTracer';
 import { exampleCount, sliceExamples } from './exampleTensors';
@@ -27,6 +26,28 @@ interface CallbackList {
 }
 
 const EVAL_CHUNK = 512;
+
+/** What a traced step tells the callbacks. */
+export interface TrainedBatch {
+  loss: number;
+  accuracy?: number;
+  /** A model with several outputs: each one's loss and accuracy. */
+  outputLosses?: number[];
+  outputAccuracies?: (number | undefined)[];
+  batchSize: number;
+}
+
+/** The held-out metrics a step's record carries, when the step evaluated them. */
+export interface HeldOut {
+  testLoss: number;
+  testAccuracy?: number;
+}
+
+/** What follows a step: whether training stops there, and the held-out metrics it took. */
+export interface AfterStep {
+  stop: boolean;
+  heldOut?: HeldOut;
+}
 
 /** Mean loss and accuracy (each output's too) over a split in inference mode, in chunks (as stock fit's test loop). */
 export function heldOutMetrics(tracer: ModelTracer, split: Split<Tensors>): HeldOutMetrics {
@@ -145,21 +166,21 @@ export class FitDriver {
     await this.list.onBatchBegin(batch, this.plan.batchBeginLogs && fed ? { batch, size: fed.xs.shape[0] } : {});
   }
 
-  /** After a traced step: its callbacks, and at an epoch's end its held-out metrics; true to stop. */
-  async afterStep(step: number, capture: StepCapture): Promise<boolean> {
+  /** After a traced step: its callbacks, and at an epoch's end its held-out metrics (for the step's record). */
+  async afterStep(step: number, trained: TrainedBatch): Promise<AfterStep> {
     const { epoch, batch } = this.position(step);
-    const size = capture.batchSize;
-    const logs = this.logsOf(capture.loss, capture.accuracy, capture.outputLosses, capture.outputAccuracies);
+    const size = trained.batchSize;
+    const logs = this.logsOf(trained.loss, trained.accuracy, trained.outputLosses, trained.outputAccuracies);
     for (const [key, value] of Object.entries(logs)) this.epochSums[key] = (this.epochSums[key] ?? 0) + value * size;
     this.epochSeen += size;
     const epochEnds = batch === this.plan.stepsPerEpoch - 1;
     let epochLogs: Logs | undefined;
+    let heldOut: HeldOut | undefined;
     if (epochEnds && (this.plan.validation || this.plan.validationDataset)) {
       const held = this.plan.validationDataset
         ? await heldOutMetricsOfDataset(this.tracer, this.plan.validationDataset)
         : heldOutMetrics(this.tracer, this.plan.validation!);
-      capture.testLoss = held.loss;
-      capture.testAccuracy = held.accuracy;
+      heldOut = { testLoss: held.loss, testAccuracy: held.accuracy };
       epochLogs = {};
       for (const [key, value] of Object.entries(this.logsOf(held.loss, held.accuracy, held.outputLosses, held.outputAccuracies))) epochLogs[`val_${key}`] = value;
     }
@@ -173,6 +194,6 @@ export class FitDriver {
     }
     const stop = stopping || this.plan.model.stopTraining;
     if (stop || step >= this.lastStep) await this.list.onTrainEnd();
-    return stop;
+    return { stop, heldOut };
   }
 }

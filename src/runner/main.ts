@@ -10,6 +10,7 @@ import { watchParent } from './parentWatch';
 import { prepareRun } from './prepareRun';
 import { toRunError } from './runError';
 import { TrainingSession } from './session';
+import { bootCaptureWorker } from './capture/capturePipeline';
 import { disposeSpec } from './userModule';
 
 let nextId = 1;
@@ -64,10 +65,13 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
         return;
       }
       let run;
+      // The capture worker boots while the run is prepared, not after (cold start).
+      const worker = bootCaptureWorker();
       try {
         if (msg.cwd) process.chdir(msg.cwd);
         run = await prepareRun(msg.file, msg.overrides);
       } catch (e) {
+        void worker.terminate();
         send({ type: 'failed', error: toRunError(e, (f) => f === path.resolve(msg.file)) }, env.id);
         send({ type: 'state', state: 'failed', step: 0 });
         return;
@@ -75,7 +79,7 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
       session = new TrainingSession(run, send, msg.startPaused ?? false);
       const meta = session.meta(backend, msg.lesson, path.basename(msg.outDir));
       // Started means the trace exists: a caller may open it as soon as it hears this.
-      await session.open(msg.outDir, meta);
+      await session.open(msg.outDir, meta, worker);
       send({ type: 'started', meta, traceDir: msg.outDir }, env.id);
       await session.train(msg.typeCheck ?? 'warn');
       return;

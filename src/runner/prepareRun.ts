@@ -13,9 +13,8 @@ import { SequentialTracer, type ModelTracer } from './tracer/sequentialTracer';
 import { TappedTracer } from './tracer/tappedTracer';
 import { GraphTracer } from './tracer/graphTracer';
 import { bundleUserFile, evaluateUserFile, type UserFile } from './userModule';
-import type { StepCapture } from './capture/recordBuilder';
 import { fitPlanOf } from './fitInterception';
-import { FitDriver } from './fitCallbacks';
+import { FitDriver, type AfterStep, type TrainedBatch } from './fitCallbacks';
 
 export interface PreparedRun {
   user: UserFile;
@@ -27,8 +26,8 @@ export interface PreparedRun {
   test?: Split<Tensors>;
   /** Before a step: rejections in the user's async code fail the run; model.fit's begin callbacks. */
   beforeStep(step: number): Promise<void>;
-  /** After a traced step, before it is written: model.fit's callbacks; true when they stop training. */
-  afterStep(step: number, capture: StepCapture): Promise<boolean>;
+  /** After a traced step, before it is written: model.fit's callbacks (whether they stop training) and held-out metrics. */
+  afterStep(step: number, trained: TrainedBatch): Promise<AfterStep>;
 }
 
 function checkSpec(spec: TrainingSpec, file: string): void {
@@ -89,11 +88,11 @@ export async function prepareRun(file: string, overrides: StartRequest['override
         await fit?.beforeStep(step);
         failures.throwIfAny(step);
       }),
-    afterStep: (step, capture) =>
+    afterStep: (step, trained) =>
       atStep(step, user, async () => {
-        const stop = (await fit?.afterStep(step, capture)) ?? false;
+        const after = (await fit?.afterStep(step, trained)) ?? { stop: false };
         failures.throwIfAny(step);
-        return stop;
+        return after;
       }),
   };
 }

@@ -1,21 +1,20 @@
 // One traced run inside the runner: steps through training phase by phase, holds between
 // phases when paused (like a debugger), writes every step to the trace, and streams progress.
+import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import type { AtPhase, ControlAction, FromRunner, RunState, TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
 import type { PhaseStop } from '../shared/phases';
-import type { BackendInfo, RunError, RunMeta } from '../shared/traceTypes';
+import type { BackendInfo, RunError, RunMeta, StepRecord } from '../shared/traceTypes';
 import { CapturePipeline } from './capture/capturePipeline';
-import { buildStepRecord, isKeyframe, type StepCapture } from './capture/recordBuilder';
-import { readBack, readPartial } from './capture/readBack';
+import { buildStepRecord, finishedStep, isKeyframe, partialStep, type BuiltStep } from './capture/recordBuilder';
 import { StepScope } from './tracer/stepScope';
 import type { PreparedRun } from './prepareRun';
+import { heldOutMetrics, type HeldOut, type TrainedBatch } from './fitCallbacks';
 import { toRunError } from './runError';
-import { exampleCount, sliceExamples, tensorList } from './exampleTensors';
+import { exampleCount, tensorList } from './exampleTensors';
 import { startTypeCheck, typeFailure } from './typeCheck/typeCheck';
 
 type HoldRule = (stop: PhaseStop, step: number) => boolean;
-
-const EVAL_CHUNK = 512;
 
 export class TrainingSession {
   private hold?: HoldRule;
@@ -95,9 +94,9 @@ export class TrainingSession {
     if (!this.stopRequested) this.setState('running', at.step);
   }
 
-  /** Creates the trace folder and its files; resolves when they exist. */
-  async open(outDir: string, meta: RunMeta): Promise<void> {
-    this.pipeline = new CapturePipeline(outDir, meta);
+  /** Creates the trace folder and its files (through `worker`, booted already, when given); resolves when they exist. */
+  async open(outDir: string, meta: RunMeta, worker?: Worker): Promise<void> {
+    this.pipeline = new CapturePipeline(outDir, meta, worker);
     await this.pipeline.opened;
   }
 
@@ -120,14 +119,17 @@ export class TrainingSession {
         if (step >= 2) await written[step - 2];
         if (failure) break;
         await this.run.beforeStep(step);
-        const capture = await this.traceStep(step);
-        if (!capture) break;
+        const traced = await this.traceStep(step);
+        if (!traced) break;
         this.stepsDone = step + 1;
-        // model.fit's callbacks; early stopping ends the run as finished, as stock fit returns.
-        const trainingEnds = await this.run.afterStep(step, capture);
-        const { written: done } = await pipeline.submit(capture);
+        // model.fit's callbacks (early stopping ends the run as finished, as stock fit returns)
+        // and its held-out metrics at an epoch's end; defineTraining's at its evalEvery.
+        const after = await this.run.afterStep(step, traced.trained);
+        const record: StepRecord = { ...traced.built, stepMs: traced.stepMs, ...(after.heldOut ?? this.heldOutMetrics(step)) };
+        const trainingEnds = after.stop;
+        const { written: done } = await pipeline.submit(record);
         const reported = done.then((w) => {
-          if (!w) return;
+          if (!w.entry || !w.health || w.stepMs === undefined) return;
           this.send({ type: 'stepDone', entry: w.entry, stepMs: w.stepMs, health: w.health });
           failure ??= w.failure;
         });
@@ -183,8 +185,11 @@ export class TrainingSession {
     });
   }
 
-  /** One step, phase by phase, read back; undefined when stopped while held. */
-  private async traceStep(step: number): Promise<StepCapture | undefined> {
+  /**
+   * One step, phase by phase, and its record built while its tensors are still on the backend;
+   * `stepMs` includes building it (the capture's cost on this thread). Undefined when stopped while held.
+   */
+  private async traceStep(step: number): Promise<{ built: BuiltStep; stepMs: number; trained: TrainedBatch } | undefined> {
     const { config, tracer, batches } = this.run;
     const capturing = config.capture.summaries || config.capture.sampleIndices.length > 0;
     const batch = batches.batch(step);
@@ -199,12 +204,14 @@ export class TrainingSession {
         computeMs += performance.now() - t0;
         if (next.done) {
           const t1 = performance.now();
-          const read = readBack(step, isKeyframe(step, config.steps, config.capture), batchSize, next.value);
-          return { ...read, stepMs: computeMs + performance.now() - t1, ...this.heldOutMetrics(step) };
+          const finished = finishedStep(step, isKeyframe(step, config.steps, config.capture), batchSize, next.value);
+          const built = buildStepRecord(finished, config.capture);
+          const { loss, accuracy, outputLosses, outputAccuracies } = finished;
+          return { built, stepMs: computeMs + performance.now() - t1, trained: { loss, accuracy, outputLosses, outputAccuracies, batchSize } };
         }
         if (this.hold?.(next.value, step)) {
           // Held mid-step, like a debugger: show what this step has computed so far.
-          const record = capturing ? buildStepRecord(readPartial(step, batchSize, scope), config.capture) : undefined;
+          const record = capturing ? { ...buildStepRecord(partialStep(step, batchSize, scope), config.capture), stepMs: 0 } : undefined;
           await this.holdAt({ type: 'atPhase', step, ...next.value, record });
           if (this.stopRequested) {
             phases.return(undefined as never);
@@ -218,26 +225,12 @@ export class TrainingSession {
     }
   }
 
-  /** The held-out loss and accuracy, after the step's update, at the steps the run evaluates. */
-  private heldOutMetrics(step: number): { testLoss?: number; testAccuracy?: number } {
+  /** The held-out loss and accuracy, in inference mode after the step's update, at the steps defineTraining's evalEvery asks for. */
+  private heldOutMetrics(step: number): HeldOut | Record<string, never> {
     const { test, config, tracer } = this.run;
     if (!test || config.evalEvery <= 0) return {};
     if (step % config.evalEvery !== 0 && step !== config.steps - 1) return {};
-    const n = exampleCount(test.xs);
-    let correct = 0;
-    let lossSum = 0;
-    let counted = false;
-    for (let start = 0; start < n; start += EVAL_CHUNK) {
-      const size = Math.min(EVAL_CHUNK, n - start);
-      tf.tidy(() => {
-        const held = tracer.evaluate(sliceExamples(test.xs, start, size), sliceExamples(test.ys, start, size));
-        lossSum += held.loss * size;
-        if (held.accuracy !== undefined) {
-          counted = true;
-          correct += held.accuracy * size;
-        }
-      });
-    }
-    return counted ? { testLoss: lossSum / n, testAccuracy: correct / n } : { testLoss: lossSum / n };
+    const held = heldOutMetrics(tracer, test);
+    return { testLoss: held.loss, testAccuracy: held.accuracy };
   }
 }

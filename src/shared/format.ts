@@ -35,29 +35,77 @@ export function formatShape(shape: readonly (number | null)[]): string {
   return `[${shape.map((d) => (d === null || d < 0 ? 'batch' : String(d))).join(', ')}]`;
 }
 
+/** How much room a number has: the panel's and the command line's 4 significant digits, or the editor's 3 (and whole percents). */
+export type Precision = 'panel' | 'editor';
+
+const DIGITS: Record<Precision, number> = { panel: 4, editor: 3 };
+const PERCENT_DECIMALS: Record<Precision, number> = { panel: 1, editor: 0 };
+
 /**
  * The statistics of a tensor, in the order everything shows them: the panel's table and tooltip,
- * the editor's hover and the command line iterate this, so a new statistic is one row here.
+ * the editor's hover and inline values and the command line iterate this, so a new statistic is
+ * one row here.
  */
 export interface StatColumn {
   /** Column heading / label: "mean". */
   label: string;
   /** What it is, for a tooltip or a screen reader. */
   words: string;
-  format(stats: TensorStats, digits?: number): string;
+  format(stats: TensorStats, precision?: Precision): string;
+  /** Whether this tensor has the statistic (dead units: activations only); default yes. */
+  has?(stats: TensorStats): boolean;
+  /**
+   * The statistic's few words where there is room for only a few (the inline values after a
+   * line of code), or nothing to leave it out there; columns without it are left out there.
+   */
+  brief?(stats: TensorStats): string | undefined;
   /** The value flags trouble (the cell is marked). */
   bad?(stats: TensorStats): boolean;
 }
 
+const num = (x: number | undefined, p: Precision = 'panel'): string => formatNum(x, DIGITS[p]);
+const percent = (x: number | undefined, p: Precision = 'panel'): string => formatPercent(x, PERCENT_DECIMALS[p]);
+
 export const STAT_COLUMNS: readonly StatColumn[] = [
-  { label: 'mean', words: 'mean', format: (s, d) => formatNum(s.mean, d) },
-  { label: 'std', words: 'standard deviation', format: (s, d) => formatNum(s.std, d) },
-  { label: 'min', words: 'smallest value', format: (s, d) => formatNum(s.min, d) },
-  { label: 'max', words: 'largest value', format: (s, d) => formatNum(s.max, d) },
-  { label: '‖·‖', words: 'L2 norm', format: (s, d) => formatNum(s.l2, d) },
-  { label: 'zeros', words: 'fraction of exact zeros', format: (s) => formatPercent(s.zeroFraction) },
-  { label: 'NaN/Inf', words: 'NaN and ±Inf values', format: (s) => `${s.nanCount}/${s.infCount}`, bad: (s) => s.nanCount + s.infCount > 0 },
+  // "mean ± std" after a line of code, as a debugger's inline value would say it.
+  { label: 'mean', words: 'mean', format: (s, p) => num(s.mean, p), brief: (s) => `${num(s.mean, 'editor')} ± ${num(s.std, 'editor')}` },
+  { label: 'std', words: 'standard deviation', format: (s, p) => num(s.std, p) },
+  { label: 'min', words: 'smallest value', format: (s, p) => num(s.min, p) },
+  { label: 'max', words: 'largest value', format: (s, p) => num(s.max, p) },
+  { label: '‖·‖', words: 'L2 norm', format: (s, p) => num(s.l2, p) },
+  { label: 'zeros', words: 'fraction of exact zeros', format: (s, p) => percent(s.zeroFraction, p) },
+  {
+    label: 'NaN/Inf',
+    words: 'NaN and ±Inf values',
+    format: (s) => `${s.nanCount}/${s.infCount}`,
+    brief: (s) => (s.nanCount + s.infCount > 0 ? `${s.nanCount} NaN, ${s.infCount} Inf` : undefined),
+    bad: (s) => s.nanCount + s.infCount > 0,
+  },
+  {
+    label: 'dead',
+    words: 'fraction of dead units (zero for every example of the batch)',
+    format: (s, p) => percent(s.deadUnitFraction, p),
+    has: (s) => s.deadUnitFraction !== undefined,
+    brief: (s) => (s.deadUnitFraction === undefined ? undefined : `${percent(s.deadUnitFraction, 'editor')} dead`),
+  },
 ];
+
+/** The columns this tensor has (every one but dead units for a non-activation). */
+export function statColumnsOf(stats: TensorStats): readonly StatColumn[] {
+  return STAT_COLUMNS.filter((c) => c.has?.(stats) ?? true);
+}
+
+/** "mean 0.1234 · std 0.5 · …": every statistic the tensor has, in one line. */
+export function statsLine(stats: TensorStats, separator = ' · ', precision: Precision = 'panel'): string {
+  return statColumnsOf(stats)
+    .map((c) => `${c.label} ${c.format(stats, precision)}`)
+    .join(separator);
+}
+
+/** The few words of each statistic that has them (mean ± std, NaN/Inf when any, dead units), for the inline values. */
+export function briefStats(stats: TensorStats): string[] {
+  return STAT_COLUMNS.flatMap((c) => c.brief?.(stats) ?? []);
+}
 
 /** Number of values in one example of this shape (batch dimension dropped). */
 export function unitsOf(shape: readonly (number | null)[]): number {

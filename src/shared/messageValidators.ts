@@ -3,7 +3,7 @@
 // it has not checked here. One table, keyed by message type: adding a message to FromRunner
 // without its validator does not compile.
 import type { LayerHealth } from './health';
-import type { Envelope, FromRunner, FromWebview, RunState, ToRunner, TypeDiagnostic } from './protocol';
+import type { CaptureClose, Envelope, FromCaptureWorker, FromRunner, FromWebview, RunState, ToCaptureWorker, ToRunner, TypeDiagnostic } from './protocol';
 import type {
   BackendInfo,
   CapturePolicy,
@@ -339,4 +339,43 @@ const WEBVIEW_MESSAGES: { [K in FromWebview['type']]: Check<PanelMessageOf<K>> }
 /** Checks a message from the panel field by field; throws a ProtocolViolation. */
 export function parseWebviewMessage(raw: unknown): Envelope<FromWebview> {
   return parseWith<FromWebview>(raw, WEBVIEW_MESSAGES, 'a panel message');
+}
+
+// ---------------------------------------------------------------------------------------------
+// The runner's training thread ⇄ its capture worker. Both ends are ours, but a message between
+// threads is a boundary like any other: checked the same way, one validator per message type in
+// each direction, so a new message does not compile without one.
+
+type CaptureMessageOf<M extends { type: string }, K extends M['type']> = Extract<M, { type: K }>;
+
+const runEnd: Check<CaptureClose['end']> = object({ state: literal('finished', 'stopped', 'failed'), error: optional(runError) });
+
+const TO_CAPTURE_WORKER: { [K in ToCaptureWorker['type']]: Check<CaptureMessageOf<ToCaptureWorker, K>> } = {
+  open: object({ type: literal('open'), outDir: string, meta: runMeta }),
+  step: object({ type: literal('step'), record: stepRecord }),
+  close: object({ type: literal('close'), end: runEnd }),
+};
+
+const FROM_CAPTURE_WORKER: { [K in FromCaptureWorker['type']]: Check<CaptureMessageOf<FromCaptureWorker, K>> } = {
+  opened: object({ type: literal('opened') }),
+  written: object({ type: literal('written'), entry: optional(stepIndexEntry), stepMs: optional(finite), health: optional(array(layerHealth)), failure: optional(runError), busyMs: finite }),
+  closed: object({ type: literal('closed') }),
+  captureFailed: object({ type: literal('captureFailed'), message: string, error: optional(runError) }),
+};
+
+/** The reply each request to the capture worker expects besides `captureFailed` (which any may get). */
+export const CAPTURE_EXPECTED_REPLY = {
+  open: ['opened'],
+  step: ['written'],
+  close: ['closed'],
+} as const satisfies { [K in ToCaptureWorker['type']]: readonly FromCaptureWorker['type'][] };
+
+/** Checks a request the capture worker received; throws a ProtocolViolation. */
+export function parseCaptureRequest(raw: unknown): Envelope<ToCaptureWorker> {
+  return parseWith<ToCaptureWorker>(raw, TO_CAPTURE_WORKER, 'a capture request');
+}
+
+/** Checks a reply from the capture worker; throws a ProtocolViolation. */
+export function parseCaptureReply(raw: unknown): Envelope<FromCaptureWorker> {
+  return parseWith<FromCaptureWorker>(raw, FROM_CAPTURE_WORKER, 'a capture worker message');
 }

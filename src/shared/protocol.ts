@@ -294,3 +294,62 @@ export interface PanelState {
   phaseIndex: number;
   selectedLayer: number;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Runner's training thread ⇄ its capture worker (worker_threads). The training thread builds each
+// step's record whole (summaries from the backend's memory, the kept tensors) and hands it over;
+// the worker judges its health, encodes it and appends it to the trace, one message at a time, in
+// order, each answered by a reply to its id.
+
+/** Create the trace folder and its files; replied with CaptureOpened. */
+export interface CaptureOpen {
+  type: 'open';
+  outDir: string;
+  meta: RunMeta;
+}
+
+/** Append this step's record (its buffers transferred, not copied); replied with StepWritten. */
+export interface CaptureStep {
+  type: 'step';
+  record: StepRecord;
+}
+
+/** How the run ended: write end.json and close the files; replied with CaptureClosed. */
+export interface CaptureClose {
+  type: 'close';
+  end: { state: Extract<RunState, 'finished' | 'stopped' | 'failed'>; error?: RunError };
+}
+
+export type ToCaptureWorker = CaptureOpen | CaptureStep | CaptureClose;
+
+/** Reply to CaptureOpen: the trace's files exist. */
+export interface CaptureOpened {
+  type: 'opened';
+}
+
+/** Reply to CaptureStep: the record is on disk (or, after a non-finite step, dropped: no `entry`). */
+export interface StepWritten {
+  type: 'written';
+  /** Absent when the step was dropped (an earlier step went non-finite). */
+  entry?: StepIndexEntry;
+  stepMs?: number;
+  health?: LayerHealth[];
+  /** Set when this step went non-finite: the run stops here. */
+  failure?: RunError;
+  /** The worker's own time on this step (encoding and writing), for the benchmarks. */
+  busyMs: number;
+}
+
+/** Reply to CaptureClose: end.json is written and the files are closed. */
+export interface CaptureClosed {
+  type: 'closed';
+}
+
+/** A request failed: a write the user must fix (`error`, located at the trace file), or a bug (`message`). */
+export interface CaptureFailed {
+  type: 'captureFailed';
+  message: string;
+  error?: RunError;
+}
+
+export type FromCaptureWorker = CaptureOpened | StepWritten | CaptureClosed | CaptureFailed;

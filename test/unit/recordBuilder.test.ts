@@ -1,14 +1,16 @@
 import * as assert from 'node:assert/strict';
-import { DEFAULT_CAPTURE, buildStepRecord, type StepCapture } from '../../src/runner/capture/recordBuilder';
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_CAPTURE, buildStepRecord, finishedStep, transferList, type FinishedStep } from '../../src/runner/capture/recordBuilder';
 import { summarize } from '../../src/runner/capture/summarize';
+import { peekFloats } from '../../src/runner/tensorFloats';
+import { TEST_BACKENDS, runStep, tracerFor, useBackend } from './helpers/tracerHarness';
 
-function capture(keyframe: boolean): StepCapture {
+function finished(keyframe: boolean): FinishedStep {
   const after = Float32Array.from({ length: 12 }, (_, i) => i * 0.5);
   const before = Float32Array.from(after, (v, i) => v - (i % 3) * 0.25);
   return {
     step: 3,
     keyframe,
-    stepMs: 1,
     loss: 0.5,
     batchSize: 2,
     prediction: Float32Array.from([0.2, 0.8, 0.6, 0.4]),
@@ -24,20 +26,63 @@ function capture(keyframe: boolean): StepCapture {
 
 describe('buildStepRecord', () => {
   it('an ordinary step: every summary, the selected example only, no weights', () => {
-    const c = capture(false);
+    const c = finished(false);
     const r = buildStepRecord(c, DEFAULT_CAPTURE);
     assert.deepEqual(r.summaries.map((s) => s.role), ['activation', 'param', 'delta']);
-    assert.deepEqual(r.summaries[2].stats, summarize(c.captures[2].values.map((v, i) => v - c.captures[2].baseline![i])));
+    const delta = c.captures[2];
+    assert.deepEqual(r.summaries[2].stats, summarize(delta.values!.map((v, i) => v - delta.baseline![i])));
     assert.deepEqual(r.tensors.map((t) => [t.role, t.scope, Array.from(t.values)]), [['activation', 'sample', [1, 0, 2]]]);
     assert.deepEqual(r.samples, [{ index: 0, target: [0, 1], prediction: [Math.fround(0.2), Math.fround(0.8)] }]);
   });
 
   it('a keyframe: the whole batch, the weights, and ΔW as after − before', () => {
-    const c = capture(true);
+    const c = finished(true);
     const r = buildStepRecord(c, DEFAULT_CAPTURE);
     const byRole = Object.fromEntries(r.tensors.map((t) => [t.role, t]));
     assert.equal(byRole.activation.scope, 'batch');
-    assert.deepEqual(Array.from(byRole.param.values), Array.from(c.captures[1].values));
+    assert.deepEqual(Array.from(byRole.param.values), Array.from(c.captures[1].values!));
     assert.deepEqual(Array.from(byRole.delta.values), Array.from({ length: 12 }, (_, i) => (i % 3) * 0.25));
+    // Kept values are the record's own: changing what they came from leaves them as they were.
+    c.captures[1].values!.fill(7);
+    assert.notEqual(byRole.param.values[1], 7);
   });
+
+  for (const backend of TEST_BACKENDS) {
+    describe(`from a real step's tensors, still on the ${backend} backend`, () => {
+      before(() => useBackend(backend));
+
+      it('summarises them in place as a read-back would, keeps owned copies, and transfers only those', () => {
+        tf.engine().startScope();
+        try {
+          const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [5], units: 4, activation: 'relu' }), tf.layers.dense({ units: 3, activation: 'softmax' })] });
+          const tracer = tracerFor(model, 'categoricalCrossentropy');
+          const xs = tf.randomNormal([6, 5], 0, 1, 'float32', 1);
+          const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3);
+          runStep(tracer, xs, ys).outcome.scope.dispose();
+          const { outcome } = runStep(tracer, xs, ys);
+          const record = { ...buildStepRecord(finishedStep(1, true, 6, outcome), DEFAULT_CAPTURE), stepMs: 0 };
+          const captures = outcome.scope.captures;
+          assert.equal(record.summaries.length, captures.length);
+          captures.forEach((c, i) => {
+            const read = Float32Array.from(c.values ?? c.tensor!.dataSync());
+            const direct = c.baseline ? read.map((v, k) => v - c.baseline![k]) : read;
+            assert.deepEqual(record.summaries[i].stats, summarize(direct, c.role === 'activation' ? c.shape : undefined), `${c.role}/${c.param ?? ''} of layer ${c.layer}`);
+          });
+          const delta = record.tensors.find((t) => t.role === 'delta' && t.layer === 0 && t.param === 'kernel')!;
+          const deltaCapture = captures.find((c) => c.role === 'delta' && c.layer === 0 && c.param === 'kernel')!;
+          const after = deltaCapture.tensor!.dataSync();
+          assert.deepEqual(Array.from(delta.values), Array.from(after, (v, k) => Math.fround(v - deltaCapture.baseline![k])));
+          // Every kept tensor owns its whole buffer (so it may be transferred); the backend's memory is never in the list.
+          const buffers = transferList(record);
+          assert.equal(buffers.length, record.tensors.length);
+          const heap = peekFloats(deltaCapture.tensor!).buffer;
+          assert.ok(!buffers.includes(heap as ArrayBuffer), 'the backend memory is not transferred');
+          for (const t of record.tensors) assert.ok(buffers.includes(t.values.buffer as ArrayBuffer), `${t.role} is transferable`);
+          outcome.scope.dispose();
+        } finally {
+          tf.engine().endScope();
+        }
+      });
+    });
+  }
 });

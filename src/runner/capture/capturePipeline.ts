@@ -1,84 +1,102 @@
-// The training thread's end of the capture worker: hands it each step's read-back (zero-copy)
-// and gets back what was written, in order. At most a few steps are in flight, so a slow disk
-// or a huge keyframe slows training down instead of growing memory without bound. There is one
-// path: every caller (the runner, the benchmarks) runs the built worker, dist/captureWorker.js.
+// The training thread's end of the capture worker: hands it each step's record (its kept tensors
+// transferred, not copied) and gets back what was written. Requests and replies go through the
+// shared Endpoint (ids, reply kinds, timeouts), as every other conversation does; the worker
+// answers in order, one request at a time. At most a few steps are in flight, so a slow disk or a
+// huge keyframe slows training down instead of growing memory without bound. There is one path:
+// every caller (the runner, the benchmarks, the tests) runs the built worker, dist/captureWorker.js.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { RunError, RunMeta } from '../../shared/traceTypes';
-import type { RunEnd } from '../../trace/traceWriter';
+import { Endpoint, RequestError } from '../../shared/endpoint';
+import { CAPTURE_EXPECTED_REPLY, ProtocolViolation, parseCaptureReply } from '../../shared/messageValidators';
+import type { CaptureClose, FromCaptureWorker, ToCaptureWorker } from '../../shared/protocol';
+import type { RunMeta, StepRecord } from '../../shared/traceTypes';
 import { LocatedError } from '../runError';
-import { transferList, type StepCapture } from './recordBuilder';
+import { transferList } from './recordBuilder';
 import type { WrittenStep } from './recordSink';
-
-export type ToCaptureWorker =
-  | { type: 'open'; outDir: string; meta: RunMeta }
-  | { type: 'step'; capture: StepCapture }
-  | { type: 'close'; end: Omit<RunEnd, 'endedAt' | 'steps'> };
-
-type FromCaptureWorker =
-  | { type: 'opened' }
-  | { type: 'written'; written: WrittenStep | undefined; busyMs: number }
-  | { type: 'closed' }
-  | { type: 'error'; message: string; error?: RunError };
 
 const MAX_IN_FLIGHT = 3;
 
+/** A step's write waits behind at most MAX_IN_FLIGHT others, each a disk append: a minute means the worker is stuck. */
+const REPLY_TIMEOUT_MS = 60_000;
+
 export class CapturePipeline {
   private readonly worker: Worker;
-  private readonly waiting: { resolve(msg: FromCaptureWorker): void; reject(e: Error): void }[] = [];
+  private readonly endpoint: Endpoint<ToCaptureWorker, FromCaptureWorker, typeof CAPTURE_EXPECTED_REPLY>;
   private inFlight: Promise<unknown>[] = [];
   private busyMs = 0;
   /** Settles once the trace folder and its files exist. */
   readonly opened: Promise<void>;
 
-  constructor(outDir: string, meta: RunMeta) {
-    this.worker = new Worker(captureWorkerPath());
-    this.worker.on('message', (msg: FromCaptureWorker) => {
-      const next = this.waiting.shift();
-      if (msg.type === 'written') this.busyMs += msg.busyMs;
-      if (msg.type === 'error') next?.reject(msg.error ? new LocatedError(msg.error) : new Error(`capture worker: ${msg.message}`));
-      else next?.resolve(msg);
+  /** `worker`: one bootCaptureWorker() started earlier (while the run was being prepared), else a new one. */
+  constructor(outDir: string, meta: RunMeta, worker: Worker = bootCaptureWorker()) {
+    this.worker = worker;
+    this.endpoint = new Endpoint(
+      (env) => this.worker.postMessage(env, env.body.type === 'step' ? transferList(env.body.record) : []),
+      CAPTURE_EXPECTED_REPLY,
+      REPLY_TIMEOUT_MS,
+      {
+        failure: (reply) => (reply.type !== 'captureFailed' ? undefined : reply.error ? new LocatedError(reply.error) : new Error(`capture worker: ${reply.message}`)),
+        timeoutError: (request, ms) => new Error(`capture worker: no reply to '${request.type}' within ${ms / 1000} s`),
+      },
+    );
+    this.worker.on('message', (raw: unknown) => {
+      try {
+        const env = parseCaptureReply(raw);
+        if (!this.endpoint.receive(env)) throw new ProtocolViolation(`a '${env.body.type}' that answers no request`);
+      } catch (e) {
+        // Our own worker broke the protocol: nothing it says can be trusted any more.
+        this.endpoint.rejectAll(new Error(`capture worker: ${(e as Error).message}`));
+      }
     });
-    this.worker.on('error', (e) => {
-      for (const w of this.waiting.splice(0)) w.reject(e);
-    });
-    this.opened = this.request({ type: 'open', outDir, meta }).then(() => undefined);
+    this.worker.on('error', (e) => this.endpoint.rejectAll(e));
+    this.worker.on('exit', (code) => this.endpoint.rejectAll(new RequestError('closed', `capture worker exited (${code})`)));
+    this.opened = this.endpoint.request({ type: 'open', outDir, meta }).then(() => undefined);
   }
 
-  /** Time spent building and writing records so far (the worker's own, not waiting for work): what the benchmarks compare with the training thread's. */
+  /** Time spent writing records so far (the worker's own, not waiting for work): what the benchmarks compare with the training thread's. */
   get workerBusyMs(): number {
     return this.busyMs;
   }
 
-  private request(msg: ToCaptureWorker, transfer: ArrayBuffer[] = []): Promise<FromCaptureWorker> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ resolve, reject });
-      this.worker.postMessage(msg, transfer);
-    });
-  }
-
   /**
-   * Hands a step over (waiting first when too many steps are still being written). `written`
-   * resolves once its record is on disk (undefined when dropped after a non-finite step).
+   * Hands a step's record over (waiting first when too many steps are still being written): its
+   * kept tensors' buffers move to the worker, so the caller must not read them afterwards.
+   * `written` resolves once the record is on disk (empty when dropped after a non-finite step).
    */
-  async submit(capture: StepCapture): Promise<{ written: Promise<WrittenStep | undefined> }> {
+  async submit(record: StepRecord): Promise<{ written: Promise<WrittenStep> }> {
     if (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift();
-    const written = this.request({ type: 'step', capture }, transferList(capture)).then((m) => (m as { written: WrittenStep | undefined }).written);
+    const written = this.endpoint.request({ type: 'step', record }).then(({ type: _, busyMs, ...step }) => {
+      this.busyMs += busyMs;
+      return step;
+    });
     this.inFlight.push(written.catch(() => undefined));
     return { written };
   }
 
   /** Waits for every step in flight, writes how the run ended, and stops the worker. */
-  async close(end: Omit<RunEnd, 'endedAt' | 'steps'>): Promise<void> {
+  async close(end: CaptureClose['end']): Promise<void> {
     try {
       await Promise.all(this.inFlight);
-      await this.request({ type: 'close', end });
+      await this.endpoint.request({ type: 'close', end });
     } finally {
       // Even when end.json cannot be written (a full disk), the worker must not keep the runner alive.
       await this.worker.terminate();
     }
   }
+}
+
+/**
+ * Starts a capture worker ahead of its trace: a thread takes tens of ms to boot (its own V8 and
+ * bundle; 369 ms measured on this loaded machine), which the runner overlaps with preparing the
+ * run rather than adding to the time before the first step. Until it is opened it waits, idle.
+ */
+export function bootCaptureWorker(): Worker {
+  const worker = new Worker(captureWorkerPath());
+  // Until its pipeline listens, a failure must not be an uncaught 'error' (the pipeline rejects
+  // on the worker's errors and exit; one that came before it is caught by the request timeout).
+  worker.on('error', () => undefined);
+  return worker;
 }
 
 /** The built worker beside this file (dist/, or a bench's bin/), else dist/ above it. */

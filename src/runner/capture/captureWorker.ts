@@ -1,33 +1,45 @@
-// The capture worker thread: summarises and writes each step while the training thread goes on
-// to the next one (the wasm backend is single-threaded, so the second core is free for this).
+// The capture worker thread: encodes and writes each step's record while the training thread goes
+// on to the next one (the wasm backend is single-threaded, so the second core is free for this).
+// It answers every request (src/shared/protocol.ts, ToCaptureWorker) with a reply to its id, in
+// the order they came.
 import { parentPort } from 'node:worker_threads';
+import { Endpoint } from '../../shared/endpoint';
+import { parseCaptureRequest } from '../../shared/messageValidators';
+import type { Envelope, FromCaptureWorker, ToCaptureWorker } from '../../shared/protocol';
 import { TraceWriteError } from '../../trace/traceWriter';
 import { RecordSink } from './recordSink';
-import type { ToCaptureWorker } from './capturePipeline';
 
 let sink: RecordSink | undefined;
 
-parentPort?.on('message', (msg: ToCaptureWorker) => {
-  try {
-    switch (msg.type) {
-      case 'open':
-        sink = new RecordSink(msg.outDir, msg.meta);
-        parentPort?.postMessage({ type: 'opened' });
-        return;
-      case 'step': {
-        const t0 = performance.now();
-        const written = sink!.write(msg.capture);
-        parentPort?.postMessage({ type: 'written', written, busyMs: performance.now() - t0 });
-        return;
-      }
-      case 'close':
-        sink?.close(msg.end);
-        parentPort?.postMessage({ type: 'closed' });
-        return;
+// This side only replies: it asks nothing, so it expects no reply kinds and never times out.
+const replies = new Endpoint<FromCaptureWorker, ToCaptureWorker, Record<never, never>>((env) => parentPort?.postMessage(env), {}, 0);
+
+function answer(request: ToCaptureWorker): FromCaptureWorker {
+  switch (request.type) {
+    case 'open':
+      sink = new RecordSink(request.outDir, request.meta);
+      return { type: 'opened' };
+    case 'step': {
+      if (!sink) throw new Error('a step before the trace was opened');
+      const t0 = performance.now();
+      const written = sink.write(request.record);
+      return { type: 'written', ...written, busyMs: performance.now() - t0 };
     }
+    case 'close':
+      sink?.close(request.end);
+      return { type: 'closed' };
+  }
+}
+
+parentPort?.on('message', (raw: unknown) => {
+  let env: Envelope<ToCaptureWorker> | undefined;
+  try {
+    env = parseCaptureRequest(raw);
+    replies.post(answer(env.body), env.id);
   } catch (e) {
     // A failed write is the user's to fix (disk full, permissions): it goes to them as is.
     const error = e instanceof TraceWriteError ? e.toRunError(sink?.stepsWritten ?? 0) : undefined;
-    parentPort?.postMessage({ type: 'error', message: (e as Error).stack ?? String(e), error });
+    const inReplyTo = env?.id ?? (raw as Partial<Envelope<unknown>>)?.id;
+    replies.post({ type: 'captureFailed', message: (e as Error).stack ?? String(e), error }, typeof inReplyTo === 'number' ? inReplyTo : undefined);
   }
 });

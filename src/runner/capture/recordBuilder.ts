@@ -1,8 +1,10 @@
-// Turns a finished step's capture (read back by readBack.ts on the training thread) into its
-// record, in the capture worker: summaries in JS, and the full values the byte budget allows —
-// the selected examples every step, whole batches and full parameters at keyframes.
+// Turns a finished step into its record, on the training thread, while its tensors are still on
+// the backend: summaries read the backend's memory in place (no read-back copy), and only the
+// values the byte budget keeps are copied out — the selected examples every step, whole batches
+// and full parameters at keyframes. The capture worker then encodes and writes the record.
 import type { CapturePolicy, SampleRecord, StepRecord, TensorSummary, TensorValues } from '../../shared/traceTypes';
-import type { CapturedTensor } from '../tracer/stepScope';
+import type { CapturedTensor, StepOutcome, StepScope } from '../tracer/stepScope';
+import { peekFloats } from '../tensorFloats';
 import { summarize } from './summarize';
 
 export const DEFAULT_CAPTURE: CapturePolicy = {
@@ -18,47 +20,49 @@ export function isKeyframe(step: number, steps: number, policy: CapturePolicy): 
   return policy.keyframeEvery > 0 && step % policy.keyframeEvery === 0;
 }
 
-/** One captured tensor, read back: plain data that can cross to the capture worker. */
-export interface ReadCapture {
-  layer: number;
-  role: CapturedTensor['role'];
-  param?: string;
-  shape: number[];
-  perExample: boolean;
-  values: Float32Array;
-  /** When set, the captured quantity is `values − baseline`. */
-  baseline?: Float32Array;
-}
-
-/** A finished step, read back from the backend: everything the record is built from. */
-export interface StepCapture {
+/** A step as the tracer left it: its outcome, and the tensors it captured, still on the backend. */
+export interface FinishedStep {
   step: number;
   keyframe: boolean;
-  stepMs: number;
+  batchSize: number;
   loss: number;
   accuracy?: number;
-  testLoss?: number;
-  testAccuracy?: number;
   /** A model with several outputs: each one's loss and accuracy. */
   outputLosses?: number[];
   outputAccuracies?: (number | undefined)[];
-  batchSize: number;
-  /** Empty in a partial capture (a step held before its loss). */
+  /** Empty in a partial step (one held before its loss). */
   prediction: Float32Array;
   target: Float32Array;
   outputSize: number;
-  captures: ReadCapture[];
+  captures: readonly CapturedTensor[];
 }
 
-/** The buffers of a capture, once each, for a zero-copy postMessage. */
-export function transferList(capture: StepCapture): ArrayBuffer[] {
+/** A step's record without what only its caller knows: its time, the held-out metrics, its health. */
+export type BuiltStep = Omit<StepRecord, 'stepMs' | 'testLoss' | 'testAccuracy' | 'health'>;
+
+/** A finished step of the tracer, as the record is built from it. */
+export function finishedStep(step: number, keyframe: boolean, batchSize: number, outcome: StepOutcome): FinishedStep {
+  const { loss, accuracy, outputLosses, outputAccuracies, prediction, target, outputSize, scope } = outcome;
+  const perOutput = outputLosses ? { outputLosses, outputAccuracies } : {};
+  return { step, keyframe, batchSize, loss, accuracy, ...perOutput, prediction, target, outputSize, captures: scope.captures };
+}
+
+/** What a step held mid-way has computed so far: the phases up to where it is held. */
+export function partialStep(step: number, batchSize: number, scope: StepScope): FinishedStep {
+  const empty = new Float32Array(0);
+  return { step, keyframe: false, batchSize, loss: scope.loss ?? NaN, prediction: empty, target: empty, outputSize: 1, captures: scope.captures };
+}
+
+/**
+ * The buffers of a record's kept tensors, once each, for a zero-copy postMessage. Only arrays
+ * that own their whole buffer: a view of the backend's memory must never be detached.
+ */
+export function transferList(record: StepRecord): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  for (const c of capture.captures) {
-    buffers.add(c.values.buffer as ArrayBuffer);
-    if (c.baseline) buffers.add(c.baseline.buffer as ArrayBuffer);
+  for (const t of record.tensors) {
+    const { buffer, byteOffset, byteLength } = t.values;
+    if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) buffers.add(buffer);
   }
-  buffers.add(capture.prediction.buffer as ArrayBuffer);
-  buffers.add(capture.target.buffer as ArrayBuffer);
   return [...buffers];
 }
 
@@ -76,12 +80,12 @@ function rows(values: Float32Array, shape: number[], indices: number[]): Float32
 }
 
 /** Summaries of every captured tensor, and the full values the byte budget allows. */
-export function buildStepRecord(capture: StepCapture, policy: CapturePolicy): StepRecord {
-  const { keyframe, outputSize } = capture;
+export function buildStepRecord(finished: FinishedStep, policy: CapturePolicy): BuiltStep {
+  const { keyframe, outputSize } = finished;
   const summaries: TensorSummary[] = [];
   const tensors: TensorValues[] = [];
-  const batch = capture.batchSize;
-  const targetSize = capture.target.length / batch;
+  const batch = finished.batchSize;
+  const targetSize = finished.target.length / batch;
   const sampleIndices = policy.sampleIndices.filter((i) => i >= 0 && i < batch);
   let budget = keyframe ? policy.keyframeBudgetBytes : policy.stepBudgetBytes;
   const keep = (t: TensorValues): void => {
@@ -90,52 +94,41 @@ export function buildStepRecord(capture: StepCapture, policy: CapturePolicy): St
     budget -= bytes;
     tensors.push(t);
   };
+  // Views of the backend's memory, valid while no tfjs call runs: none does in here.
+  const seen = (c: CapturedTensor): Float32Array => c.values ?? peekFloats(c.tensor!);
+  // Owned copies, for what the record keeps (ΔW materialised only here, where it is kept).
+  const owned = (c: CapturedTensor): Float32Array => (c.baseline ? difference(seen(c), c.baseline) : seen(c).slice());
 
-  for (const c of capture.captures) {
+  for (const c of finished.captures) {
     summaries.push({
       layer: c.layer,
       role: c.role,
       param: c.param,
       shape: c.shape,
-      stats: policy.summaries ? summarize(c.values, c.role === 'activation' ? c.shape : undefined, c.baseline) : undefined,
+      stats: policy.summaries ? summarize(seen(c), c.role === 'activation' ? c.shape : undefined, c.baseline) : undefined,
     });
   }
-  // Differences (ΔW) are materialised only where their full values are kept: at keyframes. (A
-  // getter destructured in the loop head ran for every capture, every step: 1 MB a step of ΔW
-  // built and thrown away, measured in bench/ as ~3 ms of buildStepRecord beyond its summaries.)
-  const valuesOf = (c: ReadCapture): Float32Array => (c.baseline ? difference(c.values, c.baseline) : c.values);
   // The selected examples first: they are what the panel shows at every step.
-  for (const c of capture.captures) {
+  for (const c of finished.captures) {
     if (!c.perExample || sampleIndices.length === 0) continue;
     if (keyframe) {
-      keep({ layer: c.layer, role: c.role, param: c.param, scope: 'batch', shape: c.shape, values: valuesOf(c) });
+      keep({ layer: c.layer, role: c.role, param: c.param, scope: 'batch', shape: c.shape, values: owned(c) });
     } else {
-      keep({ layer: c.layer, role: c.role, param: c.param, scope: 'sample', sampleIndices, shape: [sampleIndices.length, ...c.shape.slice(1)], values: rows(valuesOf(c), c.shape, sampleIndices) });
+      keep({ layer: c.layer, role: c.role, param: c.param, scope: 'sample', sampleIndices, shape: [sampleIndices.length, ...c.shape.slice(1)], values: rows(seen(c), c.shape, sampleIndices) });
     }
   }
   if (keyframe) {
-    for (const c of capture.captures) {
-      if (!c.perExample) keep({ layer: c.layer, role: c.role, param: c.param, scope: 'full', shape: c.shape, values: valuesOf(c) });
+    for (const c of finished.captures) {
+      if (!c.perExample) keep({ layer: c.layer, role: c.role, param: c.param, scope: 'full', shape: c.shape, values: owned(c) });
     }
   }
 
-  const samples: SampleRecord[] = (capture.prediction.length === 0 ? [] : sampleIndices).map((index) => ({
+  const samples: SampleRecord[] = (finished.prediction.length === 0 ? [] : sampleIndices).map((index) => ({
     index,
-    target: Array.from(capture.target.subarray(index * targetSize, (index + 1) * targetSize)),
-    prediction: Array.from(capture.prediction.subarray(index * outputSize, (index + 1) * outputSize)),
+    target: Array.from(finished.target.subarray(index * targetSize, (index + 1) * targetSize)),
+    prediction: Array.from(finished.prediction.subarray(index * outputSize, (index + 1) * outputSize)),
   }));
 
-  return {
-    step: capture.step,
-    loss: capture.loss,
-    accuracy: capture.accuracy,
-    testLoss: capture.testLoss,
-    testAccuracy: capture.testAccuracy,
-    ...(capture.outputLosses ? { outputLosses: capture.outputLosses } : {}),
-    stepMs: capture.stepMs,
-    keyframe,
-    summaries,
-    tensors,
-    samples,
-  };
+  const { step, loss, accuracy, outputLosses } = finished;
+  return { step, loss, accuracy, ...(outputLosses ? { outputLosses } : {}), keyframe, summaries, tensors, samples };
 }

@@ -1,19 +1,15 @@
-// Builds each step's record from its capture, appends it to the trace, and judges its health.
-// Runs in the capture worker (captureWorker.ts), off the training thread.
-import { LossTrend, layerHealth, type LayerHealth } from '../../shared/health';
-import type { RunError, RunMeta, StepIndexEntry } from '../../shared/traceTypes';
+// Judges each step's record's health, appends the record to the trace, and says whether the run
+// must stop there (a non-finite step). Runs in the capture worker (captureWorker.ts), off the
+// training thread, which built the record (recordBuilder.ts).
+import { LossTrend, layerHealth } from '../../shared/health';
+import type { StepWritten } from '../../shared/protocol';
+import type { RunMeta, StepRecord } from '../../shared/traceTypes';
 import { indexEntryOf } from '../../trace/recordCodec';
 import { TraceWriter, type RunEnd } from '../../trace/traceWriter';
 import { nonFiniteError } from './nonFinite';
-import { buildStepRecord, type StepCapture } from './recordBuilder';
 
-export interface WrittenStep {
-  entry: StepIndexEntry;
-  stepMs: number;
-  health: LayerHealth[];
-  /** Set when this step went non-finite: the run stops here. */
-  failure?: RunError;
-}
+/** What writing a step tells the training thread (StepWritten, without the worker's timing). */
+export type WrittenStep = Omit<StepWritten, 'type' | 'busyMs'>;
 
 export class RecordSink {
   private readonly writer: TraceWriter;
@@ -28,12 +24,11 @@ export class RecordSink {
   }
 
   /** Writes the step; after a non-finite step, later ones (already in flight) are dropped. */
-  write(capture: StepCapture): WrittenStep | undefined {
-    if (this.failed) return undefined;
-    const record = buildStepRecord(capture, this.meta.config.capture);
+  write(built: StepRecord): WrittenStep {
+    if (this.failed) return {};
     // Health is judged once, here, and stored with the record: every view reads it from there.
-    const health = layerHealth(record.summaries, this.meta.model.layers, this.lossTrend.observe(record.loss));
-    record.health = health;
+    const health = layerHealth(built.summaries, this.meta.model.layers, this.lossTrend.observe(built.loss));
+    const record: StepRecord = { ...built, health };
     this.writer.append(record);
     const failure = nonFiniteError(record, this.meta.model.layers);
     if (failure) this.failed = true;

@@ -15,7 +15,7 @@ export interface CapturedTensor {
   perExample: boolean;
   tensor?: tf.Tensor;
   values?: Float32Array;
-  /** When set, the captured quantity is `values − baseline` (ΔW: after − before the update). */
+  /** When set, the captured quantity is `tensor (or values) − baseline` (ΔW: after − before the update). */
   baseline?: Float32Array;
 }
 
@@ -48,8 +48,13 @@ export class StepScope {
     };
   }
 
-  recordValues(layer: number, role: TensorRole, param: string, shape: number[], values: Float32Array, baseline?: Float32Array): void {
-    this.captures.push({ layer, role, param, shape, perExample: false, values, baseline });
+  /**
+   * A parameter after the update (the variable itself, read when the record is built; the step
+   * does not own it) and its change, `variable − before`.
+   */
+  recordUpdate(layer: number, param: string, variable: tf.Variable, before: Float32Array): void {
+    this.captures.push({ layer, role: 'param', param, shape: variable.shape, perExample: false, tensor: variable });
+    this.captures.push({ layer, role: 'delta', param, shape: variable.shape, perExample: false, tensor: variable, baseline: before });
   }
 
   dispose(): void {

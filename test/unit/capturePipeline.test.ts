@@ -1,0 +1,90 @@
+// The capture worker speaks the shared protocol (src/shared/protocol.ts, ToCaptureWorker /
+// FromCaptureWorker) through the shared Endpoint: checked replies, records handed over without a
+// copy, written in order, and a write the user must fix rejected with its located error.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CapturePipeline } from '../../src/runner/capture/capturePipeline';
+import { DEFAULT_CAPTURE } from '../../src/runner/capture/recordBuilder';
+import { LocatedError } from '../../src/runner/runError';
+import { ProtocolViolation, parseCaptureReply, parseCaptureRequest } from '../../src/shared/messageValidators';
+import type { RunMeta, StepRecord } from '../../src/shared/traceTypes';
+import { TraceReader } from '../../src/trace/traceReader';
+
+const meta = (dir: string): RunMeta => ({
+  formatVersion: 1,
+  runId: path.basename(dir),
+  file: 'model.ts',
+  createdAt: new Date(0).toISOString(),
+  backend: { name: 'cpu', reason: 'test' },
+  model: {
+    name: 'm',
+    kind: 'layers',
+    inputShape: [null, 2],
+    layers: [{ index: 0, name: 'dense', type: 'Dense', outputShape: [null, 2], inputShape: [null, 2], params: [{ name: 'kernel', shape: [2, 2], count: 4, trainable: true }], paramCount: 4, paramFormula: '2·2', nativeBackward: true }],
+    totalParams: 4,
+    trainableParams: 4,
+  },
+  config: { batchSize: 2, steps: 2, seed: 1, loss: 'meanSquaredError', optimizer: 'SGD', evalEvery: 0, capture: DEFAULT_CAPTURE },
+  tfjsVersion: 'test',
+});
+
+const stats = (mean: number) => ({ count: 4, mean, std: 1, min: -1, max: 2, l2: 2, zeroFraction: 0, nanCount: 0, infCount: 0, histogram: new Uint32Array(64) });
+
+const record = (step: number, loss: number): StepRecord => ({
+  step,
+  loss,
+  stepMs: 1.5,
+  keyframe: true,
+  testLoss: loss * 2,
+  summaries: [{ layer: 0, role: 'param', param: 'kernel', shape: [2, 2], stats: stats(step) }],
+  tensors: [{ layer: 0, role: 'param', param: 'kernel', scope: 'full', shape: [2, 2], values: Float32Array.of(step, 1, 2, 3) }],
+  samples: [],
+});
+
+describe('capture worker', () => {
+  let dir: string;
+  beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-pipeline-'))));
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('writes each record whole, in order, its tensors moved to the worker rather than copied', async () => {
+    const out = path.join(dir, 'run');
+    const pipeline = new CapturePipeline(out, meta(out));
+    await pipeline.opened;
+    const first = record(0, 0.75);
+    const { written } = await pipeline.submit(first);
+    // Transferred: this thread's view of the buffer is gone (a copy would have left it).
+    assert.equal(first.tensors[0].values.byteLength, 0);
+    const second = await (await pipeline.submit(record(1, 0.5))).written;
+    const w = await written;
+    assert.deepEqual(w.entry, { step: 0, loss: 0.75, accuracy: null, testAccuracy: null });
+    assert.equal(w.stepMs, 1.5);
+    assert.equal(w.health?.length, 1);
+    assert.equal(second.entry?.step, 1);
+    assert.ok(pipeline.workerBusyMs > 0);
+    await pipeline.close({ state: 'finished' });
+    const reader = TraceReader.open(out);
+    assert.equal(reader.stepCount, 2);
+    const back = reader.readStep(1);
+    assert.equal(back.testLoss, 1);
+    assert.deepEqual(Array.from(back.tensors[0].values), [1, 1, 2, 3]);
+    assert.equal(back.health?.[0].layer, 0);
+  });
+
+  it('a trace folder that cannot be made: opening rejects with the located write error', async () => {
+    const blocker = path.join(dir, 'file');
+    fs.writeFileSync(blocker, '');
+    const out = path.join(blocker, 'run');
+    const pipeline = new CapturePipeline(out, meta(out));
+    await assert.rejects(pipeline.opened, (e: unknown) => e instanceof LocatedError && e.runError.kind === 'write' && e.message.includes(blocker));
+    await pipeline.close({ state: 'failed' }).catch(() => undefined);
+  });
+
+  it('replies and requests are checked field by field against the one table', () => {
+    assert.throws(() => parseCaptureReply({ id: 1, inReplyTo: 1, body: { type: 'written', entry: { step: 0, loss: 1, accuracy: null, testAccuracy: null } } }), (e: unknown) => e instanceof ProtocolViolation && /'written'\.busyMs: expected a finite number, got nothing/.test(e.message));
+    assert.throws(() => parseCaptureReply({ id: 1, body: { type: 'done' } }), /a capture worker message type \(opened, written, closed, captureFailed\)/);
+    assert.throws(() => parseCaptureRequest({ id: 2, body: { type: 'step', record: { ...record(0, 1), stepMs: Number.NaN } } }), /'step'\.record\.stepMs: expected a finite number/);
+    assert.equal(parseCaptureRequest({ id: 3, body: { type: 'close', end: { state: 'stopped' } } }).body.type, 'close');
+  });
+});
