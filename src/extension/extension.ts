@@ -41,6 +41,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const sessions = new SessionManager(context.extensionUri, log, {
     revealLayer: (session, layer) => void revealLayer(session, layer),
     stop: (session) => void session.stop(),
+    compareReport: (session, baseline, diff) => void compare.openReport(baseline, session.reader, diff),
   });
   const runners = new WarmRunners((backend) => spawnRunner({ extensionPath, backend, log }));
   const models = new ModelInfoCache(() => runners.take(readSettings().backend), log);
@@ -54,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     spawn: (settings) => runners.take(settings.backend),
     reportFailure: (file, error) => diagnostics.reportFailure(file, error),
   });
+  const compare = new CompareCommands({ context, sessions, log });
   const typescript: vscode.DocumentSelector = { language: 'typescript', scheme: 'file' };
   const codeLens = new ModelCodeLensProvider(models);
   context.subscriptions.push(
@@ -65,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     inlineValues,
     new CursorLayerSync(sessions),
     ...commands.register(),
-    ...new CompareCommands({ context, sessions, log }).register(),
+    ...compare.register(),
     vscode.languages.registerHoverProvider(typescript, new LayerHoverProvider(models, sessions)),
     codeLens,
     vscode.languages.registerCodeLensProvider(typescript, codeLens),

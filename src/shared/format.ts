@@ -47,17 +47,45 @@ export interface StatColumn {
   format(stats: TensorStats, digits?: number): string;
   /** The value flags trouble (the cell is marked). */
   bad?(stats: TensorStats): boolean;
+  /** The change from `base` to `stats` in this column's terms ("+0.012", "+3.1 pp", "+2/0"); "=" when equal. */
+  delta?(stats: TensorStats, base: TensorStats, digits?: number): string;
 }
 
+/** A signed difference in the shared vocabulary: "+0.0123", "−4.5e−6", "=" when there is none. */
+export function formatDelta(now: number, base: number, digits = 4): string {
+  if (now === base || (Number.isNaN(now) && Number.isNaN(base))) return '=';
+  const d = now - base;
+  if (Number.isNaN(d)) return `${formatNum(base, digits)} → ${formatNum(now, digits)}`;
+  return d > 0 ? `+${formatNum(d, digits)}` : formatNum(d, digits);
+}
+
+const numberDelta = (pick: (s: TensorStats) => number) => (s: TensorStats, b: TensorStats, d?: number) => formatDelta(pick(s), pick(b), d);
+
 export const STAT_COLUMNS: readonly StatColumn[] = [
-  { label: 'mean', words: 'mean', format: (s, d) => formatNum(s.mean, d) },
-  { label: 'std', words: 'standard deviation', format: (s, d) => formatNum(s.std, d) },
-  { label: 'min', words: 'smallest value', format: (s, d) => formatNum(s.min, d) },
-  { label: 'max', words: 'largest value', format: (s, d) => formatNum(s.max, d) },
-  { label: '‖·‖', words: 'L2 norm', format: (s, d) => formatNum(s.l2, d) },
-  { label: 'zeros', words: 'fraction of exact zeros', format: (s) => formatPercent(s.zeroFraction) },
-  { label: 'NaN/Inf', words: 'NaN and ±Inf values', format: (s) => `${s.nanCount}/${s.infCount}`, bad: (s) => s.nanCount + s.infCount > 0 },
+  { label: 'mean', words: 'mean', format: (s, d) => formatNum(s.mean, d), delta: numberDelta((s) => s.mean) },
+  { label: 'std', words: 'standard deviation', format: (s, d) => formatNum(s.std, d), delta: numberDelta((s) => s.std) },
+  { label: 'min', words: 'smallest value', format: (s, d) => formatNum(s.min, d), delta: numberDelta((s) => s.min) },
+  { label: 'max', words: 'largest value', format: (s, d) => formatNum(s.max, d), delta: numberDelta((s) => s.max) },
+  { label: '‖·‖', words: 'L2 norm', format: (s, d) => formatNum(s.l2, d), delta: numberDelta((s) => s.l2) },
+  {
+    label: 'zeros',
+    words: 'fraction of exact zeros',
+    format: (s) => formatPercent(s.zeroFraction),
+    // In percentage points: the column is a percentage.
+    delta: (s, b) => (s.zeroFraction === b.zeroFraction ? '=' : `${s.zeroFraction > b.zeroFraction ? '+' : '−'}${formatPercent(Math.abs(s.zeroFraction - b.zeroFraction)).replace('%', ' pp')}`),
+  },
+  {
+    label: 'NaN/Inf',
+    words: 'NaN and ±Inf values',
+    format: (s) => `${s.nanCount}/${s.infCount}`,
+    bad: (s) => s.nanCount + s.infCount > 0,
+    delta: (s, b) => (s.nanCount === b.nanCount && s.infCount === b.infCount ? '=' : `${signedCount(s.nanCount - b.nanCount)}/${signedCount(s.infCount - b.infCount)}`),
+  },
 ];
+
+function signedCount(n: number): string {
+  return n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0';
+}
 
 /** Number of values in one example of this shape (batch dimension dropped). */
 export function unitsOf(shape: readonly (number | null)[]): number {
