@@ -54,7 +54,9 @@ export class CompareView {
   private readonly matching: HTMLElement;
   private readonly notes: HTMLElement;
   private readonly stepTitle: HTMLElement;
-  private readonly body: HTMLElement;
+  private readonly table: HTMLTableElement;
+  private readonly scroller: HTMLElement;
+  private shownStop = -1;
 
   constructor(
     private readonly store: Store,
@@ -72,7 +74,6 @@ export class CompareView {
     this.matching = h('p', { id: 'compare-matching' });
     this.notes = h('p', { class: 'muted', id: 'compare-notes' });
     this.stepTitle = h('h3', { id: 'compare-step-title' });
-    this.body = h('div', { class: 'compare-groups' });
     const head = h(
       'div',
       { class: 'compare-head' },
@@ -87,13 +88,14 @@ export class CompareView {
       h('span', { class: 'muted', text: '0 compares exactly; t > 0 lets |a − b| ≤ t · max(1, |a|, |b|) agree' }),
       this.toleranceError,
     );
-    const table = h(
+    this.table = h(
       'table',
       { class: 'stats compare-table', id: 'compare-table', 'aria-labelledby': 'compare-step-title' },
       h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'tensor' }), h('th', { scope: 'col', text: 'run' }), ...STAT_COLUMNS.map((c) => h('th', { scope: 'col', title: c.words, text: c.label })))),
-      this.body,
     );
-    this.el = h('section', { class: 'card compare-view', id: 'compare', 'aria-labelledby': 'compare-title' }, head, this.baselineText, this.verdict, toleranceRow, this.matching, this.notes, this.stepTitle, table);
+    // Every phase of the step is there; the box scrolls, kept at the current phase's group.
+    this.scroller = h('div', { class: 'compare-scroller', tabindex: 0, 'aria-label': 'This step, phase by phase' }, this.table);
+    this.el = h('section', { class: 'card compare-view', id: 'compare', 'aria-labelledby': 'compare-title' }, head, this.baselineText, this.verdict, toleranceRow, this.matching, this.notes, this.stepTitle, this.scroller);
     this.el.hidden = true;
     store.subscribe((m, changed) => this.update(m, changed));
   }
@@ -156,17 +158,28 @@ export class CompareView {
     const baseline = m.baseline?.step === m.step ? m.baseline : undefined;
     setText(this.stepTitle, `Step ${formatInt(m.step)}: this run, the baseline and the difference (this run − baseline)`);
     if (!record || !baseline) {
-      this.body.replaceChildren(this.note(record ? 'Loading the baseline…' : 'Loading…'));
+      this.setGroups([this.note(record ? 'Loading the baseline…' : 'Loading…')]);
       return;
     }
     if (!baseline.record) {
-      this.body.replaceChildren(this.note(`The baseline has no step ${formatInt(m.step)} (it recorded ${formatInt(c.baselineStepCount)}).`));
+      this.setGroups([this.note(`The baseline has no step ${formatInt(m.step)} (it recorded ${formatInt(c.baselineStepCount)}).`)]);
       return;
     }
     const theirs = baseline.record;
     const stops = phaseStops(layers.length);
     const groups = stops.map((stop, i) => this.group(stop, i, describeStop(stop, names), record, theirs, c, m.phaseIndex === i));
-    this.body.replaceChildren(...groups);
+    this.setGroups(groups);
+    if (this.shownStop !== m.phaseIndex) {
+      this.shownStop = m.phaseIndex;
+      const current = groups[m.phaseIndex];
+      // Scrolls the box only, never the page around it.
+      if (current) this.scroller.scrollTop = Math.max(0, current.offsetTop - this.table.tHead!.offsetHeight);
+    }
+  }
+
+  /** The table's row groups (tbody elements directly in the table: a wrapper would break its columns). */
+  private setGroups(groups: HTMLElement[]): void {
+    this.table.replaceChildren(this.table.tHead!, ...groups);
   }
 
   private note(text: string): HTMLElement {
@@ -178,6 +191,8 @@ export class CompareView {
     const divergent = !!d && d.step === mine.step && d.phaseIndex === index;
     const title = h('th', { colspan: STAT_COLUMNS.length + 2, scope: 'rowgroup' }, where);
     if (divergent) title.append(h('vscode-badge', { class: 'divergence-badge', text: 'first divergence' }));
+    const verdict = h('span', { class: 'group-verdict' });
+    title.append(verdict);
     if (current) title.append(h('span', { class: 'muted', text: ' · current phase' }));
     const rows: HTMLElement[] = [h('tr', { class: 'group' }, title)];
     let differs = false;
@@ -198,6 +213,7 @@ export class CompareView {
     } else {
       for (const p of pairs) differs = this.pairRows(p, rows) || differs;
     }
+    verdict.textContent = pairs === undefined ? '' : differs ? ' · differs' : ' · agrees';
     const body = h('tbody', { class: `compare-group${current ? ' current' : ''}${divergent ? ' divergent' : ''}${differs ? ' differs' : ''}`, 'data-stop': index });
     body.append(...rows);
     return body;

@@ -67,7 +67,7 @@ export class SampleView {
       const verdict = predicted === targetClass ? '✓ predicted correctly' : `✗ predicted ${className(predicted)}`;
       setText(this.target, `Sample #${sample.index} · target: ${className(targetClass)} · ${verdict}`);
     } else {
-      setText(this.target, `Sample #${sample.index} · target: ${sample.target.map(formatNum).join(', ')} · prediction: ${sample.prediction.map(formatNum).join(', ')}`);
+      setText(this.target, `Sample #${sample.index} · target: ${sample.target.map((v) => formatNum(v)).join(', ')} · prediction: ${sample.prediction.map((v) => formatNum(v)).join(', ')}`);
     }
     if (sample.prediction.length <= 1) {
       this.bars.replaceChildren();
@@ -107,7 +107,7 @@ export class SampleView {
     setHidden(this.numbers, !values || !!side);
     if (!values) return;
     if (!side) {
-      const shown = Array.from(values.subarray(0, MAX_NUMBERS_SHOWN), formatNum).join(', ');
+      const shown = Array.from(values.subarray(0, MAX_NUMBERS_SHOWN), (v) => formatNum(v)).join(', ');
       setText(this.numbers, `x = [${shown}${values.length > MAX_NUMBERS_SHOWN ? `, … (${values.length} values)` : ''}]`);
       return;
     }
