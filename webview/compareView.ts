@@ -55,6 +55,7 @@ export class CompareView {
   private readonly notes: HTMLElement;
   private readonly stepTitle: HTMLElement;
   private readonly table: HTMLTableElement;
+  private readonly head: HTMLTableSectionElement;
   private readonly scroller: HTMLElement;
   private shownStop = -1;
 
@@ -88,11 +89,8 @@ export class CompareView {
       h('span', { class: 'muted', text: '0 compares exactly; t > 0 lets |a − b| ≤ t · max(1, |a|, |b|) agree' }),
       this.toleranceError,
     );
-    this.table = h(
-      'table',
-      { class: 'stats compare-table', id: 'compare-table', 'aria-labelledby': 'compare-step-title' },
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'tensor' }), h('th', { scope: 'col', text: 'run' }), ...STAT_COLUMNS.map((c) => h('th', { scope: 'col', title: c.words, text: c.label })))),
-    );
+    this.head = h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: 'tensor' }), h('th', { scope: 'col', text: 'run' }), ...STAT_COLUMNS.map((c) => h('th', { scope: 'col', title: c.words, text: c.label }))));
+    this.table = h('table', { class: 'stats compare-table', id: 'compare-table', 'aria-labelledby': 'compare-step-title' }, this.head);
     // Every phase of the step is there; the box scrolls, kept at the current phase's group.
     this.scroller = h('div', { class: 'compare-scroller', tabindex: 0, 'aria-label': 'This step, phase by phase' }, this.table);
     this.el = h('section', { class: 'card compare-view', id: 'compare', 'aria-labelledby': 'compare-title' }, head, this.baselineText, this.verdict, toleranceRow, this.matching, this.notes, this.stepTitle, this.scroller);
@@ -173,13 +171,13 @@ export class CompareView {
       this.shownStop = m.phaseIndex;
       const current = groups[m.phaseIndex];
       // Scrolls the box only, never the page around it.
-      if (current) this.scroller.scrollTop = Math.max(0, current.offsetTop - this.table.tHead!.offsetHeight);
+      if (current) this.scroller.scrollTop = Math.max(0, current.offsetTop - this.head.offsetHeight);
     }
   }
 
   /** The table's row groups (tbody elements directly in the table: a wrapper would break its columns). */
   private setGroups(groups: HTMLElement[]): void {
-    this.table.replaceChildren(this.table.tHead!, ...groups);
+    this.table.replaceChildren(this.head, ...groups);
   }
 
   private note(text: string): HTMLElement {

@@ -86,6 +86,7 @@ export class PanelController {
         this.store.set({ compare: undefined, baseline: undefined });
         break;
       case 'baselineStepData':
+        // Only ever a reply (the channel hands it to its request).
         break;
     }
   }
