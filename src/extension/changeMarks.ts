@@ -26,6 +26,12 @@ export interface RerunChanges {
 
 const ENDED = new Set(['finished', 'stopped']);
 
+/**
+ * The marks compare at most this many steps: they run by themselves after every rerun, in the
+ * extension host (the seed MLP's records take ~8 ms a step to compare; a lesson's, less).
+ */
+const MARK_STEPS = 500;
+
 /** The previous run of `session`'s file in the same runs folder (recorded before it), if any. */
 export function previousRunOf(session: RunSession): string | undefined {
   const created = Date.parse(session.meta.createdAt);
@@ -91,7 +97,7 @@ export class ChangeMarks extends Disposable {
     try {
       const t0 = performance.now();
       baseline = TraceReader.open(baselineDir);
-      const diff = diffRuns(baseline, session.reader);
+      const diff = diffRuns(baseline, session.reader, { maxSteps: MARK_STEPS });
       const all = layerChanges(diff);
       const marked = layersChangedMost(diff);
       this.log.info(`changes against the previous run ${baselineDir} (${diff.sharedSteps} steps, ${(performance.now() - t0).toFixed(0)} ms): ${marked.map((c) => `${c.layerName} ${changeText(c)}`).join('; ') || 'none'}`);
