@@ -8,12 +8,19 @@ import { describeStop, phaseStops } from '../../src/shared/phases';
 import { diffRuns } from '../../src/trace/runDiff';
 import { TraceReader } from '../../src/trace/traceReader';
 import { CompareHost } from './compareHost';
-import { editedRuns, type EditedRuns } from './fixture';
+import { editedRuns, seedRunDir, type EditedRuns } from './fixture';
 import { startHarnessServer, type HarnessServer } from './harnessPage';
 import { assertNoErrors, launchChromium, openPanel, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
 
 interface PanelHandle {
-  gradientLens: { store: { state: { step: number; phaseIndex: number; selectedLayer: number; compare?: { tolerance: number } } } };
+  gradientLens: {
+    store: {
+      state: { step: number; phaseIndex: number; selectedLayer: number; compare?: { tolerance: number }; baseline?: { step: number } };
+      listenerMs: number[];
+      onFlushed: ((ms: number, changed: ReadonlySet<string>) => void) | undefined;
+    };
+    controller: { goTo(step: number, phase?: number): void };
+  };
   __harness: { violations: string[] };
 }
 
@@ -143,6 +150,48 @@ describe('compare view (Chromium)', function () {
     // The unmatched layer's forward phase is not compared; the first layer's is, and agrees at step 0.
     assert.equal(await text(page, `#compare-table tbody[data-stop="${unmatched.index}"] td.muted`), `${unmatched.name} is only in this run: not compared.`);
     assert.ok((await page.locator('#compare-table tbody[data-stop="0"] tr.delta td:not(.run)').allTextContents()).every((t) => t === '='));
+  });
+
+  it('a replay (the seed run against itself) is identical; stepping redraws the side by side within a frame', async function () {
+    const seed = seedRunDir();
+    const { page } = await openCompared(seed, seed);
+    const reader = open(seed);
+    assert.equal(await text(page, '#compare-verdict-text'), `Identical: every captured value of ${reader.stepCount} steps agrees exactly`);
+    assert.ok(!(await page.locator('#compare-jump').isVisible()), 'nothing to jump to');
+    // Step changes with the baseline's records cached: what the compare view's own redraw costs
+    // (4 layers: every phase's tensors, three rows each).
+    const costs = await page.evaluate(async (steps) => {
+      const gl = (window as unknown as PanelHandle).gradientLens;
+      const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const until = async (ok: () => boolean) => {
+        while (!ok()) await frame();
+      };
+      // The compare view subscribed after the layer panel: its slot in listenerMs, read after every
+      // flush (a step change flushes more than once: the record, then the baseline's).
+      let worst = 0;
+      const previous = gl.store.onFlushed;
+      gl.store.onFlushed = (ms, changed) => {
+        previous?.(ms, changed);
+        worst = Math.max(worst, gl.store.listenerMs[8]);
+      };
+      const out: number[] = [];
+      for (let k = 0; k < 12; k++) {
+        const s = k % steps;
+        worst = 0;
+        gl.controller.goTo(s === gl.store.state.step ? (s + 1) % steps : s, 0);
+        const target = gl.store.state.step;
+        await until(() => gl.store.state.baseline?.step === target && document.querySelector(`#compare-step-title`)?.textContent?.startsWith(`Step ${target}:`) === true);
+        out.push(worst);
+      }
+      gl.store.onFlushed = previous;
+      return out;
+    }, Math.min(4, reader.stepCount));
+    const median = [...costs].sort((x, y) => x - y)[costs.length >> 1];
+    console.log(`      compare view redraw on a step change (seed MLP, every phase): median ${median.toFixed(1)} ms, max ${Math.max(...costs).toFixed(1)} ms`);
+    assert.ok(median < 16, `median ${median} ms`);
+    const rows = await page.locator('#compare-table tr.delta').count();
+    assert.ok(rows > 20, `${rows} tensors side by side`);
+    assert.deepEqual([...new Set(await page.locator('#compare-table tr.delta td:not(.run)').allTextContents())], ['='], 'every difference is none');
   });
 
   it('Close ends the comparison; Full report asks the host for the document', async function () {
