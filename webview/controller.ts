@@ -23,6 +23,9 @@ export class PanelController {
   private playTimer: ReturnType<typeof setTimeout> | undefined;
   private saved: PanelState | undefined;
   private historyRequested = 0;
+  /** The baseline step the compare view wants, and whether a request for one is out. */
+  private wantedBaseline = -1;
+  private baselineInFlight = false;
 
   constructor(
     private readonly store: Store,
@@ -41,6 +44,7 @@ export class PanelController {
       if (changed.has('step') || changed.has('phaseIndex') || changed.has('selectedLayer') || changed.has('runDir')) {
         this.persist();
       }
+      if ((changed.has('step') || changed.has('compare')) && model.compare) this.loadBaseline(model.step);
     });
   }
 
@@ -71,6 +75,18 @@ export class PanelController {
         break;
       case 'history':
         this.acceptHistory(body);
+        break;
+      case 'compare':
+        // A new comparison (or the same with another tolerance): the baseline's records stay valid
+        // only when the baseline is the same run.
+        if (this.store.state.compare?.baselineDir !== body.baselineDir) this.store.set({ baseline: undefined });
+        this.store.set({ compare: body });
+        break;
+      case 'compareEnded':
+        this.store.set({ compare: undefined, baseline: undefined });
+        break;
+      case 'baselineStepData':
+        // Only ever a reply (the channel hands it to its request).
         break;
     }
   }
@@ -246,6 +262,45 @@ export class PanelController {
       this.requestHistories(true);
     }
     if (fromUser) this.channel.post({ type: 'layerSelected', layer });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Comparing with a baseline run
+
+  /** Shows where the runs first differ (the host placed it in this run's phase walk). */
+  jumpToDivergence(): void {
+    const d = this.store.state.compare?.divergence;
+    if (!d) return;
+    this.goTo(d.step, d.phaseIndex);
+    if (d.layer >= 0) this.selectLayer(d.layer);
+  }
+
+  /** Compare again with this tolerance: the host recomputes the diff and sends it. */
+  setTolerance(tolerance: number): void {
+    this.channel.post({ type: 'compareTolerance', tolerance });
+  }
+
+  compareAction(action: 'close' | 'report'): void {
+    this.channel.post({ type: 'compareAction', action });
+  }
+
+  /** One baseline request at a time; when it returns, fetch whatever step is wanted by then (latest wins). */
+  private loadBaseline(step: number): void {
+    this.wantedBaseline = step;
+    if (this.store.state.baseline?.step === step || this.baselineInFlight) return;
+    this.baselineInFlight = true;
+    this.channel
+      .request({ type: 'requestBaselineStep', step })
+      .then((reply) => {
+        if (reply.step === this.wantedBaseline && this.store.state.compare) {
+          this.store.set({ baseline: { step: reply.step, record: reply.record ? normalizeRecord(reply.record) : undefined } });
+        }
+      })
+      .catch((error: Error) => this.store.set({ notice: `Could not load the baseline's step ${step}: ${error.message}` }))
+      .finally(() => {
+        this.baselineInFlight = false;
+        if (this.wantedBaseline !== step && this.store.state.compare) this.loadBaseline(this.wantedBaseline);
+      });
   }
 
   // -------------------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ export function vscodeApi(): VsCodeApi {
 }
 
 /** Which reply answers which request (the rest of what the panel sends expects none). */
-export const WEBVIEW_REPLIES = { requestStep: ['stepData'], requestHistory: ['history'] } as const satisfies ReplyKinds<FromWebview, ToWebview>;
+export const WEBVIEW_REPLIES = { requestStep: ['stepData'], requestHistory: ['history'], requestBaselineStep: ['baselineStepData'] } as const satisfies ReplyKinds<FromWebview, ToWebview>;
 
-const TO_WEBVIEW_TYPES = new Set<ToWebview['type']>(['init', 'stepData', 'history', 'progress', 'selectLayer', 'goTo']);
+const TO_WEBVIEW_TYPES = new Set<ToWebview['type']>(['init', 'stepData', 'history', 'progress', 'selectLayer', 'goTo', 'compare', 'compareEnded', 'baselineStepData']);
 
 export class HostChannel {
   private readonly endpoint: Endpoint<FromWebview, ToWebview, typeof WEBVIEW_REPLIES>;

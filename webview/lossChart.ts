@@ -1,5 +1,6 @@
 // Loss (and accuracy, when the run has it) over the run's steps, with the current step marked;
-// a click jumps there. The curves are drawn once into a back buffer when the data, size or
+// a click jumps there. While the panel compares runs, the baseline's curves are a second series
+// on the same axes (dashed, in the same colours). The curves are drawn once into a back buffer when the data, size or
 // theme change; a step change only copies the buffer and draws the marker.
 import type { StepIndexEntry } from '../src/shared/traceTypes';
 import { context2d, fitCanvas, h, setText } from './dom';
@@ -16,6 +17,7 @@ export class LossChart {
   private readonly back = document.createElement('canvas');
   private readonly readout: HTMLElement;
   private readonly legend: HTMLElement;
+  private readonly title: HTMLElement;
   private width = 0;
   private lossRange: [number, number] = [0, 1];
   private hasAccuracy = false;
@@ -28,7 +30,8 @@ export class LossChart {
     this.canvas = h('canvas', { class: 'loss-canvas', role: 'img', 'aria-label': 'Loss curve' });
     this.readout = h('div', { class: 'readout', 'aria-hidden': 'true' });
     this.legend = h('div', { class: 'legend' });
-    this.el = h('section', { class: 'card loss-chart', 'aria-labelledby': 'loss-title' }, h('h2', { id: 'loss-title', text: 'Loss over steps' }), this.legend, this.canvas, this.readout);
+    this.title = h('h2', { id: 'loss-title', text: 'Loss over steps' });
+    this.el = h('section', { class: 'card loss-chart', 'aria-labelledby': 'loss-title' }, this.title, this.legend, this.canvas, this.readout);
     this.canvas.addEventListener('click', (e) => {
       const step = this.stepAt(e.offsetX);
       if (step !== undefined) this.jump(step);
@@ -36,7 +39,9 @@ export class LossChart {
     this.canvas.addEventListener('mousemove', (e) => {
       const step = this.stepAt(e.offsetX);
       const entry = step === undefined ? undefined : nearest(this.store.state.curve, step);
-      setText(this.readout, entry ? `step ${formatInt(entry.step)} · loss ${formatNum(entry.loss)}${entry.accuracy !== null ? ` · accuracy ${formatNum(entry.accuracy)}` : ''}` : '');
+      const base = step === undefined ? undefined : nearest(this.store.state.compare?.baselineCurve ?? [], step);
+      const baseText = base && base.step === entry?.step ? ` · baseline loss ${formatNum(base.loss)}${base.accuracy !== null ? `, accuracy ${formatNum(base.accuracy)}` : ''}` : '';
+      setText(this.readout, entry ? `step ${formatInt(entry.step)} · loss ${formatNum(entry.loss)}${entry.accuracy !== null ? ` · accuracy ${formatNum(entry.accuracy)}` : ''}${baseText}` : '');
     });
     this.canvas.addEventListener('mouseleave', () => setText(this.readout, ''));
     new ResizeObserver(() => {
@@ -55,7 +60,7 @@ export class LossChart {
   }
 
   private update(m: Readonly<PanelModel>, changed: ReadonlySet<ModelKey>): void {
-    if (changed.has('curve') || changed.has('stepCount')) this.redrawAll();
+    if (changed.has('curve') || changed.has('stepCount') || changed.has('compare')) this.redrawAll();
     else if (changed.has('step')) this.drawMarker();
   }
 
@@ -68,8 +73,16 @@ export class LossChart {
     this.drawMarker();
   }
 
-  private x(step: number): number {
+  /** The steps on the x axis: this run's, and the baseline's too while comparing. */
+  private domain(): [number, number] {
     const [first, last] = this.store.stepRange();
+    const base = this.store.state.compare?.baselineCurve;
+    if (!base || base.length === 0) return [first, last];
+    return [Math.min(first, base[0].step), Math.max(this.store.state.stepCount > 0 ? last : -Infinity, base[base.length - 1].step)];
+  }
+
+  private x(step: number): number {
+    const [first, last] = this.domain();
     const w = this.cssWidth() - PAD.left - PAD.right;
     return PAD.left + (last > first ? ((step - first) / (last - first)) * w : w / 2);
   }
@@ -90,7 +103,7 @@ export class LossChart {
   }
 
   private stepAt(offsetX: number): number | undefined {
-    const [first, last] = this.store.stepRange();
+    const [first, last] = this.domain();
     if (this.store.state.stepCount === 0) return undefined;
     const w = this.cssWidth() - PAD.left - PAD.right;
     const t = Math.max(0, Math.min(1, (offsetX - PAD.left) / (w || 1)));
@@ -99,6 +112,7 @@ export class LossChart {
 
   private drawCurves(w: number): void {
     const curve = this.store.state.curve;
+    const baseline = this.store.state.compare?.baselineCurve ?? [];
     const t = this.theme;
     const ctx = context2d(this.back);
     const dpr = this.back.width / Math.max(1, w);
@@ -107,7 +121,7 @@ export class LossChart {
     let lo = Infinity;
     let hi = -Infinity;
     this.hasAccuracy = false;
-    for (const e of curve) {
+    for (const e of [...curve, ...baseline]) {
       if (Number.isFinite(e.loss)) {
         lo = Math.min(lo, e.loss);
         hi = Math.max(hi, e.loss);
@@ -132,7 +146,7 @@ export class LossChart {
     ctx.textAlign = 'right';
     ctx.fillText(formatNum(this.lossRange[1]), PAD.left - 4, PAD.top + 4);
     ctx.fillText(formatNum(this.lossRange[0]), PAD.left - 4, bottom);
-    const [first, last] = this.store.stepRange();
+    const [first, last] = this.domain();
     ctx.textBaseline = 'top';
     ctx.textAlign = 'left';
     ctx.fillText(formatInt(first), PAD.left, bottom + 4);
@@ -144,13 +158,14 @@ export class LossChart {
       ctx.fillText('1', w - PAD.right + 4, PAD.top + 4);
       ctx.fillText('0', w - PAD.right + 4, bottom);
     }
-    if (curve.length === 0) return;
-    const line = (color: string, y: (e: StepIndexEntry) => number | null) => {
+    if (curve.length === 0 && baseline.length === 0) return;
+    const line = (points: readonly StepIndexEntry[], color: string, y: (e: StepIndexEntry) => number | null, dashed = false) => {
       ctx.strokeStyle = color;
       ctx.lineWidth = 1.5;
+      ctx.setLineDash(dashed ? [5, 3] : []);
       ctx.beginPath();
       let pen = false;
-      for (const e of curve) {
+      for (const e of points) {
         const v = y(e);
         if (v === null || !Number.isFinite(v)) {
           pen = false;
@@ -161,19 +176,33 @@ export class LossChart {
         pen = true;
       }
       ctx.stroke();
+      ctx.setLineDash([]);
     };
-    if (this.hasAccuracy) line(t.accuracyColor, (e) => (e.accuracy === null ? null : this.yAcc(e.accuracy)));
-    line(t.lossColor, (e) => this.yLoss(e.loss));
+    const accuracy = (e: StepIndexEntry) => (e.accuracy === null ? null : this.yAcc(e.accuracy));
+    const loss = (e: StepIndexEntry) => this.yLoss(e.loss);
+    // The baseline first, so this run's curves are drawn over it where they coincide.
+    if (baseline.length > 0) {
+      if (this.hasAccuracy) line(baseline, t.accuracyColor, accuracy, true);
+      line(baseline, t.lossColor, loss, true);
+      ctx.strokeStyle = t.testColor;
+      for (const e of baseline) if (e.testAccuracy !== null) ctx.strokeRect(this.x(e.step) - 2, this.yAcc(e.testAccuracy) - 2, 4, 4);
+    }
+    if (this.hasAccuracy) line(curve, t.accuracyColor, accuracy);
+    line(curve, t.lossColor, loss);
     ctx.fillStyle = t.testColor;
     for (const e of curve) if (e.testAccuracy !== null) ctx.fillRect(this.x(e.step) - 2, this.yAcc(e.testAccuracy) - 2, 4, 4);
     this.legend.replaceChildren(
       h('span', { class: 'swatch loss-swatch' }), ' loss',
       ...(this.hasAccuracy ? [h('span', { class: 'swatch acc-swatch' }), ' accuracy (right axis, 0–1)'] : []),
       ...(curve.some((e) => e.testAccuracy !== null) ? [h('span', { class: 'swatch test-swatch' }), ' test accuracy'] : []),
+      ...(baseline.length > 0 ? [h('span', { class: 'swatch baseline-swatch', id: 'baseline-legend' }), ' baseline (dashed)'] : []),
     );
+    setText(this.title, baseline.length > 0 ? 'Loss over steps: this run and the baseline' : 'Loss over steps');
+    if (curve.length === 0) return;
     const firstE = curve[0];
     const lastE = curve[curve.length - 1];
-    this.canvas.setAttribute('aria-label', `Loss curve over ${formatInt(this.store.state.stepCount)} steps: from ${formatNum(firstE.loss)} at step ${formatInt(firstE.step)} to ${formatNum(lastE.loss)} at step ${formatInt(lastE.step)}. Click to jump to a step.`);
+    const baseWords = baseline.length > 0 ? ` The baseline's, dashed: from ${formatNum(baseline[0].loss)} to ${formatNum(baseline[baseline.length - 1].loss)}.` : '';
+    this.canvas.setAttribute('aria-label', `Loss curve over ${formatInt(this.store.state.stepCount)} steps: from ${formatNum(firstE.loss)} at step ${formatInt(firstE.step)} to ${formatNum(lastE.loss)} at step ${formatInt(lastE.step)}.${baseWords} Click to jump to a step.`);
   }
 
   private drawMarker(): void {

@@ -1,6 +1,7 @@
 // The panel's entry point: builds the views, connects them to the store and the host, and says
 // `ready`. The host answers with `init` (again after a reload, when the panel restores its
 // saved step, phase and layer).
+import { CompareView } from './compareView';
 import { PanelController } from './controller';
 import { h } from './dom';
 import { Header } from './header';
@@ -34,11 +35,19 @@ function main(): void {
   const sample = new SampleView(store, theme);
   const layerPanel = new LayerPanel(store, theme, jump, (step) => controller.keyframeFor(step));
 
+  const compare = new CompareView(store, {
+    jump: () => controller.jumpToDivergence(),
+    setTolerance: (t) => controller.setTolerance(t),
+    close: () => controller.compareAction('close'),
+    report: () => controller.compareAction('report'),
+  });
+
   const emptyRun = h('p', { class: 'empty-run muted', id: 'empty-run' });
   app.replaceChildren(
     header.el,
     stepBar.el,
     narration.el,
+    compare.el,
     network.el,
     emptyRun,
     h('div', { class: 'columns' }, h('div', { class: 'column' }, loss.el, sample.el), h('div', { class: 'column' }, layerPanel.el)),

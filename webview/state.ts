@@ -1,6 +1,6 @@
 // The panel's model: what is loaded and where the user is. Views subscribe and are told which
 // keys changed, at most once per animation frame, so each redraws only what changed.
-import type { AtPhase, HistorySeries, RunState } from '../src/shared/protocol';
+import type { AtPhase, CompareRun, HistorySeries, RunState } from '../src/shared/protocol';
 import type { RunError, RunMeta, StepIndexEntry, StepRecord } from '../src/shared/traceTypes';
 import { phaseStops, type PhaseStop } from '../src/shared/phases';
 
@@ -28,6 +28,10 @@ export interface PanelModel {
   histories: ReadonlyMap<string, HistorySeries>;
   /** A request failed (timeout): said in the status line. */
   notice: string;
+  /** The comparison with a baseline run the host sent ("Compare with…"); undefined: not comparing. */
+  compare: CompareRun | undefined;
+  /** The baseline's record of a step (none when the baseline lacks that step), for the side-by-side table. */
+  baseline: { step: number; record?: StepRecord } | undefined;
 }
 
 export type ModelKey = keyof PanelModel;
@@ -74,6 +78,8 @@ export class Store {
     speed: 1,
     histories: new Map(),
     notice: '',
+    compare: undefined,
+    baseline: undefined,
   };
   private readonly listeners: Listener[] = [];
   /** Time each subscriber took in the last flush, in subscription order (for profiling). */

@@ -1,5 +1,6 @@
 // "Export Trace…" and "Compare with…": a recorded run as TensorBoard, CSV or JSON, and where
-// this run first differs from another run of the same file, in a read-only Markdown report.
+// this run first differs from another run (by default the previous run of its file), shown in
+// the run's panel (its compare view; the full table as a read-only Markdown report on request).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -9,7 +10,10 @@ import { otherRunsOfFile } from '../trace/runCatalog';
 import { diffRuns } from '../trace/runDiff';
 import type { RunDiff } from '../trace/runDiff';
 import { formatRunDiff, runDiffMarkdown } from '../trace/runDiffReport';
+import type { ReportedRun } from '../trace/runDiffReport';
 import { TraceReader } from '../trace/traceReader';
+import type { RunPanel } from './panelHost';
+import type { RunSession } from './runSession';
 import type { SessionManager } from './sessions';
 import { readSettings, runsFolder } from './settings';
 
@@ -42,7 +46,7 @@ export class CompareCommands {
       vscode.workspace.registerTextDocumentContentProvider(REPORT_SCHEME, { provideTextDocumentContent: (uri) => this.reports.get(uri.toString()) ?? '' }),
       vscode.workspace.onDidCloseTextDocument((doc) => this.reports.delete(doc.uri.toString())),
       vscode.commands.registerCommand('gradientLens.exportTrace', (run?: Target, format?: ExportFormat, target?: Target) => this.exportTrace(run, format, target)),
-      vscode.commands.registerCommand('gradientLens.compareWith', (run?: Target, other?: Target) => this.compareWith(run, other)),
+      vscode.commands.registerCommand('gradientLens.compareWith', (run?: Target, other?: Target, tolerance?: number) => this.compareWith(run, other, tolerance)),
     ];
   }
 
@@ -112,15 +116,15 @@ export class CompareCommands {
     }
   }
 
-  /** The run to compare with: the other runs of this file, newest first, or any run picked by hand. */
+  /** The run to compare with: the other runs of this file, newest first (the previous run is the default), or any run picked by hand. */
   private async pickOther(dir: string, file: string): Promise<string | undefined> {
     const folder = this.runsFolderFor(file);
     const others = folder ? otherRunsOfFile(folder, file, dir) : [];
     const browse = { label: '$(folder-opened) Another run…', description: 'any recorded run (a folder with meta.json)', dir: '' };
     const items = [
-      ...others.map((r) => ({
-        label: new Date(r.meta.createdAt).toLocaleString(),
-        description: `${r.meta.backend.name} · seed ${r.meta.config.seed} · batch ${r.meta.config.batchSize}`,
+      ...others.map((r, i) => ({
+        label: `${i === 0 ? '$(history) ' : ''}${new Date(r.meta.createdAt).toLocaleString()}`,
+        description: `${i === 0 ? 'the previous run · ' : ''}${r.meta.backend.name} · seed ${r.meta.config.seed} · batch ${r.meta.config.batchSize}`,
         detail: r.dir,
         dir: r.dir,
       })),
@@ -134,35 +138,49 @@ export class CompareCommands {
     return picked.dir || (await this.pickTraceFolder('Gradient Lens: the run to compare with', 'Compare'));
   }
 
+  /** The panel of the session showing `dir`; the run is opened (a recorded run, read only) when no session shows it. */
+  private async panelFor(dir: string): Promise<RunPanel | undefined> {
+    const resolved = path.resolve(dir);
+    const session = this.deps.sessions.sessions.find((s) => path.resolve(s.runDir) === resolved);
+    if (session) return this.deps.sessions.showPanel(session);
+    const opened = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.openTrace', dir);
+    return opened ? this.deps.sessions.panelsOf(opened)[0] : undefined;
+  }
+
   /**
-   * Compare with…: the chosen run is A (the baseline), this run is B. Shows the report and
-   * resolves with the comparison (undefined when cancelled or a run does not open).
+   * Compare with…: the chosen run is A (the baseline), this run is B. Opens the compare view in
+   * this run's panel and resolves with the comparison (undefined when cancelled or a run does not
+   * open).
    */
-  async compareWith(run?: Target, other?: Target): Promise<RunDiff | undefined> {
+  async compareWith(run?: Target, other?: Target, tolerance = 0): Promise<RunDiff | undefined> {
     const dir = await this.thisRun(run, 'Gradient Lens: the run to compare');
     if (!dir) return undefined;
     const b = this.open(dir);
     if (!b) return undefined;
-    let a: TraceReader | undefined;
+    const file = b.meta.file;
+    b.close();
+    const baseline = asPath(other) ?? (await this.pickOther(dir, file));
+    if (!baseline) return undefined;
     try {
-      const baseline = asPath(other) ?? (await this.pickOther(dir, b.meta.file));
-      if (!baseline) return undefined;
-      a = this.open(baseline);
-      if (!a) return undefined;
-      const diff = diffRuns(a, b);
-      const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/compare-${++this.reportCount}-${path.basename(dir)}.md` });
-      this.reports.set(uri.toString(), runDiffMarkdown(diff, a, b));
-      this.deps.log.info(`compare ${a.dir} (A) with ${b.dir} (B):\n${formatRunDiff(diff).join('\n')}`);
-      const doc = await vscode.workspace.openTextDocument(uri);
-      await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
-      await vscode.window.showTextDocument(doc, { preview: false });
+      const panel = await this.panelFor(dir);
+      if (!panel) return undefined;
+      const t0 = performance.now();
+      const diff = panel.compareWith(baseline, tolerance);
+      this.deps.log.info(`compare ${baseline} (A) with ${dir} (B), ${(performance.now() - t0).toFixed(0)} ms:\n${formatRunDiff(diff).join('\n')}`);
+      panel.reveal();
       return diff;
     } catch (e) {
       void vscode.window.showErrorMessage(`Gradient Lens: compare failed: ${(e as Error).message}`);
       return undefined;
-    } finally {
-      a?.close();
-      b.close();
     }
+  }
+
+  /** The comparison as a read-only Markdown document (the compare view's "Full report"). */
+  async openReport(a: ReportedRun, b: ReportedRun, diff: RunDiff): Promise<void> {
+    const uri = vscode.Uri.from({ scheme: REPORT_SCHEME, path: `/compare-${++this.reportCount}-${path.basename(b.dir)}.md` });
+    this.reports.set(uri.toString(), runDiffMarkdown(diff, a, b));
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(doc, 'markdown');
+    await vscode.window.showTextDocument(doc, { preview: false, viewColumn: vscode.ViewColumn.Active });
   }
 }

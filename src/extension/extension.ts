@@ -2,6 +2,7 @@
 // runner process belongs to a session, a model-info build or the warm spare, all disposed on
 // deactivate.
 import * as vscode from 'vscode';
+import { ChangeMarks } from './changeMarks';
 import { Commands } from './commands';
 import { CompareCommands } from './compareCommands';
 import { ModelCodeLensProvider } from './codeLens';
@@ -29,6 +30,8 @@ export interface GradientLensApi {
   diagnostics(file: string): readonly vscode.Diagnostic[];
   trustRefusal: typeof trustRefusal;
   inlineDecorations: typeof InlineValues.decorationsFor;
+  /** The marks a rerun left on the lines whose layers changed most against the previous run. */
+  changeMarks(document: vscode.TextDocument): vscode.DecorationOptions[];
 }
 
 let current: { sessions: SessionManager; models: ModelInfoCache; runners: WarmRunners } | undefined;
@@ -41,12 +44,14 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const sessions = new SessionManager(context.extensionUri, log, {
     revealLayer: (session, layer) => void revealLayer(session, layer),
     stop: (session) => void session.stop(),
+    compareReport: (session, baseline, diff) => void compare.openReport(baseline, session.reader, diff),
   });
   const runners = new WarmRunners((backend) => spawnRunner({ extensionPath, backend, log }));
   const models = new ModelInfoCache(() => runners.take(readSettings().backend), log);
   const diagnostics = new Diagnostics(sessions, models);
   const statusBar = new RunStatusBar(sessions);
   const inlineValues = new InlineValues(sessions);
+  const changeMarks = new ChangeMarks(sessions, log);
   const commands = new Commands({
     context,
     sessions,
@@ -54,6 +59,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     spawn: (settings) => runners.take(settings.backend),
     reportFailure: (file, error) => diagnostics.reportFailure(file, error),
   });
+  const compare = new CompareCommands({ context, sessions, log });
   const typescript: vscode.DocumentSelector = { language: 'typescript', scheme: 'file' };
   const codeLens = new ModelCodeLensProvider(models);
   context.subscriptions.push(
@@ -63,10 +69,11 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     diagnostics,
     statusBar,
     inlineValues,
+    changeMarks,
     new CursorLayerSync(sessions),
     ...commands.register(),
-    ...new CompareCommands({ context, sessions, log }).register(),
-    vscode.languages.registerHoverProvider(typescript, new LayerHoverProvider(models, sessions)),
+    ...compare.register(),
+    vscode.languages.registerHoverProvider(typescript, new LayerHoverProvider(models, sessions, changeMarks)),
     codeLens,
     vscode.languages.registerCodeLensProvider(typescript, codeLens),
     vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new PanelSerializer(sessions, log)),
@@ -80,6 +87,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     diagnostics: (file) => diagnostics.diagnosticsFor(file),
     trustRefusal,
     inlineDecorations: InlineValues.decorationsFor,
+    changeMarks: (document) => changeMarks.decorationsFor(document),
   };
 }
 

@@ -4,6 +4,8 @@ import * as vscode from 'vscode';
 import { layerHealthOf } from '../shared/health';
 import type { LayerInfo } from '../shared/traceTypes';
 import { formatInt, formatShape } from '../shared/format';
+import { changeText } from '../trace/layerChanges';
+import type { ChangeMarks } from './changeMarks';
 import { activationRows, activationStats, editorNumber } from './layerFormat';
 import { layerAtLine, type ModelInfoCache } from './modelInfoCache';
 import type { SessionManager } from './sessions';
@@ -16,6 +18,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
   constructor(
     private readonly models: ModelInfoCache,
     private readonly sessions: SessionManager,
+    private readonly changes?: Pick<ChangeMarks, 'changesFor'>,
   ) {}
 
   async provideHover(document: vscode.TextDocument, position: vscode.Position, token: vscode.CancellationToken): Promise<vscode.Hover | undefined> {
@@ -39,7 +42,14 @@ export class LayerHoverProvider implements vscode.HoverProvider {
     }
     if (!layer) return undefined;
     const range = new vscode.Range(position.line, call.index, position.line, call.index + call[0].length);
-    return new vscode.Hover(this.describe(layer, session), range);
+    const md = this.describe(layer, session);
+    // After a rerun: how much this layer's numbers moved against the file's previous run.
+    const change = session ? this.changes?.changesFor(file)?.byLayer.get(layer.index) : undefined;
+    if (change) {
+      const first = change.firstDifferentStep === undefined ? 'identical at every shared step' : `first differs at step ${change.firstDifferentStep}`;
+      md.appendMarkdown(`\n\n---\n\n${text(changeText(change))} · ${first}`);
+    }
+    return new vscode.Hover(md, range);
   }
 
   private describe(layer: LayerInfo, session: ReturnType<SessionManager['sessionsFor']>[number] | undefined): vscode.MarkdownString {

@@ -1,12 +1,17 @@
 // The host side of the step-through panel: one webview panel showing one run session. Speaks
 // the protocol of src/shared/protocol.ts: on `ready` it sends `init`; it answers `requestStep`
 // and `requestHistory` from the trace, forwards `control` to the session, and streams
-// `progress` while the run is live. Messages from the webview are checked before use.
+// `progress` while the run is live. Messages from the webview are checked before use. While the
+// panel compares its run with a baseline ("Compare with…"), it holds the baseline's trace open,
+// answers `requestBaselineStep` from it and recomputes the diff when the user sets a tolerance.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Envelope, FromWebview, ToWebview } from '../shared/protocol';
 import { ProtocolViolation, parseWebviewMessage } from '../shared/messageValidators';
 import type { StepIndexEntry } from '../shared/traceTypes';
+import { PanelComparison } from '../trace/compareMessage';
+import type { RunDiff } from '../trace/runDiff';
+import { TraceReader } from '../trace/traceReader';
 import { Disposable } from './disposable';
 import { panelHtml } from './panelHtml';
 import type { RunSession } from './runSession';
@@ -22,6 +27,8 @@ export interface PanelActions {
   revealLayer(session: RunSession, layer: number): void;
   /** Stop from the panel's button. */
   stop(session: RunSession): void;
+  /** The compare view's "Full report": the comparison as a document. */
+  compareReport(session: RunSession, baseline: TraceReader, diff: RunDiff): void;
 }
 
 export function panelOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOptions & vscode.WebviewOptions {
@@ -44,6 +51,7 @@ export class RunPanel extends Disposable {
   /** Set while applying a position the panel sent, so it is not sent back to it. */
   private movingFromPanel = false;
   private progressTimer: ReturnType<typeof setTimeout> | undefined;
+  private comparison: PanelComparison | undefined;
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposedEmitter.event;
 
@@ -77,6 +85,31 @@ export class RunPanel extends Disposable {
     if (this.ready) this.post({ type: 'selectLayer', layer });
   }
 
+  /**
+   * Shows this panel's run compared with the run in `baselineDir` (the compare view), replacing
+   * any comparison it showed; returns the diff. Throws when the baseline does not open.
+   */
+  compareWith(baselineDir: string, tolerance = 0): RunDiff {
+    const baseline = TraceReader.open(baselineDir);
+    const comparison = new PanelComparison(this.session.reader, baseline, tolerance);
+    let diff: RunDiff;
+    try {
+      diff = comparison.diff;
+    } catch (e) {
+      comparison.close();
+      throw e;
+    }
+    this.comparison?.close();
+    this.comparison = comparison;
+    if (this.ready) this.post(comparison.message());
+    return diff;
+  }
+
+  /** The run this panel compares with, if it compares. */
+  get baselineDir(): string | undefined {
+    return this.comparison?.baseline.dir;
+  }
+
   override dispose(): void {
     this.close(true);
   }
@@ -93,6 +126,8 @@ export class RunPanel extends Disposable {
   private close(closeTab: boolean): void {
     if (this.isDisposed) return;
     if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.comparison?.close();
+    this.comparison = undefined;
     this.disposedEmitter.fire();
     super.dispose();
     if (closeTab) this.panel.dispose();
@@ -161,6 +196,7 @@ export class RunPanel extends Disposable {
         case 'ready':
           this.ready = true;
           this.sendInit();
+          if (this.comparison) this.post(this.comparison.message());
           break;
         case 'requestStep':
           this.post({ type: 'stepData', record: this.session.reader.readStep(body.step) }, id);
@@ -179,6 +215,24 @@ export class RunPanel extends Disposable {
             this.session.moveCursor({ step: body.step, phaseIndex: body.phaseIndex });
           } finally {
             this.movingFromPanel = false;
+          }
+          break;
+        case 'requestBaselineStep':
+          this.post(this.comparison?.baselineStep(body.step) ?? { type: 'baselineStepData', step: body.step }, id);
+          break;
+        case 'compareTolerance':
+          if (!this.comparison) break;
+          this.comparison.setTolerance(body.tolerance);
+          this.post(this.comparison.message());
+          break;
+        case 'compareAction':
+          if (!this.comparison) break;
+          if (body.action === 'report') {
+            this.actions.compareReport(this.session, this.comparison.baseline, this.comparison.diff);
+          } else {
+            this.comparison.close();
+            this.comparison = undefined;
+            this.post({ type: 'compareEnded' });
           }
           break;
         case 'control':

@@ -61,25 +61,53 @@ export interface StatColumn {
   brief?(stats: TensorStats): string | undefined;
   /** The value flags trouble (the cell is marked). */
   bad?(stats: TensorStats): boolean;
+  /** The change from `base` to `stats` in this column's terms ("+0.012", "+3.1 pp", "+2/0"); "=" when equal. */
+  delta?(stats: TensorStats, base: TensorStats, digits?: number): string;
 }
 
 const num = (x: number | undefined, p: Precision = 'panel'): string => formatNum(x, DIGITS[p]);
 const percent = (x: number | undefined, p: Precision = 'panel'): string => formatPercent(x, PERCENT_DECIMALS[p]);
 
+/** A signed difference in the shared vocabulary: "+0.0123", "−4.5e−6", "=" when there is none. */
+export function formatDelta(now: number, base: number, digits = 4): string {
+  if (now === base || (Number.isNaN(now) && Number.isNaN(base))) return '=';
+  const d = now - base;
+  if (Number.isNaN(d)) return `${formatNum(base, digits)} → ${formatNum(now, digits)}`;
+  return d > 0 ? `+${formatNum(d, digits)}` : formatNum(d, digits);
+}
+
+const numberDelta = (pick: (s: TensorStats) => number | undefined) => (s: TensorStats, b: TensorStats, d?: number) => {
+  const [now, base] = [pick(s), pick(b)];
+  return now === undefined || base === undefined ? (now === base ? '=' : '—') : formatDelta(now, base, d);
+};
+
+/** A change of a fraction, in percentage points (the column is a percentage). */
+const pointsDelta = (pick: (s: TensorStats) => number | undefined) => (s: TensorStats, b: TensorStats) => {
+  const [now, base] = [pick(s), pick(b)];
+  if (now === base) return '=';
+  if (now === undefined || base === undefined) return '—';
+  return `${now > base ? '+' : '−'}${formatPercent(Math.abs(now - base)).replace('%', ' pp')}`;
+};
+
+function signedCount(n: number): string {
+  return n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0';
+}
+
 export const STAT_COLUMNS: readonly StatColumn[] = [
   // "mean ± std" after a line of code, as a debugger's inline value would say it.
-  { label: 'mean', words: 'mean', format: (s, p) => num(s.mean, p), brief: (s) => `${num(s.mean, 'editor')} ± ${num(s.std, 'editor')}` },
-  { label: 'std', words: 'standard deviation', format: (s, p) => num(s.std, p) },
-  { label: 'min', words: 'smallest value', format: (s, p) => num(s.min, p) },
-  { label: 'max', words: 'largest value', format: (s, p) => num(s.max, p) },
-  { label: '‖·‖', words: 'L2 norm', format: (s, p) => num(s.l2, p) },
-  { label: 'zeros', words: 'fraction of exact zeros', format: (s, p) => percent(s.zeroFraction, p) },
+  { label: 'mean', words: 'mean', format: (s, p) => num(s.mean, p), brief: (s) => `${num(s.mean, 'editor')} ± ${num(s.std, 'editor')}`, delta: numberDelta((s) => s.mean) },
+  { label: 'std', words: 'standard deviation', format: (s, p) => num(s.std, p), delta: numberDelta((s) => s.std) },
+  { label: 'min', words: 'smallest value', format: (s, p) => num(s.min, p), delta: numberDelta((s) => s.min) },
+  { label: 'max', words: 'largest value', format: (s, p) => num(s.max, p), delta: numberDelta((s) => s.max) },
+  { label: '‖·‖', words: 'L2 norm', format: (s, p) => num(s.l2, p), delta: numberDelta((s) => s.l2) },
+  { label: 'zeros', words: 'fraction of exact zeros', format: (s, p) => percent(s.zeroFraction, p), delta: pointsDelta((s) => s.zeroFraction) },
   {
     label: 'NaN/Inf',
     words: 'NaN and ±Inf values',
     format: (s) => `${s.nanCount}/${s.infCount}`,
     brief: (s) => (s.nanCount + s.infCount > 0 ? `${s.nanCount} NaN, ${s.infCount} Inf` : undefined),
     bad: (s) => s.nanCount + s.infCount > 0,
+    delta: (s, b) => (s.nanCount === b.nanCount && s.infCount === b.infCount ? '=' : `${signedCount(s.nanCount - b.nanCount)}/${signedCount(s.infCount - b.infCount)}`),
   },
   {
     label: 'dead',
@@ -87,6 +115,7 @@ export const STAT_COLUMNS: readonly StatColumn[] = [
     format: (s, p) => percent(s.deadUnitFraction, p),
     has: (s) => s.deadUnitFraction !== undefined,
     brief: (s) => (s.deadUnitFraction === undefined ? undefined : `${percent(s.deadUnitFraction, 'editor')} dead`),
+    delta: pointsDelta((s) => s.deadUnitFraction),
   },
 ];
 

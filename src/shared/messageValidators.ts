@@ -39,6 +39,7 @@ import {
   object,
   optional,
   positive,
+  refine,
   string,
   type Check,
 } from './fieldChecks';
@@ -334,6 +335,9 @@ const WEBVIEW_MESSAGES: { [K in FromWebview['type']]: Check<PanelMessageOf<K>> }
     toStep: optional(count),
   }),
   position: object({ type: literal('position'), step: count, phaseIndex: count }),
+  requestBaselineStep: object({ type: literal('requestBaselineStep'), step: count }),
+  compareTolerance: object({ type: literal('compareTolerance'), tolerance: refine(finite, 'a finite number ≥ 0', (t) => t >= 0) }),
+  compareAction: object({ type: literal('compareAction'), action: literal('close', 'report') }),
 };
 
 /** Checks a message from the panel field by field; throws a ProtocolViolation. */

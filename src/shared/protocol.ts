@@ -239,7 +239,66 @@ export interface GoTo {
   phaseIndex: number;
 }
 
-export type ToWebview = InitRun | StepData | HistorySeries | RunProgress | SelectLayer | GoTo;
+/** A layer of the panel's run and its counterpart in the compared (baseline) run, when it has one. */
+export interface ComparedLayer {
+  /** Index and name in the panel's run. */
+  index: number;
+  name: string;
+  /** Index and name in the baseline; undefined: only in the panel's run, not compared. */
+  baselineIndex?: number;
+  baselineName?: string;
+}
+
+/** Where the two runs first differ, placed in the panel's own phase walk (the jump target). */
+export interface CompareDivergence {
+  step: number;
+  /** Index into the panel run's phase walk (phaseStops) of the stop that differs. */
+  phaseIndex: number;
+  /** The layer in the panel run's numbering (-1 for loss and update). */
+  layer: number;
+  /** "forward · dense_Dense2". */
+  where: string;
+  /** The first few quantities that differ there, in words ("z mean: 0.1707 here, 0.1532 in the baseline"). */
+  differences: string[];
+  /** How many more differ at that stop. */
+  moreDifferences: number;
+}
+
+/** Show the run compared with a baseline run (computed on the host by the trace's run diff). */
+export interface CompareRun {
+  type: 'compare';
+  baselineDir: string;
+  /** The baseline in a few words: file, when, backend, seed. */
+  baselineLabel: string;
+  /** The baseline's loss curve, downsampled like InitRun's. */
+  baselineCurve: StepIndexEntry[];
+  baselineStepCount: number;
+  /** 0: exact. See src/trace/runDiff.ts for what a tolerance means. */
+  tolerance: number;
+  identical: boolean;
+  sharedSteps: number;
+  divergence?: CompareDivergence;
+  /** Every layer of the panel's run, with its match in the baseline. */
+  layers: ComparedLayer[];
+  /** Baseline layers with no counterpart in the panel's run. */
+  baselineOnly: { index: number; name: string }[];
+  /** What else differs (file, seed, backend, step counts), in words. */
+  notes: string[];
+}
+
+/** The panel stops comparing (the baseline is closed). */
+export interface CompareEnded {
+  type: 'compareEnded';
+}
+
+/** Reply to RequestBaselineStep: the baseline's record of that step, none when it has no such step. */
+export interface BaselineStepData {
+  type: 'baselineStepData';
+  step: number;
+  record?: StepRecord;
+}
+
+export type ToWebview = InitRun | StepData | HistorySeries | RunProgress | SelectLayer | GoTo | CompareRun | CompareEnded | BaselineStepData;
 
 // ---------------------------------------------------------------------------------------------
 // Webview → host
@@ -284,7 +343,34 @@ export interface PositionChanged {
   phaseIndex: number;
 }
 
-export type FromWebview = WebviewReady | RequestStep | RequestHistory | LayerSelected | ControlFromPanel | PositionChanged;
+/** While comparing: send the baseline's record of this step (replied with BaselineStepData). */
+export interface RequestBaselineStep {
+  type: 'requestBaselineStep';
+  step: number;
+}
+
+/** While comparing: compare again with this tolerance (≥ 0; replied with a new CompareRun). */
+export interface CompareTolerance {
+  type: 'compareTolerance';
+  tolerance: number;
+}
+
+/** The user closed the compare view (or asked for the full report document). */
+export interface CompareAction {
+  type: 'compareAction';
+  action: 'close' | 'report';
+}
+
+export type FromWebview =
+  | WebviewReady
+  | RequestStep
+  | RequestHistory
+  | LayerSelected
+  | ControlFromPanel
+  | PositionChanged
+  | RequestBaselineStep
+  | CompareTolerance
+  | CompareAction;
 
 /** What the panel persists with setState: ids and position only, never data. */
 export interface PanelState {

@@ -24,6 +24,11 @@ export interface DiffableRun {
 export interface DiffOptions {
   /** 0 (the default): exact. See the module comment for what a tolerance means. */
   tolerance?: number;
+  /**
+   * Compare only the first this many shared steps (default: all). A comparison that runs by
+   * itself, in the editor after every rerun, keeps its cost bounded so; it is never "identical".
+   */
+  maxSteps?: number;
 }
 
 export interface MatchedLayer {
@@ -337,9 +342,15 @@ export function diffRuns(a: DiffableRun, b: DiffableRun, options: DiffOptions = 
   let shared = 0;
   const bSteps = new Set<number>();
   for (let j = 0; j < b.stepCount; j++) bSteps.add(b.entry(j).step);
+  const maxSteps = options.maxSteps ?? Infinity;
+  let limited = false;
   for (let i = 0; i < a.stepCount; i++) {
     const step = a.entry(i).step;
     if (!bSteps.has(step)) continue;
+    if (shared >= maxSteps) {
+      limited = true;
+      break;
+    }
     shared++;
     const ra = a.readStep(step);
     const rb = b.readStep(step);
@@ -367,12 +378,13 @@ export function diffRuns(a: DiffableRun, b: DiffableRun, options: DiffOptions = 
       }
     }
   }
+  if (limited) notes.push(`compared on the first ${shared} shared steps only`);
   if (a.stepCount !== b.stepCount) notes.push(`steps recorded: ${a.stepCount} vs ${b.stepCount} (compared on the ${shared} they share)`);
   if (shared === 0 && a.stepCount + b.stepCount > 0) notes.push('the runs share no step');
   // The loss's tensors come right after the last layer's forward pass.
   const order = (layer: number) => (layer < 0 ? layersA.length - 0.5 : layer);
   return {
-    identical: firstDivergence === undefined && layers.onlyA.length === 0 && layers.onlyB.length === 0 && a.stepCount === b.stepCount,
+    identical: !limited && firstDivergence === undefined && layers.onlyA.length === 0 && layers.onlyB.length === 0 && a.stepCount === b.stepCount,
     tolerance,
     stepsA: a.stepCount,
     stepsB: b.stepCount,

@@ -136,6 +136,18 @@ describe('run diff', () => {
     assert.throws(() => diffRuns(base, slightly, { tolerance: -1 }), /tolerance must be a finite number ≥ 0/);
   });
 
+  it('maxSteps: only the first shared steps are compared, and such a comparison is never "identical"', () => {
+    const base = writeRun(three(), 4);
+    const late = writeRun(three(), 4, [{ step: 3, layer: 1, role: 'activation', by: 1 }]);
+    const head = diffRuns(base, late, { maxSteps: 3 });
+    assert.equal(head.sharedSteps, 3);
+    assert.equal(head.firstDivergence, undefined, 'step 3 is past the limit');
+    assert.equal(head.identical, false);
+    assert.ok(head.notes.includes('compared on the first 3 shared steps only'), head.notes.join('\n'));
+    assert.equal(diffRuns(base, late, { maxSteps: 4 }).firstDivergence?.step, 3);
+    assert.equal(diffRuns(base, base, { maxSteps: 4 }).identical, true, 'a limit the runs fit in changes nothing');
+  });
+
   it('runs with different layer lists: matched by name and position, the rest reported', () => {
     const withExtra = [layer(0, 'dense_Dense1'), layer(1, 'dropout_Dropout1'), layer(2, 'dense_Dense2'), layer(3, 'dense_Dense3')];
     withExtra[1].type = 'Dropout';

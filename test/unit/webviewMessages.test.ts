@@ -13,6 +13,10 @@ describe('panel → host messages (src/shared/messageValidators)', function () {
       { id: 6, body: { type: 'control', action: 'runTo', toStep: 10 } },
       { id: 7, body: { type: 'control', action: 'stop' } },
       { id: 8, body: { type: 'position', step: 4, phaseIndex: 2 } },
+      { id: 9, body: { type: 'requestBaselineStep', step: 0 } },
+      { id: 10, body: { type: 'compareTolerance', tolerance: 0 } },
+      { id: 11, body: { type: 'compareTolerance', tolerance: 1e-6 } },
+      { id: 12, body: { type: 'compareAction', action: 'report' } },
     ];
     for (const m of ok) assert.deepEqual(parseWebviewMessage(m), m);
   });
@@ -31,6 +35,10 @@ describe('panel → host messages (src/shared/messageValidators)', function () {
       [{ id: 1, body: { type: 'control', action: 'runTo', toStep: 'all' } }, /toStep/],
       [{ id: 1, body: { type: 'layerSelected', layer: 'x' } }, /layer/],
       [{ id: 1, body: { type: 'position', step: 1 } }, /phaseIndex/],
+      [{ id: 1, body: { type: 'requestBaselineStep', step: 0.5 } }, /step/],
+      [{ id: 1, body: { type: 'compareTolerance', tolerance: -1 } }, /tolerance.*finite number ≥ 0/],
+      [{ id: 1, body: { type: 'compareTolerance', tolerance: Infinity } }, /tolerance/],
+      [{ id: 1, body: { type: 'compareAction', action: 'delete' } }, /action/],
     ];
     for (const [m, field] of bad) assert.throws(() => parseWebviewMessage(m), (e: Error) => e instanceof ProtocolViolation && field.test(e.message), JSON.stringify(m));
   });

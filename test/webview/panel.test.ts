@@ -459,7 +459,7 @@ describe('step-through panel (Chromium)', function () {
       }
       const phase: number[] = [];
       const step: number[] = [];
-      const views = ['controller', 'header', 'stepBar', 'narration', 'network', 'lossChart', 'sample', 'layerPanel', 'main'];
+      const views = ['controller', 'header', 'stepBar', 'narration', 'network', 'lossChart', 'sample', 'layerPanel', 'compare', 'main'];
       const perView = new Map<string, number[]>();
       const sample = () =>
         (gl.store as unknown as { listenerMs: number[] }).listenerMs.forEach((ms, i) => {

@@ -10,6 +10,7 @@ const suites = [
   () => import('./trust.test'),
   () => import('./editor.test'),
   () => import('./run.test'),
+  () => import('./compare.test'),
 ];
 /** In an untrusted workspace (run.mjs's second pass) only these run. */
 const untrustedSuites = [() => import('./untrusted.test')];
