@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
 await esbuild.build({
-  entryPoints: { main: 'bench/src/main.ts' },
+  entryPoints: { main: 'bench/src/main.ts', lessonChild: 'bench/src/lessonChild.ts' },
   outdir: 'out/bench/bin',
   bundle: true,
   sourcemap: true,

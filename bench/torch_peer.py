@@ -7,9 +7,14 @@
 #   {"cmd": "data", "path": p, "n": n}       → load n examples (784 f32 pixels, then 10 f32 one-hot)
 #   {"cmd": "steps", "batch": b, "count": k} → times k training steps, per-step ms
 #   {"cmd": "matmul", "n": n, "reps": r}     → GFLOP/s of an n×n·n×n matmul (this machine's peak)
+#   {"cmd": "lesson", "dir": d, "trainCount": n, "testCount": m, "batch": b, "steps": k,
+#    "evalEvery": e, "adam": {...}, "seed": s}     → lesson 12 in PyTorch: Adam, per-epoch shuffled full
+#                                               batches, test accuracy every e steps and at the last
 # Run with Debian's /usr/bin/python3 and OMP_WAIT_POLICY=PASSIVE (idle OpenMP threads would spin).
+import gzip
 import json
 import os
+import struct
 import sys
 import time
 
@@ -85,6 +90,69 @@ class Peer:
         return {"gflops": 2.0 * n * n * n / best / 1e9, "n": n}
 
 
+def read_idx(path):
+    # IDX: a big-endian header (magic, then one uint32 per dimension), then uint8 values.
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    dims = raw[3]
+    shape = struct.unpack(">" + "I" * dims, raw[4:4 + 4 * dims])
+    return torch.frombuffer(bytearray(raw[4 + 4 * dims:]), dtype=torch.uint8).view(*shape)
+
+
+def idx_file(folder, prefix, kind):
+    for name in (f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte.gz", f"{prefix}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"):
+        if os.path.exists(os.path.join(folder, name)):
+            return os.path.join(folder, name)
+    raise FileNotFoundError(f"{folder}: no {prefix} {kind} IDX file")
+
+
+def load_split(folder, prefix, count):
+    # As src/api/data.ts: the first `count` examples, pixels / 255, flattened; one-hot float targets.
+    images = read_idx(idx_file(folder, prefix, "images"))[:count]
+    labels = read_idx(idx_file(folder, prefix, "labels"))[:count].long()
+    xs = images.reshape(images.shape[0], -1).float() / 255.0
+    ys = torch.nn.functional.one_hot(labels, 10).float()
+    return xs, ys
+
+
+def lesson(req):
+    torch.manual_seed(int(req.get("seed", 1)))
+    xs, ys = load_split(req["dir"], "train", int(req["trainCount"]))
+    txs, tys = load_split(req["dir"], "t10k", int(req["testCount"]))
+    m = torch.nn.Sequential(
+        torch.nn.Linear(784, 256), torch.nn.ReLU(),
+        torch.nn.Linear(256, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 10),
+    )
+    adam = req["adam"]  # the lesson's tfjs Adam settings (tfjs's default epsilon differs from torch's)
+    opt = torch.optim.Adam(m.parameters(), lr=float(adam["learningRate"]),
+                           betas=(float(adam.get("beta1", 0.9)), float(adam.get("beta2", 0.999))),
+                           eps=float(adam.get("epsilon", 1e-7)))
+    batch, steps, every = int(req["batch"]), int(req["steps"]), int(req["evalEvery"])
+    n = xs.shape[0]
+    per_epoch = n // batch
+    order = torch.randperm(n)
+    accuracy = None
+    loss_value = None
+    t0 = time.perf_counter()
+    for step in range(steps):
+        if step > 0 and step % per_epoch == 0:
+            order = torch.randperm(n)
+        idx = order[(step % per_epoch) * batch:(step % per_epoch + 1) * batch]
+        x, y = xs[idx], ys[idx]
+        opt.zero_grad(set_to_none=True)
+        loss = -(y * torch.log_softmax(m(x), dim=1)).sum(dim=1).mean()
+        loss.backward()
+        opt.step()
+        loss_value = loss.item()
+        if step % every == 0 or step == steps - 1:
+            with torch.no_grad():
+                accuracy = (m(txs).argmax(dim=1) == tys.argmax(dim=1)).float().mean().item()
+    return {"trainMs": (time.perf_counter() - t0) * 1000.0, "finalTestAccuracy": accuracy, "finalLoss": loss_value,
+            "trainImages": n, "testImages": txs.shape[0], "steps": steps}
+
+
 def main():
     peer = Peer()
     for line in sys.stdin:
@@ -108,6 +176,8 @@ def main():
                 reply = {"ok": True, "n": req["n"]}
             elif cmd == "steps":
                 reply = peer.steps(int(req["batch"]), int(req["count"]))
+            elif cmd == "lesson":
+                reply = lesson(req)
             elif cmd == "matmul":
                 reply = peer.matmul(int(req["n"]), int(req.get("reps", 5)))
             elif cmd == "quit":

@@ -4,6 +4,7 @@
 //   node out/bench/bin/main.js --quick         fewer rounds and a 10,000-step trace (a smoke run)
 //   node out/bench/bin/main.js report          results.md again from results.json and NOTES.md
 //   node out/bench/bin/main.js <name> [args]   one benchmark: step, capture, cold, trace-write, trace-read, panel
+//   node out/bench/bin/main.js lesson12 --record   lesson 12 end to end, into results.json (then `report`)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +12,7 @@ import * as path from 'node:path';
 import { RESULT_PREFIX, ROOT, log } from './common';
 import { captureMain } from './capture';
 import { coldStartMain } from './coldStart';
+import { lessonMain } from './lessonRun';
 import { panelMain } from './panel';
 import { writeReport, type Collected } from './report';
 import { stepMain } from './step';
@@ -25,6 +27,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'trace-read': traceReadMain,
   panel: panelMain,
   summarize: summarizeProbeMain,
+  lesson12: lessonMain,
 };
 
 /** Runs one benchmark in a child process; its progress goes to our stderr, its result is parsed. */
@@ -84,6 +87,8 @@ async function all(quick: boolean): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+  log('== 6. lesson 12 end to end ==');
+  collected.lesson12 = await child('lesson12', [], 30 * 60_000);
   collected.finishedAt = new Date().toISOString();
   const md = writeReport(collected, path.join(ROOT, 'bench'));
   process.stdout.write(`\n${md}\n`);
@@ -106,6 +111,7 @@ function rerender(): void {
     traceWrite: outcome(d.traceWrite),
     traceRead: outcome(d.traceRead),
     panel: outcome(d.panel),
+    lesson12: outcome(d.lesson12 ?? null),
   };
   writeReport(collected, path.join(ROOT, 'bench'));
 }

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stepFlops } from './common';
+import { lesson12Figures, lesson12Section } from './lessonRun';
 
 export interface Outcome {
   result?: Record<string, unknown>;
@@ -21,6 +22,7 @@ export interface Collected {
   traceWrite?: Outcome;
   traceRead?: Outcome;
   panel?: Outcome;
+  lesson12?: Outcome;
 }
 
 type Num = number | null;
@@ -86,6 +88,7 @@ export function summarize(c: Collected): Record<string, unknown> {
       readerMB: num(tr?.readerMB),
     },
     panel: { paintMs: num(p?.paintMs), memoryGrowthMB: num(p?.memoryGrowthMB) },
+    lesson12: lesson12Figures(c.lesson12),
     nullReasons: reasons,
   };
 }
@@ -280,6 +283,7 @@ export function writeReport(c: Collected, dir: string): string {
       ` (moments and the histogram's binning; the JS kernel is the fallback where WebAssembly SIMD does not load).`);
     L.push('');
   }
+  L.push(...lesson12Section(c.lesson12));
   const notesFile = path.join(dir, 'NOTES.md');
   if (fs.existsSync(notesFile)) {
     L.push(fs.readFileSync(notesFile, 'utf8').trim());
@@ -288,7 +292,7 @@ export function writeReport(c: Collected, dir: string): string {
   L.push(`Details (every figure, per-variant spread, leaks, profile): bench/results.json. Reproduce: \`npm run bench\`.`);
 
   const md = L.join('\n');
-  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, startedAt: c.startedAt, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, summarize: c.summarize?.result ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null } }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, startedAt: c.startedAt, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, summarize: c.summarize?.result ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null, lesson12: c.lesson12?.result ?? null } }, null, 2) + '\n');
   fs.writeFileSync(path.join(dir, 'results.md'), md + '\n');
   return md;
 }
