@@ -6,7 +6,7 @@ import type { StartRequest } from '../shared/protocol';
 import type { RunConfig } from '../shared/traceTypes';
 import { batchSource, type BatchSource } from './batches';
 import { LocatedError, toRunError } from './runError';
-import { DEFAULT_SEED, resolveConfig } from './runConfig';
+import { DEFAULT_SEED, keyframeBudgetFor, resolveConfig } from './runConfig';
 import { resolveLoss, type Loss } from './tracer/losses';
 import { SequentialTracer, type ModelTracer } from './tracer/sequentialTracer';
 import { TappedTracer } from './tracer/tappedTracer';
@@ -68,6 +68,7 @@ export async function prepareRun(file: string, overrides: StartRequest['override
   } else {
     tracer = new GraphTracer(spec.model, locations, loss, spec.optimizer);
   }
+  config.capture.keyframeBudgetBytes = keyframeBudgetFor(config, spec, overrides, tracer.summary.totalParams);
   const fit = plan && new FitDriver(plan, tracer, loss, config.steps - 1);
   return {
     user,

@@ -9,6 +9,19 @@ export const DEFAULT_SEED = 42;
 const KEYFRAMES_PER_RUN = 10;
 const MAX_KEYFRAME_GAP = 50;
 
+/**
+ * Bytes a keyframe needs per parameter: the weights, ∂L/∂W and ΔW as float32 (12), and as much
+ * again for whole-batch activations. Keyframes are compressed and bounded by the run's byte
+ * budget (traceWriter.ts), so a per-keyframe budget that scales to the model cannot fill a disk.
+ */
+const KEYFRAME_BYTES_PER_PARAM = 24;
+
+/** The per-keyframe budget when neither the file nor the caller set one: the default, or more for a model that needs it. */
+export function keyframeBudgetFor(config: RunConfig, spec: TrainingSpec, overrides: StartRequest['overrides'] = {}, paramCount: number): number {
+  if (overrides.capture?.keyframeBudgetBytes !== undefined || spec.capture?.keyframeBudgetBytes !== undefined) return config.capture.keyframeBudgetBytes;
+  return Math.max(config.capture.keyframeBudgetBytes, paramCount * KEYFRAME_BYTES_PER_PARAM);
+}
+
 /** What the run will do: the user's spec, then the caller's overrides, then defaults. */
 export function resolveConfig(spec: TrainingSpec, lossName: string, seed: number, overrides: StartRequest['overrides'] = {}): RunConfig {
   const steps = overrides.steps ?? spec.steps ?? 100;

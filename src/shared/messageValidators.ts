@@ -22,7 +22,7 @@ import type {
   TensorSummary,
   TensorValues,
 } from './traceTypes';
-import { TENSOR_ROLES } from './traceTypes';
+import { KEYFRAME_PRECISIONS, TENSOR_ROLES } from './traceTypes';
 import {
   array,
   boolean,
@@ -88,6 +88,8 @@ const capturePolicy: Check<CapturePolicy> = object({
   keyframeEvery: count,
   stepBudgetBytes: count,
   keyframeBudgetBytes: count,
+  traceBudgetBytes: optional(count),
+  keyframePrecision: optional(literal(...KEYFRAME_PRECISIONS)),
 });
 
 const runConfig: Check<RunConfig> = object({
@@ -189,6 +191,8 @@ const stepRecord: Check<StepRecord> = object({
   testAccuracy: optional(number),
   stepMs: finite,
   keyframe: boolean,
+  keyframeDropped: optional(boolean),
+  samplesDropped: optional(boolean),
   summaries: array(tensorSummary),
   tensors: array(tensorValues),
   samples: optional(array(object({ index: count, target: array(number), prediction: array(number) }))),

@@ -11,6 +11,8 @@ export const DEFAULT_CAPTURE: CapturePolicy = {
   keyframeEvery: 50,
   stepBudgetBytes: 256 * 1024,
   keyframeBudgetBytes: 8 * 1024 * 1024,
+  traceBudgetBytes: 512 * 1024 * 1024,
+  keyframePrecision: 'exact',
 };
 
 export function isKeyframe(step: number, steps: number, policy: CapturePolicy): boolean {
@@ -101,18 +103,21 @@ export function buildStepRecord(capture: StepCapture, policy: CapturePolicy): St
   // getter destructured in the loop head ran for every capture, every step: 1 MB a step of ΔW
   // built and thrown away, measured in bench/ as ~3 ms of buildStepRecord beyond its summaries.)
   const valuesOf = (c: ReadCapture): Float32Array => (c.baseline ? difference(c.values, c.baseline) : c.values);
-  // The selected examples first: they are what the panel shows at every step.
+  // A keyframe keeps the parameters first (weights, ∂W, ΔW: what keyframes are for, and what a
+  // mid-size model's budget must hold whole), then whole batches as far as the budget goes; the
+  // trace's selected examples come out of those batches (traceWriter.ts). Ordinary steps keep the
+  // selected examples, what the panel shows at every step.
+  if (keyframe) {
+    for (const c of capture.captures) {
+      if (!c.perExample) keep({ layer: c.layer, role: c.role, param: c.param, scope: 'full', shape: c.shape, values: valuesOf(c) });
+    }
+  }
   for (const c of capture.captures) {
     if (!c.perExample || sampleIndices.length === 0) continue;
     if (keyframe) {
       keep({ layer: c.layer, role: c.role, param: c.param, scope: 'batch', shape: c.shape, values: valuesOf(c) });
     } else {
       keep({ layer: c.layer, role: c.role, param: c.param, scope: 'sample', sampleIndices, shape: [sampleIndices.length, ...c.shape.slice(1)], values: rows(valuesOf(c), c.shape, sampleIndices) });
-    }
-  }
-  if (keyframe) {
-    for (const c of capture.captures) {
-      if (!c.perExample) keep({ layer: c.layer, role: c.role, param: c.param, scope: 'full', shape: c.shape, values: valuesOf(c) });
     }
   }
 
