@@ -115,11 +115,11 @@ const STEP_RECORDS_SHARE = 0.75;
 
 /** The trace reached its byte budget: even a step's summaries no longer fit. */
 export function budgetError(file: string, budget: number, step: number): TraceWriteError {
-  const mb = (budget / 2 ** 20).toFixed(0);
+  const size = budget >= 2 ** 20 ? `${(budget / 2 ** 20).toFixed(0)} MB` : `${budget} bytes`;
   return new TraceWriteError(
     file,
     'EBUDGET',
-    `the trace reached its byte budget of ${mb} MB at step ${step}: even this step's summaries do not fit (raise gradientLens.traceBudgetMB or --trace-budget)`,
+    `the trace reached its byte budget of ${size} at step ${step}: even this step's summaries do not fit (raise gradientLens.traceBudgetMB or --trace-budget)`,
   );
 }
 
@@ -150,6 +150,8 @@ export class TraceWriter {
   private readonly fixedBytes: number;
   /** steps.bin and index.bin beyond their headers. */
   private stepBytes = 0;
+  private ordinaryBytes = 0;
+  private ordinaryCount = 0;
   private leanSteps = false;
 
   constructor(
@@ -250,8 +252,13 @@ export class TraceWriter {
     this.stepBytes += perStep(framed.length);
     this.written++;
 
-    // What keyframes may take: the budget less what the rest of the run's step records will.
-    const average = this.stepBytes / this.written;
+    // What keyframes may take: the budget less what the rest of the run's step records will, as
+    // ordinary steps are written (before the first, this step's record as one would be).
+    if (full.length === 0) {
+      this.ordinaryBytes += perStep(framed.length);
+      this.ordinaryCount++;
+    }
+    const average = this.ordinaryCount > 0 ? this.ordinaryBytes / this.ordinaryCount : perStep(this.leanSteps ? lean().length : framed.length);
     const allowance = Math.max(0, this.budget - this.fixedBytes - this.stepBytes - END_RESERVE - average * remaining);
     if (this.thinning.bytes > allowance) this.dropKeyframes(this.thinning.thinTo(allowance));
     if (full.length === 0 || !this.thinning.onGrid(record.step)) return framed.length;
