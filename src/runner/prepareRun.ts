@@ -68,7 +68,8 @@ export async function prepareRun(file: string, overrides: StartRequest['override
   } else {
     tracer = new GraphTracer(spec.model, locations, loss, spec.optimizer);
   }
-  config.capture.keyframeBudgetBytes = keyframeBudgetFor(config, spec, overrides, tracer.summary.totalParams);
+  const keyframeBudgetSet = overrides.capture?.keyframeBudgetBytes !== undefined || spec.capture?.keyframeBudgetBytes !== undefined;
+  config.capture.keyframeBudgetBytes = keyframeBudgetFor(config.capture, keyframeBudgetSet, tracer.summary.totalParams);
   const fit = plan && new FitDriver(plan, tracer, loss, config.steps - 1);
   return {
     user,

@@ -1,6 +1,6 @@
 import type { TrainingSpec } from '../api/index';
 import type { StartRequest } from '../shared/protocol';
-import type { RunConfig } from '../shared/traceTypes';
+import type { CapturePolicy, RunConfig } from '../shared/traceTypes';
 import { DEFAULT_CAPTURE } from './capture/recordBuilder';
 
 export const DEFAULT_SEED = 42;
@@ -16,10 +16,10 @@ const MAX_KEYFRAME_GAP = 50;
  */
 const KEYFRAME_BYTES_PER_PARAM = 24;
 
-/** The per-keyframe budget when neither the file nor the caller set one: the default, or more for a model that needs it. */
-export function keyframeBudgetFor(config: RunConfig, spec: TrainingSpec, overrides: StartRequest['overrides'] = {}, paramCount: number): number {
-  if (overrides.capture?.keyframeBudgetBytes !== undefined || spec.capture?.keyframeBudgetBytes !== undefined) return config.capture.keyframeBudgetBytes;
-  return Math.max(config.capture.keyframeBudgetBytes, paramCount * KEYFRAME_BYTES_PER_PARAM);
+/** The per-keyframe budget: the one the file or the caller set, else the default or more for a model that needs it. */
+export function keyframeBudgetFor(capture: CapturePolicy, setByUser: boolean, paramCount: number): number {
+  if (setByUser) return capture.keyframeBudgetBytes;
+  return Math.max(capture.keyframeBudgetBytes, paramCount * KEYFRAME_BYTES_PER_PARAM);
 }
 
 /** What the run will do: the user's spec, then the caller's overrides, then defaults. */
