@@ -82,7 +82,8 @@ const modelSummary: Check<ModelSummary> = object({
   trainableParams: count,
 });
 
-const capturePolicy: Check<CapturePolicy> = object({
+/** A capture policy, also the one a model file's defineTraining asks for (checked before the run writes it into meta.json). */
+export const capturePolicy: Check<CapturePolicy> = object({
   summaries: boolean,
   sampleIndices: array(count),
   keyframeEvery: count,
