@@ -246,29 +246,35 @@ export class TraceWriter {
     if (room() < 0 && samples.length > 0) framed = lean();
     if (room() < 0) throw budgetError(this.dataPath, this.budget, record.step);
 
-    writeAll(this.files, this.dataFd, framed, this.dataPath);
-    writeAll(this.files, this.indexFd, encodeIndexEntry(indexEntryOf(record), this.dataOffset, framed.length), this.indexPath);
-    this.dataOffset += framed.length;
-    this.stepBytes += perStep(framed.length);
-    this.written++;
-
-    // What keyframes may take: the budget less what the rest of the run's step records will, as
-    // ordinary steps are written (before the first, this step's record as one would be).
+    // The keyframe's file goes first, the step's record after it: a reader that finds the step in
+    // the index then finds its keyframe too (or none, never one still to come).
+    const stepBytes = this.stepBytes + perStep(framed.length);
     if (full.length === 0) {
       this.ordinaryBytes += perStep(framed.length);
       this.ordinaryCount++;
     }
+    // What keyframes may take: the budget less what the rest of the run's step records will, as
+    // ordinary steps are written (before the first, this step's record as one would be).
     const average = this.ordinaryCount > 0 ? this.ordinaryBytes / this.ordinaryCount : perStep(this.leanSteps ? lean().length : framed.length);
-    const allowance = Math.max(0, this.budget - this.fixedBytes - this.stepBytes - END_RESERVE - average * remaining);
+    const allowance = Math.max(0, this.budget - this.fixedBytes - stepBytes - END_RESERVE - average * remaining);
     if (this.thinning.bytes > allowance) this.dropKeyframes(this.thinning.thinTo(allowance));
-    if (full.length === 0 || !this.thinning.onGrid(record.step)) return framed.length;
-    const keyframe = encodeKeyframe(record.step, full, this.precision);
-    const { keep, drop } = this.thinning.admit(record.step, keyframe.length, allowance);
-    this.dropKeyframes(drop);
-    if (!keep) return framed.length;
-    const file = path.join(this.keyframeDir, keyframeFileName(record.step));
-    this.writeFileAtomic(file, keyframe);
-    return framed.length + keyframe.length;
+    let keyframeBytes = 0;
+    if (full.length > 0 && this.thinning.onGrid(record.step)) {
+      const keyframe = encodeKeyframe(record.step, full, this.precision);
+      const { keep, drop } = this.thinning.admit(record.step, keyframe.length, allowance);
+      this.dropKeyframes(drop);
+      if (keep) {
+        this.writeFileAtomic(path.join(this.keyframeDir, keyframeFileName(record.step)), keyframe);
+        keyframeBytes = keyframe.length;
+      }
+    }
+
+    writeAll(this.files, this.dataFd, framed, this.dataPath);
+    writeAll(this.files, this.indexFd, encodeIndexEntry(indexEntryOf(record), this.dataOffset, framed.length), this.indexPath);
+    this.dataOffset += framed.length;
+    this.stepBytes = stepBytes;
+    this.written++;
+    return framed.length + keyframeBytes;
   }
 
   private dropKeyframes(steps: number[]): void {

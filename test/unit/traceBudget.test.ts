@@ -7,7 +7,7 @@ import type { RunMeta, StepRecord } from '../../src/shared/traceTypes';
 import { KEYFRAME_DIR, keyframeFileName } from '../../src/trace/keyframeCodec';
 import { CorruptRecordError } from '../../src/trace/recordCodec';
 import { TraceReader } from '../../src/trace/traceReader';
-import { TraceWriteError, TraceWriter } from '../../src/trace/traceWriter';
+import { TraceWriteError, TraceWriter, type TraceFs } from '../../src/trace/traceWriter';
 
 const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'gl-budget-'));
 
@@ -157,6 +157,39 @@ describe('the trace byte budget', () => {
     assert.deepEqual(ordinary.tensors, []);
     assert.equal(ordinary.summaries.length, 2, 'the summaries are all there');
     reader.close();
+  });
+
+  it("a keyframe's file is in place before its step's record: a live reader never finds the step without its keyframe", () => {
+    const dir = tempDir();
+    const events: string[] = [];
+    const fds = new Map<number, string>();
+    const files: TraceFs = {
+      ...fs,
+      openSync: ((p: fs.PathLike, flags: fs.OpenMode) => {
+        const fd = fs.openSync(p, flags);
+        fds.set(fd, path.basename(String(p)));
+        return fd;
+      }) as typeof fs.openSync,
+      writeSync: ((fd: number, buf: Uint8Array, offset?: number, length?: number) => {
+        events.push(`write ${fds.get(fd)}`);
+        return fs.writeSync(fd, buf, offset ?? 0, length ?? buf.length - (offset ?? 0));
+      }) as typeof fs.writeSync,
+      renameSync: ((from: fs.PathLike, to: fs.PathLike) => {
+        events.push(`rename ${path.basename(String(to))}`);
+        fs.renameSync(from, to);
+      }) as typeof fs.renameSync,
+    };
+    const w = new TraceWriter(dir, metaOf(20, 10), files);
+    w.append(step(0, true));
+    events.splice(0, events.indexOf('write step-0000000000.glk.tmp'));
+    w.append(step(1, false));
+    w.append(step(10, true));
+    assert.deepEqual(events, [
+      'write step-0000000000.glk.tmp', 'rename step-0000000000.glk', 'write steps.bin', 'write index.bin',
+      'write steps.bin', 'write index.bin',
+      'write step-0000000010.glk.tmp', 'rename step-0000000010.glk', 'write steps.bin', 'write index.bin',
+    ]);
+    w.close({ state: 'stopped' });
   });
 
   it('without a budget (traces and tests from before it) every keyframe is kept', () => {
