@@ -1,6 +1,7 @@
 // What the user and the host ask for, turned into model changes: navigation over steps and
 // phases, loading step records (latest wins, a few cached), histories of the selected layer,
 // playback, live control, and the state VS Code keeps across reloads.
+import { keyframeAtOrBefore } from '../src/shared/keyframeContents';
 import type { AtPhase, ControlAction, HistorySeries, InitRun, PanelState, RunProgress, ToWebview } from '../src/shared/protocol';
 import type { StepRecord, TensorRole } from '../src/shared/traceTypes';
 import type { HostChannel, VsCodeApi } from './hostChannel';
@@ -102,6 +103,7 @@ export class PanelController {
       runDir,
       curve: init.curve,
       stepCount: init.stepCount,
+      fullTensorSteps: init.fullTensorSteps,
       runState: init.state,
       live: init.live,
       error: init.error,
@@ -145,7 +147,7 @@ export class PanelController {
       curve = curve.concat(p.entries.filter((e) => e.step > lastKnown));
       if (curve.length > MAX_CURVE_POINTS) curve = curve.filter((_, i) => i % 2 === 0 || i === curve.length - 1);
     }
-    s.set({ curve, stepCount: p.stepCount, runState: p.state, atPhase: p.atPhase, error: p.error ?? s.state.error });
+    s.set({ curve, stepCount: p.stepCount, runState: p.state, atPhase: p.atPhase, error: p.error ?? s.state.error, ...(p.fullTensorSteps ? { fullTensorSteps: p.fullTensorSteps } : {}) });
     const heldStep = s.heldStep();
     this.held = heldStep !== undefined && p.atPhase?.record ? normalizeRecord(p.atPhase.record) : undefined;
     if (following) {
@@ -416,8 +418,14 @@ export class PanelController {
   }
 
   keyframeFor(step: number): number {
-    const every = this.store.state.meta?.config.capture.keyframeEvery ?? 0;
+    const kept = this.store.state.fullTensorSteps;
     const [first] = this.store.stepRange();
+    // The trace says which keyframes it kept (the budget thins them): the last at or before the step.
+    if (kept) {
+      const k = keyframeAtOrBefore(kept, step);
+      return k >= 0 ? k : first;
+    }
+    const every = this.store.state.meta?.config.capture.keyframeEvery ?? 0;
     if (every <= 0) return first;
     return first + Math.floor((step - first) / every) * every;
   }

@@ -1,6 +1,7 @@
 // The selected layer: what it is, its health at this step (flags with advice), this step's
 // statistics for each captured tensor as a table, heat strips of their histograms over the run,
 // and heatmaps of the weight matrix and its gradient.
+import { missingFromKeyframe } from '../src/shared/keyframeContents';
 import { adviceFor, layerHealthOf } from '../src/shared/health';
 import type { LayerInfo, StepRecord, TensorRole } from '../src/shared/traceTypes';
 import { h, setHidden, setText } from './dom';
@@ -161,9 +162,17 @@ export class LayerPanel {
       keyframe > this.store.lastRecordedStep()
         ? `kept once step ${formatInt(keyframe)} completes`
         : record && record.step === keyframe
-          ? 'not kept in this trace'
+          ? notKept(record)
           : `loading keyframe step ${formatInt(keyframe)}…`;
     this.weights.set(w, w ? `after the update of ${from}` : missing);
-    this.gradient.set(g, g ? from : record ? `not kept at ${from || 'this step'}` : missing);
+    this.gradient.set(g, g ? from : record?.keyframe ? notKept(record) : record ? `not kept at ${from || 'this step'}` : missing);
   }
+}
+
+/** Why a keyframe has no full values of a tensor: thinned by the trace budget, or over its own budget. */
+function notKept(record: StepRecord): string {
+  if (record.keyframeDropped) return `keyframe step ${formatInt(record.step)}'s full tensors were thinned out to keep the trace within its budget`;
+  if (!record.keyframe) return 'not kept in this trace';
+  const lacks = missingFromKeyframe(record)?.length ?? 0;
+  return `keyframe step ${formatInt(record.step)} lacks it (${formatInt(lacks)} of its ${formatInt(record.summaries.length)} tensors did not fit its per-keyframe budget, gradientLens.capture.keyframeBudgetBytes)`;
 }

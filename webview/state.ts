@@ -10,6 +10,8 @@ export interface PanelModel {
   runDir: string;
   curve: StepIndexEntry[];
   stepCount: number;
+  /** Steps with full tensors (kept keyframes), when the host says; else the policy's keyframe grid is assumed. */
+  fullTensorSteps: readonly number[] | undefined;
   runState: RunState;
   live: boolean;
   error: RunError | undefined;
@@ -64,6 +66,7 @@ export class Store {
     runDir: '',
     curve: [],
     stepCount: 0,
+    fullTensorSteps: undefined,
     runState: 'loading',
     live: false,
     error: undefined,

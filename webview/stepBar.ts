@@ -30,6 +30,7 @@ function toolbarButton(spec: ButtonSpec): HTMLElement {
 export class StepBar {
   readonly el: HTMLElement;
   private readonly slider: HTMLInputElement;
+  private readonly ticks: HTMLElement;
   private readonly playButton: HTMLElement;
   private readonly speed: HTMLSelectElement;
   private readonly position: HTMLElement;
@@ -63,7 +64,9 @@ export class StepBar {
     this.speed.value = String(store.state.speed);
     this.speed.addEventListener('change', () => c.setSpeed(Number(this.speed.value)));
 
-    this.slider = h('input', { id: 'step-slider', type: 'range', min: 0, max: 0, step: 1, value: 0, 'aria-label': 'Step' });
+    // Tick marks where full tensors are kept (the trace's keyframes): a datalist the slider draws.
+    this.ticks = h('datalist', { id: 'full-tensor-steps' });
+    this.slider = h('input', { id: 'step-slider', type: 'range', min: 0, max: 0, step: 1, value: 0, 'aria-label': 'Step', list: 'full-tensor-steps' });
     this.slider.addEventListener('input', () => c.goTo(Number(this.slider.value)));
 
     this.position = h('span', { class: 'position', id: 'position' });
@@ -87,7 +90,7 @@ export class StepBar {
       'section',
       { class: 'step-bar', 'aria-label': 'Step through' },
       h('div', { class: 'buttons', role: 'toolbar', 'aria-label': 'Step controls' }, ...buttons, this.playButton, ...after, this.speed),
-      h('label', { class: 'slider' }, h('span', { class: 'visually-hidden', text: 'Step' }), this.slider),
+      h('label', { class: 'slider' }, h('span', { class: 'visually-hidden', text: 'Step' }), this.slider, this.ticks),
       status,
       this.liveBox,
     );
@@ -109,6 +112,7 @@ export class StepBar {
       this.slider.max = String(last);
       this.slider.disabled = m.stepCount === 0;
     }
+    if (changed.has('fullTensorSteps') || changed.has('meta')) this.showFullTensorSteps(m);
     if (changed.has('step') || changed.has('curve') || changed.has('stepCount')) {
       if (this.slider.value !== String(m.step)) this.slider.value = String(m.step);
       const [, last] = this.store.stepRange();
@@ -147,6 +151,14 @@ export class StepBar {
       this.livePause.setAttribute('icon', paused ? 'debug-continue' : 'debug-pause');
       this.livePause.setAttribute('label', paused ? 'Continue the runner (P)' : 'Pause the runner (P)');
     }
+  }
+
+  /** One tick per kept keyframe (a few hundred at most: the budget halves them as they fill it), and the list in the slider's tooltip. */
+  private showFullTensorSteps(m: Readonly<PanelModel>): void {
+    const steps = m.fullTensorSteps ?? [];
+    this.ticks.replaceChildren(...steps.map((s) => h('option', { value: s })));
+    const shown = steps.length <= 8 ? steps.map(formatInt).join(', ') : `${steps.slice(0, 4).map(formatInt).join(', ')} … ${formatInt(steps[steps.length - 1])}`;
+    this.slider.title = m.fullTensorSteps ? (steps.length ? `Full tensors (weights, gradients, whole batches) at ${formatInt(steps.length)} steps: ${shown}` : 'No step has full tensors') : '';
   }
 
   /**

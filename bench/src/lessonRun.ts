@@ -97,8 +97,8 @@ async function loadLesson(): Promise<{ spec: TrainingSpec; model: tf.LayersModel
   if (!('train' in data) || !data.test) throw new Error(`${LESSON12_FILE}: expected in-memory train and test splits`);
   const steps = spec.steps ?? 100;
   const lesson: Lesson = {
-    trainImages: data.train.xs.shape[0],
-    testImages: data.test.xs.shape[0],
+    trainImages: (data.train.xs as tf.Tensor).shape[0],
+    testImages: (data.test.xs as tf.Tensor).shape[0],
     steps,
     batchSize: spec.batchSize ?? 32,
     evalEvery: spec.evalEvery ?? Math.max(1, Math.round(steps / 10)),
@@ -107,7 +107,8 @@ async function loadLesson(): Promise<{ spec: TrainingSpec; model: tf.LayersModel
     optimizerConfig: spec.optimizer.getConfig() as Record<string, unknown>,
   };
   if (lesson.seed !== 1) log(`lesson12: the lesson's seed is ${lesson.seed}; the stock run seeds Math.random with 1`);
-  return { spec, model, train: data.train, test: data.test, lesson };
+  // Lesson 12's splits are single tensors (one input, one output).
+  return { spec, model, train: data.train as Split, test: data.test as Split, lesson };
 }
 
 /** Per-epoch shuffled full batches, as the runner batches in-memory splits (the partial batch dropped). */
@@ -165,7 +166,8 @@ export async function lessonInProcessMain(args: string[]): Promise<void> {
       outcome.scope.dispose();
       return outcome.loss;
     };
-    predict = (xs) => tracer.predict(xs);
+    // The tracer evaluates with the model's own predict (inference mode), as here.
+    predict = (xs) => model.predict(xs) as tf.Tensor;
   }
   let finalTestAccuracy = NaN;
   let finalLoss = NaN;

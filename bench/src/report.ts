@@ -83,6 +83,10 @@ export function summarize(c: Collected): Record<string, unknown> {
       steps: num(tw?.steps),
       writeStepsPerSec: num(tw?.writeStepsPerSec),
       bytesPerStep: num(tw?.bytesPerStep),
+      folderMB: num(tw?.folderMB),
+      budgetMB: num(tw?.budgetMB),
+      maxBytesDuringRunMiB: num(tw?.maxBytesDuringRunMiB),
+      keyframesKept: num(tw?.keyframesKept),
       openMs: num(tr?.openMs),
       randomStepMs: num(tr?.randomStepMs),
       readerMB: num(tr?.readerMB),
@@ -175,6 +179,8 @@ export function writeReport(c: Collected, dir: string): string {
   if (steady && steady.workerBusyMsPerStep !== undefined) {
     checks.push({ figure: `capture worker's own time per step ÷ training thread's (batch 64, steady state: ${fmt(steady.workerBusyMsPerStep, 2)} ms ÷ ${fmt(steady.trainingThreadBusyMs, 2)} ms)`, measured: r2(ratio(steady.workerBusyMsPerStep, steady.trainingThreadBusyMs)), unit: '×', target: 1, why: reasons.step });
   }
+  checks.push({ figure: `the ${fmt(t100.steps ?? null, 0)}-step seed trace on disk (trace budget ${fmt(t100.budgetMB ?? null, 0)} MiB)`, measured: t100.folderMB, unit: ' MB', target: 1000, why: reasons.trace100k });
+  checks.push({ figure: `largest trace folder while writing it ÷ its budget (keyframes thin out: ${fmt(t100.keyframesKept ?? null, 0)} kept)`, measured: r2(ratio(t100.maxBytesDuringRunMiB, t100.budgetMB)), unit: '×', target: 1, why: reasons.trace100k });
   checks.push({ figure: `open the ${fmt(t100.steps ?? null, 0)}-step trace (TraceReader.open)`, measured: t100.openMs, unit: ' ms', target: 300, why: reasons.trace100k ?? reasons.trace100kRead });
   checks.push({ figure: 'read a random step (median of 1,000)', measured: t100.randomStepMs, unit: ' ms', target: 5, why: reasons.trace100k ?? reasons.trace100kRead });
   checks.push({ figure: 'panel: step-change message → painted frame (median)', measured: panel.paintMs, unit: ' ms', target: 16, why: reasons.panel });
@@ -201,12 +207,19 @@ export function writeReport(c: Collected, dir: string): string {
   L.push(`## 4. Trace scale`);
   L.push('');
   if (tw) {
-    L.push(`${fmt(num(tw.steps), 0)} steps written with TraceWriter in ${fmt(num(tw.writeSeconds), 1)} s: **${fmt(t100.writeStepsPerSec, 0)} steps/s**, **${fmt(t100.bytesPerStep, 0)} bytes/step** (${fmt(num(tw.fileMB), 0)} MB on disk). ` +
+    const c = (tw.compression ?? {}) as Record<string, unknown> & { byRole?: Record<string, { exactRatio: number; float16Ratio: number }> };
+    const kept = (tw.keyframesKeptFirstLast ?? []) as (number | null)[];
+    const gaps = (tw.keyframeGapSteps ?? []) as number[];
+    const roles = Object.entries(c.byRole ?? {}).map(([k, r]) => `${k} ${fmt(r.exactRatio, 2)}× / ${fmt(r.float16Ratio, 2)}×`).join(', ');
+    L.push(`${fmt(num(tw.steps), 0)} steps written with TraceWriter under its byte budget of ${fmt(num(tw.budgetMB), 0)} MiB in ${fmt(num(tw.writeSeconds), 1)} s: **${fmt(t100.writeStepsPerSec, 0)} steps/s**, **${fmt(num(tw.folderMB), 0)} MB on disk** (${fmt(num(tw.folderMiB), 1)} MiB; the most at any moment of the write: ${fmt(num(tw.maxBytesDuringRunMiB), 1)} MiB), ${fmt(t100.bytesPerStep, 0)} bytes/step. ` +
       `Records are real: the real tracer ran ${tw.realStepsRun} steps of the seed model (batch 64, default capture policy: summaries every step, sample 0 every step, whole batches and full weights at keyframes every 50 steps) and those records were written again under new step numbers, keyframes where the policy puts them — so the trace did not take 100,000 real steps. ` +
-      `Ordinary step: ${fmt(num(tw.ordinaryBytes), 0)} bytes (deflated), written at ${fmt(num(tw.ordinaryWriteStepsPerSec), 0)} steps/s; keyframe: ${fmt(num(tw.keyframeBytes), 0)} bytes (stored raw), ${fmt(num(tw.keyframeWriteMs), 1)} ms each; keyframes are ${fmt(num(tw.keyframeShareOfBytes) === null ? null : num(tw.keyframeShareOfBytes)! * 100, 0)} % of the bytes.`);
+      `Step records (steps.bin + index.bin): ${fmt(num(tw.stepFilesMB), 0)} MB; an ordinary step ${fmt(num(tw.ordinaryBytes), 0)} bytes (summaries only: at 100,000 steps the samples of every step, ≈ 10 kB a step with them, would crowd the keyframes out of the budget). ` +
+      `Keyframes: ${fmt(num(tw.keyframes), 0)} made by the policy, **${fmt(num(tw.keyframesKept), 0)} kept** (steps ${kept[0] ?? '—'} to ${kept[1] ?? '—'}, evenly ${gaps.length ? `${fmt(gaps[1] ?? null, 0)} steps apart, the last ${fmt(gaps[0] ?? null, 0)}` : '—'}), ${fmt(num(tw.keptKeyframeBytes), 0)} bytes each, ${fmt(num(tw.keptKeyframeMB), 0)} MB in all (${fmt(num(tw.keyframeShareOfBytes) === null ? null : num(tw.keyframeShareOfBytes)! * 100, 0)} % of the bytes).`);
+    L.push('');
+    L.push(`Keyframe compression on the seed model's real tensors (one keyframe: weights, ∂L/∂W, ΔW and whole batches, ${fmt(num(c.rawBytes), 0)} bytes as float32): **exact** (byte planes + deflate, bit for bit: ${String(c.exactRoundTripBitForBit)}) ${fmt(num(c.exactBytes), 0)} bytes, **${fmt(num(c.exactRatio), 2)}×**, encode ${fmt(num(c.exactEncodeMs), 0)} ms, decode ${fmt(num(c.exactDecodeMs), 0)} ms; **float16** ${fmt(num(c.float16Bytes), 0)} bytes, **${fmt(num(c.float16Ratio), 2)}×**, encode ${fmt(num(c.float16EncodeMs), 0)} ms, largest relative error ${fmt(num(c.float16MaxRelativeError), 6)} (|x| ≥ 2⁻¹⁴; the bound is 2⁻¹¹ = 0.000488), largest absolute error below that ${num(c.float16MaxAbsoluteErrorBelow2e14)?.toExponential(2) ?? '—'}. By tensor (exact / float16): ${roles}.`);
     L.push('');
     if (tr) {
-      L.push(`Reader (a fresh process): open **${fmt(t100.openMs, 1)} ms**; random step median **${fmt(t100.randomStepMs, 3)} ms** (p90 ${fmt(num(tr.randomStepP90Ms), 2)} ms; ordinary ${fmt(num(tr.ordinaryStepMs), 2)} ms, keyframe ${fmt(num(tr.keyframeStepMs), 1)} ms); loss curve of 2,000 points ${fmt(num(tr.curve2000Ms), 1)} ms; one heat-strip history (240 columns) ${fmt(num(tr.history240Ms), 0)} ms. ` +
+      L.push(`Reader (a fresh process): open **${fmt(t100.openMs, 1)} ms**; random step median **${fmt(t100.randomStepMs, 3)} ms** (p90 ${fmt(num(tr.randomStepP90Ms), 2)} ms; ordinary ${fmt(num(tr.ordinaryStepMs), 2)} ms, kept keyframe ${fmt(num(tr.keyframeStepMs), 1)} ms: read, checked and decompressed); loss curve of 2,000 points ${fmt(num(tr.curve2000Ms), 1)} ms; one heat-strip history (240 columns) ${fmt(num(tr.history240Ms), 0)} ms. ` +
         `Memory after open: RSS +${fmt(t100.readerMB, 1)} MB, heap+buffers +${fmt(num(tr.readerHeapMB), 1)} MB; after 1,000 random reads: RSS +${fmt(num(tr.readerMBAfter1000Reads), 1)} MB, heap+buffers +${fmt(num(tr.readerHeapMBAfter1000Reads), 1)} MB (after a forced GC).`);
     } else L.push(`Reader: null (${reasons.trace100kRead})`);
   } else L.push(`null: ${reasons.trace100k}`);

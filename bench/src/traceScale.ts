@@ -2,7 +2,9 @@
 // 60 steps of the seed model on Fashion-MNIST at batch 64 with the default capture policy
 // (summaries every step, the selected sample every step, whole batches and full weights at
 // keyframes), and those records are written again under new step numbers (keyframes where the
-// policy puts them) so the file has 100,000 steps without training 100,000 steps.
+// policy puts them) by the real TraceWriter — budget, thinning and compression included — so the
+// trace has 100,000 steps without training 100,000 steps. It also measures how well keyframe
+// tensors compress (byte planes + deflate, exact; and float16) on those real weights and gradients.
 // `write DIR` writes it and measures throughput; `read DIR` (a fresh process, so its memory is
 // the reader's alone) opens it and reads random steps.
 import * as fs from 'node:fs';
@@ -13,6 +15,7 @@ import { selectBackend } from '../../src/runner/backend';
 import { DEFAULT_CAPTURE, isKeyframe } from '../../src/runner/capture/recordBuilder';
 import type { RunMeta, StepRecord } from '../../src/shared/traceTypes';
 import { DATA_FILE, INDEX_FILE } from '../../src/trace/recordCodec';
+import { KEYFRAME_DIR, decodeKeyframe, encodeKeyframe } from '../../src/trace/keyframeCodec';
 import { TraceReader } from '../../src/trace/traceReader';
 import { TraceWriter } from '../../src/trace/traceWriter';
 import { emit, log, median, quantile, round, seedModel } from './common';
@@ -61,12 +64,15 @@ export async function traceWriteMain(args: string[]): Promise<void> {
     tfjsVersion: tf.version.tfjs,
   };
 
-  log(`trace: writing ${steps.toLocaleString('en-US')} steps to ${dir}`);
+  const compression = keyframeCompression(keyframes[0]);
+
+  log(`trace: writing ${steps.toLocaleString('en-US')} steps to ${dir} (budget ${(policy.traceBudgetBytes ?? Infinity) / 2 ** 20} MB)`);
   const writer = new TraceWriter(dir, meta);
   let keyframeCount = 0;
   let keyframeBytes = 0;
   let ordinaryBytes = 0;
   let keyframeMs = 0;
+  let maxBytes = 0;
   const t0 = performance.now();
   for (let s = 0; s < steps; s++) {
     const keyframe = isKeyframe(s, steps, policy);
@@ -80,27 +86,103 @@ export async function traceWriteMain(args: string[]): Promise<void> {
     } else {
       ordinaryBytes += bytes;
     }
-    if (s > 0 && s % 20_000 === 0) log(`trace: ${s.toLocaleString('en-US')} steps, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    maxBytes = Math.max(maxBytes, writer.bytes);
+    if (s > 0 && s % 20_000 === 0) log(`trace: ${s.toLocaleString('en-US')} steps, ${((performance.now() - t0) / 1000).toFixed(1)} s, ${(writer.bytes / 1e6).toFixed(0)} MB, ${writer.keyframeSteps.length} keyframes kept`);
   }
   writer.close({ state: 'finished' });
   const writeMs = performance.now() - t0;
-  const fileBytes = fs.statSync(path.join(dir, DATA_FILE)).size + fs.statSync(path.join(dir, INDEX_FILE)).size;
+  const kept = writer.keyframeSteps;
+  const keyframeFiles = fs.readdirSync(path.join(dir, KEYFRAME_DIR));
+  const keptKeyframeBytes = keyframeFiles.reduce((n, f) => n + fs.statSync(path.join(dir, KEYFRAME_DIR, f)).size, 0);
+  const stepFileBytes = fs.statSync(path.join(dir, DATA_FILE)).size + fs.statSync(path.join(dir, INDEX_FILE)).size;
+  const folderBytes = fs.readdirSync(dir).reduce((n, f) => n + (f === KEYFRAME_DIR ? keptKeyframeBytes : fs.statSync(path.join(dir, f)).size), 0);
   const ordinaryCount = steps - keyframeCount;
+  const gaps = kept.slice(1).map((k, i) => k - kept[i]);
   emit({
     steps,
     backend: backend.name,
     realStepsRun: REAL_STEPS,
+    budgetMB: round((policy.traceBudgetBytes ?? NaN) / 2 ** 20, 0),
     writeSeconds: round(writeMs / 1000, 2),
     writeStepsPerSec: round(steps / (writeMs / 1000), 0),
-    bytesPerStep: round(fileBytes / steps, 0),
-    fileMB: round(fileBytes / 1e6, 1),
+    bytesPerStep: round(folderBytes / steps, 0),
+    fileMB: round(folderBytes / 1e6, 1),
+    folderMB: round(folderBytes / 1e6, 1),
+    folderMiB: round(folderBytes / 2 ** 20, 1),
+    maxBytesDuringRunMiB: round(maxBytes / 2 ** 20, 1),
+    stepFilesMB: round(stepFileBytes / 1e6, 1),
     keyframes: keyframeCount,
+    keyframesKept: kept.length,
+    keyframesKeptFirstLast: [kept[0] ?? null, kept[kept.length - 1] ?? null],
+    keyframeGapSteps: gaps.length ? [Math.min(...gaps), Math.max(...gaps)] : [],
+    keptKeyframeMB: round(keptKeyframeBytes / 1e6, 1),
+    keptKeyframeBytes: kept.length ? round(keptKeyframeBytes / kept.length, 0) : null,
     keyframeBytes: round(keyframeBytes / keyframeCount, 0),
     keyframeWriteMs: round(keyframeMs / keyframeCount, 3),
     ordinaryBytes: round(ordinaryBytes / ordinaryCount, 0),
     ordinaryWriteStepsPerSec: round(ordinaryCount / ((writeMs - keyframeMs) / 1000), 0),
-    keyframeShareOfBytes: round(keyframeBytes / (keyframeBytes + ordinaryBytes), 3),
+    keyframeShareOfBytes: round(keptKeyframeBytes / folderBytes, 3),
+    compression,
   });
+}
+
+/** How the real keyframe's tensors compress: exact (byte planes + deflate) and float16, by role, with the time and float16's error. */
+function keyframeCompression(record: StepRecord): Record<string, unknown> {
+  const full = record.tensors.filter((t) => t.scope !== 'sample');
+  const rawBytes = full.reduce((n, t) => n + t.values.byteLength, 0);
+  const byRole: Record<string, { rawBytes: number; exactBytes: number; float16Bytes: number }> = {};
+  for (const t of full) {
+    const key = t.scope === 'batch' ? `batch ${t.role}` : t.role;
+    const r = (byRole[key] ??= { rawBytes: 0, exactBytes: 0, float16Bytes: 0 });
+    r.rawBytes += t.values.byteLength;
+    r.exactBytes += encodeKeyframe(0, [t], 'exact').length;
+    r.float16Bytes += encodeKeyframe(0, [t], 'float16').length;
+  }
+  const timed = (f: () => Buffer): { buf: Buffer; ms: number } => {
+    const ms: number[] = [];
+    let buf: Buffer = Buffer.alloc(0);
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      buf = f();
+      ms.push(performance.now() - t0);
+    }
+    return { buf, ms: median(ms) };
+  };
+  const exact = timed(() => encodeKeyframe(record.step, full, 'exact'));
+  const half = timed(() => encodeKeyframe(record.step, full, 'float16'));
+  const decodeMs: number[] = [];
+  let decoded = decodeKeyframe(exact.buf, 'bench');
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    decoded = decodeKeyframe(exact.buf, 'bench');
+    decodeMs.push(performance.now() - t0);
+  }
+  const exactOk = decoded.every((t, k) => Buffer.from(t.values.buffer, t.values.byteOffset, t.values.byteLength).equals(Buffer.from(full[k].values.buffer, full[k].values.byteOffset, full[k].values.byteLength)));
+  // float16's error on these values: worst relative error where |x| ≥ 2^-14, worst absolute below.
+  let maxRel = 0;
+  let maxAbsSmall = 0;
+  decodeKeyframe(half.buf, 'bench').forEach((t, k) => {
+    const a = full[k].values;
+    for (let i = 0; i < a.length; i++) {
+      const err = Math.abs(t.values[i] - a[i]);
+      if (Math.abs(a[i]) >= 2 ** -14) maxRel = Math.max(maxRel, err / Math.abs(a[i]));
+      else maxAbsSmall = Math.max(maxAbsSmall, err);
+    }
+  });
+  return {
+    rawBytes,
+    exactBytes: exact.buf.length,
+    exactRatio: round(rawBytes / exact.buf.length, 3),
+    exactRoundTripBitForBit: exactOk,
+    exactEncodeMs: round(exact.ms, 1),
+    exactDecodeMs: round(median(decodeMs), 1),
+    float16Bytes: half.buf.length,
+    float16Ratio: round(rawBytes / half.buf.length, 3),
+    float16EncodeMs: round(half.ms, 1),
+    float16MaxRelativeError: maxRel,
+    float16MaxAbsoluteErrorBelow2e14: maxAbsSmall,
+    byRole: Object.fromEntries(Object.entries(byRole).map(([k, r]) => [k, { ...r, exactRatio: round(r.rawBytes / r.exactBytes, 3), float16Ratio: round(r.rawBytes / r.float16Bytes, 3) }])),
+  };
 }
 
 function memory(): { rss: number; heap: number; external: number } {
@@ -117,7 +199,7 @@ export async function traceReadMain(args: string[]): Promise<void> {
   const openMs = performance.now() - t0;
   const afterOpen = memory();
   const n = reader.stepCount;
-  const every = reader.meta.config.capture.keyframeEvery;
+  const full = new Set(reader.fullTensorSteps);
 
   // Random steps, seeded (xorshift), ordinary and keyframe steps alike, as they come.
   let seed = 0x9e3779b9;
@@ -136,12 +218,13 @@ export async function traceReadMain(args: string[]): Promise<void> {
     reader.readStep(step);
     const ms = performance.now() - t1;
     all.push(ms);
-    (every > 0 && step % every === 0 ? keyframe : ordinary).push(ms);
+    (full.has(step) ? keyframe : ordinary).push(ms);
   }
-  // Keyframes are 1 in `every`: read some on purpose too.
+  // Kept keyframes are few: read some on purpose too.
   const keyframeOnPurpose: number[] = [];
-  for (let i = 0; i < 50; i++) {
-    const step = Math.floor(rand() * (n / every)) * every;
+  const kept = [...full];
+  for (let i = 0; i < 50 && kept.length > 0; i++) {
+    const step = kept[Math.floor(rand() * kept.length)];
     const t1 = performance.now();
     reader.readStep(step);
     keyframeOnPurpose.push(performance.now() - t1);
@@ -163,6 +246,7 @@ export async function traceReadMain(args: string[]): Promise<void> {
     randomStepP90Ms: round(quantile(all, 0.9), 3),
     ordinaryStepMs: round(median(ordinary), 3),
     keyframeStepMs: round(median(keyframeOnPurpose), 3),
+    fullTensorSteps: full.size,
     curve2000Ms: round(curveMs, 2),
     curvePoints: curve.length,
     history240Ms: round(historyMs, 1),

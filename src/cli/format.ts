@@ -3,6 +3,7 @@ import type { LayerHealth } from '../shared/health';
 import type { ModelSummary, RunError, StepRecord, TensorSummary } from '../shared/traceTypes';
 import { roleSymbol, statsLine } from '../shared/format';
 import { phaseStops } from '../shared/phases';
+import { missingFromKeyframe } from '../shared/keyframeContents';
 
 
 export function num(v: number | undefined | null, digits = 4): string {
@@ -93,5 +94,29 @@ export function formatStepDetail(record: StepRecord, model: ModelSummary, classN
     const kept = record.tensors.map((t) => `${t.layer}:${t.role}${t.param ? `.${t.param}` : ''}(${t.scope})`);
     out.push(`  kept tensors: ${kept.join(' ')}`);
   }
+  out.push(...keyframeNotes(record, model));
   return out.join('\n');
+}
+
+/** What a keyframe lacks, by name, and how to keep it; nothing for a whole keyframe or an ordinary step. */
+function keyframeNotes(record: StepRecord, model: ModelSummary): string[] {
+  const name = (t: TensorSummary) => `${model.layers[t.layer]?.name ?? `layer ${t.layer}`} ${roleSymbol(t.role, t.param)}`;
+  if (record.samplesDropped) return ['  note: summaries only on this step (the run is too long for its trace budget to keep the samples of every step)'];
+  if (record.keyframeDropped) {
+    return ['  note: this keyframe\'s full tensors were dropped to keep the trace within its byte budget (see "full tensors at" above; raise --trace-budget to keep more)'];
+  }
+  const missing = missingFromKeyframe(record);
+  if (!missing || missing.length === 0) return [];
+  const bytes = missing.reduce((n, t) => n + t.shape.reduce((a, d) => a * d, 1) * 4, 0);
+  return [
+    `  keyframe lacks ${missing.length} of ${record.summaries.length} tensors (${(bytes / 2 ** 20).toFixed(1)} MB more than its per-keyframe budget held; raise --keyframe-budget): ${missing.map(name).join(', ')}`,
+  ];
+}
+
+/** Which steps have full tensors, shortened for a long run: the first few, the last few, how many. */
+export function formatFullTensorSteps(steps: number[], budgetBytes: number | undefined): string {
+  const budget = budgetBytes !== undefined ? ` (trace budget ${(budgetBytes / 2 ** 20).toFixed(0)} MB)` : '';
+  if (steps.length === 0) return `full tensors at no step${budget}`;
+  const list = steps.length <= 12 ? steps.join(', ') : `${steps.slice(0, 6).join(', ')}, … ${steps.slice(-3).join(', ')}`;
+  return `full tensors at ${steps.length} step${steps.length === 1 ? '' : 's'}: ${list}${budget}`;
 }

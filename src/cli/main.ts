@@ -6,20 +6,23 @@ import { parseArgs } from 'node:util';
 import { RunnerClient, RunnerError } from '../host/runnerClient';
 import { defaultRunDir } from '../trace/runFolder';
 import { CorruptRecordError } from '../trace/recordCodec';
+import { KEYFRAME_DIR } from '../trace/keyframeCodec';
 import { TraceOpenError, TraceReader } from '../trace/traceReader';
 import type { TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
-import type { RunError } from '../shared/traceTypes';
-import { formatError, formatHealth, formatStepDetail, formatSummary, num } from './format';
+import { KEYFRAME_PRECISIONS, type KeyframePrecision, type RunError } from '../shared/traceTypes';
+import { formatError, formatFullTensorSteps, formatHealth, formatStepDetail, formatSummary, num } from './format';
 import { DIFF_USAGE, diffCommand } from './diffCommand';
 import { EXPORT_USAGE, exportCommand } from './exportCommand';
 
 const USAGE = `usage:
   gradient-lens summary FILE                 the model's layers, shapes and parameter counts
   gradient-lens trace FILE [--steps N] [--out DIR [--force]] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck] [--strict-types]
+                          [--trace-budget MB] [--keyframe-budget MB] [--keyframe-precision exact|float16]
                                              train N steps with full tracing and write the trace
                                              (the file is type-checked alongside: type errors are
                                              warnings, --strict-types makes the first one fail the run;
-                                             --force replaces a trace already in DIR)
+                                             --force replaces a trace already in DIR; the trace never
+                                             exceeds --trace-budget, default 512 MB: keyframes thin out)
   gradient-lens show DIR [--step K]          print one recorded step, phase by phase
 ${DIFF_USAGE}
 ${EXPORT_USAGE}`;
@@ -39,6 +42,17 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
     throw new UsageError(`--${name} must be an integer from ${min} to ${max.toLocaleString('en-US')}, got '${value}'`);
   }
   return n;
+}
+
+/** Megabytes (2^20 bytes) as bytes, from plain decimal digits like the other integer options. */
+function megabytesOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  const mb = intOption(value, name, min, max);
+  return mb === undefined ? undefined : mb * 2 ** 20;
+}
+
+function precisionOption(value: string | undefined): KeyframePrecision | undefined {
+  if (value === undefined || (KEYFRAME_PRECISIONS as readonly string[]).includes(value)) return value as KeyframePrecision | undefined;
+  throw new UsageError(`--keyframe-precision must be one of ${KEYFRAME_PRECISIONS.join(', ')}, got '${value}'`);
 }
 
 const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -74,6 +88,12 @@ function prepareOutDir(outDir: string, force: boolean): void {
     throw new UsageError(`--out ${outDir} already holds ${what}: pass --force to replace it, or choose another folder`);
   }
   for (const name of fs.readdirSync(outDir)) if (TRACE_FILES.test(name)) fs.rmSync(path.join(outDir, name), { force: true });
+  // The keyframe files: only the writer's own names, then the folder if that emptied it.
+  const keyframes = path.join(outDir, KEYFRAME_DIR);
+  if (fs.existsSync(keyframes)) {
+    for (const name of fs.readdirSync(keyframes)) if (/^step-\d{10}\.glk(\.tmp)?$/.test(name)) fs.rmSync(path.join(keyframes, name), { force: true });
+    if (fs.readdirSync(keyframes).length === 0) fs.rmdirSync(keyframes);
+  }
 }
 
 function spawnRunner(backend?: string): RunnerClient {
@@ -133,13 +153,23 @@ async function trace(args: string[]): Promise<number> {
       force: { type: 'boolean' },
       'no-typecheck': { type: 'boolean' },
       'strict-types': { type: 'boolean' },
+      'trace-budget': { type: 'string' },
+      'keyframe-budget': { type: 'string' },
+      'keyframe-precision': { type: 'string' },
     },
   });
   const file = modelFile(positionals[0]);
+  const capture = {
+    traceBudgetBytes: megabytesOption(values['trace-budget'], 'trace-budget', 1, 1_048_576),
+    keyframeBudgetBytes: megabytesOption(values['keyframe-budget'], 'keyframe-budget', 0, 65_536),
+    keyframePrecision: precisionOption(values['keyframe-precision']),
+  };
   const overrides = {
     steps: intOption(values.steps, 'steps', 1, 100_000_000),
     seed: intOption(values.seed, 'seed', 0, 2 ** 32 - 1),
     batchSize: intOption(values['batch-size'], 'batch-size', 1, 65_536),
+    // Only what was given: an undefined key would override the file's own defineTraining.
+    capture: Object.fromEntries(Object.entries(capture).filter(([, v]) => v !== undefined)),
   };
   const backend = backendOption(values.backend);
   const outDir = path.resolve(values.out ?? defaultRunDir(process.cwd(), file));
@@ -216,6 +246,7 @@ function show(args: string[]): number {
     const end = reader.end;
     if (!end) console.log('note: the run did not finish (no end.json): it was cut short or is still running');
     else if (end.error) console.log(`run ${end.state}: ${formatError(end.error)}`);
+    console.log(formatFullTensorSteps(reader.fullTensorSteps, meta.config.capture.traceBudgetBytes));
     for (const d of reader.damage) console.log(`damage: ${d}`);
     console.log(formatStepDetail(record, meta.model, meta.classNames));
     return 0;

@@ -150,6 +150,7 @@ export class RunPanel extends Disposable {
       error: s.error,
       live: s.live,
       runDir: s.runDir,
+      fullTensorSteps: s.reader.fullTensorSteps,
     });
     // InitRun has no place for where a held run is: say it right after.
     if (s.atPhase) this.flushProgress();
@@ -180,7 +181,7 @@ export class RunPanel extends Disposable {
     const s = this.session;
     const entries = this.pendingEntries;
     this.pendingEntries = [];
-    this.post({ type: 'progress', entries, stepCount: s.stepCount, state: s.state, atPhase: s.atPhase, error: s.error });
+    this.post({ type: 'progress', entries, stepCount: s.stepCount, state: s.state, atPhase: s.atPhase, error: s.error, fullTensorSteps: s.reader.fullTensorSteps });
   }
 
   private receive(raw: unknown): void {

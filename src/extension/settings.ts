@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StartRequest, TypeCheckMode } from '../shared/protocol';
+import { KEYFRAME_PRECISIONS, type KeyframePrecision } from '../shared/traceTypes';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
@@ -12,6 +13,9 @@ export interface Settings {
   stepBudgetBytes: number | null;
   keyframeBudgetBytes: number | null;
   keyframeEvery: number | null;
+  /** The whole trace's byte budget in MB (2^20 bytes). */
+  traceBudgetMB: number | null;
+  keyframePrecision: KeyframePrecision | null;
   inlineValues: boolean;
   modelInfo: boolean;
   traceFolder: string;
@@ -27,6 +31,8 @@ export function readSettings(scope?: vscode.Uri): Settings {
     stepBudgetBytes: c.get<number | null>('capture.stepBudgetBytes', null),
     keyframeBudgetBytes: c.get<number | null>('capture.keyframeBudgetBytes', null),
     keyframeEvery: c.get<number | null>('capture.keyframeEvery', null),
+    traceBudgetMB: c.get<number | null>('traceBudgetMB', null),
+    keyframePrecision: keyframePrecision(c.get<unknown>('capture.keyframePrecision', null)),
     inlineValues: c.get<boolean>('inlineValues.enabled', true),
     modelInfo: c.get<boolean>('modelInfo.enabled', true),
     traceFolder: c.get<string>('traceFolder', ''),
@@ -41,6 +47,10 @@ function typeCheckMode(value: unknown): TypeCheckMode {
   return value === false ? 'off' : 'warn';
 }
 
+function keyframePrecision(value: unknown): KeyframePrecision | null {
+  return (KEYFRAME_PRECISIONS as readonly unknown[]).includes(value) ? (value as KeyframePrecision) : null;
+}
+
 /** What the settings override of the file's own `defineTraining`; only what is set. */
 export function runOverrides(s: Settings): NonNullable<StartRequest['overrides']> {
   const overrides: NonNullable<StartRequest['overrides']> = {};
@@ -49,6 +59,8 @@ export function runOverrides(s: Settings): NonNullable<StartRequest['overrides']
   if (s.stepBudgetBytes !== null) capture.stepBudgetBytes = s.stepBudgetBytes;
   if (s.keyframeBudgetBytes !== null) capture.keyframeBudgetBytes = s.keyframeBudgetBytes;
   if (s.keyframeEvery !== null) capture.keyframeEvery = s.keyframeEvery;
+  if (s.traceBudgetMB !== null) capture.traceBudgetBytes = Math.round(s.traceBudgetMB * 2 ** 20);
+  if (s.keyframePrecision !== null) capture.keyframePrecision = s.keyframePrecision;
   if (Object.keys(capture).length > 0) overrides.capture = capture;
   return overrides;
 }

@@ -4,9 +4,11 @@ import * as tf from '@tensorflow/tfjs';
 import { isTappedModel, type Split, type Tensors, type TrainingSpec } from '../api/index';
 import type { StartRequest } from '../shared/protocol';
 import type { RunConfig } from '../shared/traceTypes';
+import { FieldError } from '../shared/fieldChecks';
+import { capturePolicy } from '../shared/messageValidators';
 import { batchSource, type BatchSource } from './batches';
 import { LocatedError, toRunError } from './runError';
-import { DEFAULT_SEED, resolveConfig } from './runConfig';
+import { DEFAULT_SEED, keyframeBudgetFor, resolveConfig } from './runConfig';
 import { lossesName, resolveOutputLosses, type Loss } from './tracer/losses';
 import { oneTensor } from './exampleTensors';
 import { SequentialTracer, type ModelTracer } from './tracer/sequentialTracer';
@@ -62,6 +64,13 @@ export async function prepareRun(file: string, overrides: StartRequest['override
   // fitDataset: the batch size is the dataset's, known from its first batch (kept for step 0).
   if (plan?.feed) spec.batchSize = (await atStep(0, user, async () => plan.feed!.fetch(0))).xs.shape[0];
   const config = resolveConfig(spec, lossesName(losses), seed, overrides);
+  try {
+    // A policy meta.json's reader would refuse must not become a trace: say so at the start.
+    capturePolicy(config.capture, 'capture');
+  } catch (e) {
+    if (!(e instanceof FieldError)) throw e;
+    throw new LocatedError({ kind: 'contract', message: `defineTraining: ${e.message}.`, location: { file: user.file, line: 1, column: 1 } });
+  }
   const batches = batchSource(spec.data, config.batchSize, seed, plan && { partialBatches: true, shuffle: plan.shuffle });
   let tracer: ModelTracer;
   if (isTappedModel(spec.model)) {
@@ -73,6 +82,8 @@ export async function prepareRun(file: string, overrides: StartRequest['override
   } else {
     tracer = new GraphTracer(spec.model, locations, losses, spec.optimizer);
   }
+  const keyframeBudgetSet = overrides.capture?.keyframeBudgetBytes !== undefined || spec.capture?.keyframeBudgetBytes !== undefined;
+  config.capture.keyframeBudgetBytes = keyframeBudgetFor(config.capture, keyframeBudgetSet, tracer.summary.totalParams);
   const fit = plan && new FitDriver(plan, tracer, config.steps - 1);
   return {
     user,

@@ -24,7 +24,7 @@ import type {
   TensorSummary,
   TensorValues,
 } from './traceTypes';
-import { TENSOR_ROLES } from './traceTypes';
+import { KEYFRAME_PRECISIONS, TENSOR_ROLES } from './traceTypes';
 import {
   array,
   boolean,
@@ -117,12 +117,15 @@ const modelSummary: Check<ModelSummary> = (v, at) => {
   return summary;
 };
 
-const capturePolicy: Check<CapturePolicy> = object({
+/** A capture policy, also the one a model file's defineTraining asks for (checked before the run writes it into meta.json). */
+export const capturePolicy: Check<CapturePolicy> = object({
   summaries: boolean,
   sampleIndices: array(count),
   keyframeEvery: count,
   stepBudgetBytes: count,
   keyframeBudgetBytes: count,
+  traceBudgetBytes: optional(count),
+  keyframePrecision: optional(literal(...KEYFRAME_PRECISIONS)),
 });
 
 const runConfig: Check<RunConfig> = object({
@@ -225,6 +228,8 @@ const stepRecord: Check<StepRecord> = object({
   outputLosses: optional(array(number)),
   stepMs: finite,
   keyframe: boolean,
+  keyframeDropped: optional(boolean),
+  samplesDropped: optional(boolean),
   summaries: array(tensorSummary),
   tensors: array(tensorValues),
   samples: optional(array(object({ index: count, target: array(number), prediction: array(number) }))),

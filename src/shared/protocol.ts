@@ -192,6 +192,8 @@ export interface InitRun {
   state: RunState;
   error?: RunError;
   live: boolean;
+  /** Steps whose full tensors are in the trace (kept keyframes), sorted; absent from hosts before the trace budget. */
+  fullTensorSteps?: number[];
 }
 
 /** Reply to RequestStep: one step's record (summaries and kept tensors). */
@@ -223,6 +225,8 @@ export interface RunProgress {
   state: RunState;
   atPhase?: AtPhase;
   error?: RunError;
+  /** The kept keyframes now (they thin out as the run grows): replaces the list the panel had. */
+  fullTensorSteps?: number[];
 }
 
 /** The editor's cursor moved onto a layer's line. */

@@ -109,9 +109,25 @@ export interface CapturePolicy {
   keyframeEvery: number;
   /** Byte budget for the full tensors of an ordinary step. */
   stepBudgetBytes: number;
-  /** Byte budget for the full tensors of a keyframe. */
+  /** Byte budget for the full tensors of a keyframe (by default it scales to the model: see runConfig.ts). */
   keyframeBudgetBytes: number;
+  /**
+   * Byte budget for the whole trace folder, which no step count can exceed: keyframes thin out
+   * (every k-th kept, k doubling) and, for very long runs, ordinary steps keep summaries only.
+   * Absent in traces written before the budget existed (unbounded).
+   */
+  traceBudgetBytes?: number;
+  /**
+   * How keyframe tensors are stored, both deflated after splitting each value's bytes into planes:
+   * 'exact' keeps float32 bit for bit; 'float16' halves them again, at a relative error of at most
+   * 2^-11 (4.9e-4) for |x| in [6.1e-5, 65504], an absolute error of at most 2^-25 (3e-8) below
+   * that, and ±Infinity above 65504. Absent: 'exact'.
+   */
+  keyframePrecision?: KeyframePrecision;
 }
+
+export const KEYFRAME_PRECISIONS = ['exact', 'float16'] as const;
+export type KeyframePrecision = (typeof KEYFRAME_PRECISIONS)[number];
 
 export interface RunMeta {
   formatVersion: 1;
@@ -207,6 +223,13 @@ export interface StepRecord {
   /** Wall-clock time of the traced step in ms (forward + backward + update + capture). */
   stepMs: number;
   keyframe: boolean;
+  /**
+   * A keyframe whose full tensors were dropped to keep the trace within its byte budget (set by
+   * the reader; its summaries and the selected samples are still there).
+   */
+  keyframeDropped?: boolean;
+  /** An ordinary step written with summaries only (no sample tensors): the run is too long for its budget otherwise. */
+  samplesDropped?: boolean;
   summaries: TensorSummary[];
   tensors: TensorValues[];
   /** Targets and predictions of the selected samples (class index or value). */

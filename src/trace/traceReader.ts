@@ -3,13 +3,14 @@
 // A torn or corrupt tail (a killed runner) is detected, everything before it stays readable,
 // and `damage` says what was lost. A damaged record in the middle costs only itself: reading it
 // says which step and byte, histories skip it, and without an index the scan resynchronises on
-// the next whole record.
+// the next whole record. A keyframe's full tensors live in keyframes/ (one file each, see
+// traceWriter.ts); traces written before that hold them inside their step records.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { HistorySeries } from '../shared/protocol';
 import { FieldError } from '../shared/fieldChecks';
 import { runMeta } from '../shared/messageValidators';
-import type { RunMeta, StepIndexEntry, StepRecord, TensorRole } from '../shared/traceTypes';
+import type { RunMeta, StepIndexEntry, StepRecord, TensorRole, TensorValues } from '../shared/traceTypes';
 import {
   CorruptRecordError,
   DATA_FILE,
@@ -27,6 +28,7 @@ import {
   readRecordSummaries,
 } from './recordCodec';
 import type { RunEnd } from './traceWriter';
+import { CorruptKeyframeError, KEYFRAME_DIR, decodeKeyframe, keyframeFileName, stepOfKeyframeFile } from './keyframeCodec';
 
 export class TraceOpenError extends Error {}
 
@@ -75,6 +77,8 @@ export class TraceReader {
   private dataFd: number;
   private dataEnd = DATA_HEADER.length;
   private indexBytesRead = INDEX_HEADER.length;
+  /** Steps with a keyframe file, sorted; undefined for a trace written before keyframes had files. */
+  private keyframeFiles: number[] | undefined;
 
   private constructor(
     readonly dir: string,
@@ -146,7 +150,57 @@ export class TraceReader {
     const dataSize = fs.fstatSync(this.dataFd).size;
     this.readIndexTail(dataSize);
     this.scanUnindexed(dataSize);
+    this.listKeyframes();
     return this.columns.count - before;
+  }
+
+  private listKeyframes(): void {
+    let names: string[];
+    try {
+      names = fs.readdirSync(path.join(this.dir, KEYFRAME_DIR));
+    } catch {
+      this.keyframeFiles = undefined;
+      return;
+    }
+    const steps: number[] = [];
+    for (const name of names) {
+      const step = stepOfKeyframeFile(name);
+      if (step !== undefined) steps.push(step);
+    }
+    this.keyframeFiles = steps.sort((a, b) => a - b);
+  }
+
+  /**
+   * The recorded steps whose full tensors (whole batches, all parameters) are in the trace: the
+   * kept keyframes. For a trace from before keyframe files, where its policy put keyframes.
+   */
+  get fullTensorSteps(): number[] {
+    const last = this.stepCount > 0 ? this.columns.steps[this.stepCount - 1] : -1;
+    if (this.keyframeFiles) return this.keyframeFiles.filter((s) => s <= last);
+    const { steps, capture } = this.meta.config;
+    const keyframeEvery = capture.keyframeEvery;
+    const out: number[] = [];
+    if (last < 0) return out;
+    out.push(0);
+    if (keyframeEvery > 0) for (let s = keyframeEvery; s <= last; s += keyframeEvery) out.push(s);
+    if (steps - 1 <= last && out[out.length - 1] !== steps - 1) out.push(steps - 1);
+    return out;
+  }
+
+  /** The keyframe file's tensors of `step`; undefined when the step has none (or it was thinned since the folder was listed). */
+  private readKeyframe(step: number): TensorValues[] | undefined {
+    if (!this.keyframeFiles || !this.keyframeFiles.includes(step)) return undefined;
+    const file = path.join(this.dir, KEYFRAME_DIR, keyframeFileName(step));
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      // The writer thinned it out after we listed the folder.
+      this.keyframeFiles = this.keyframeFiles.filter((s) => s !== step);
+      return undefined;
+    }
+    return decodeKeyframe(buf, file, step);
   }
 
   private readIndexTail(dataSize: number): void {
@@ -269,13 +323,27 @@ export class TraceReader {
     const i = this.positionOf(step);
     if (i < 0) throw new RangeError(`step ${step} is not in this trace (it has steps ${this.stepCount > 0 ? `0–${this.columns.steps[this.stepCount - 1]}` : 'none'})`);
     const offset = this.columns.offsets[i];
+    let record: StepRecord;
     try {
-      const record = this.decodeAt(offset, this.columns.lengths[i]);
+      record = this.decodeAt(offset, this.columns.lengths[i]);
       if (record.step !== step) throw new CorruptRecordError(`it holds step ${record.step}, not ${step}: the index does not match ${DATA_FILE}`);
-      return record;
     } catch (e) {
       throw this.corrupt(step, offset, e);
     }
+    if (!this.keyframeFiles || !record.keyframe) return record;
+    let full: TensorValues[] | undefined;
+    try {
+      full = this.readKeyframe(step);
+    } catch (e) {
+      if (!(e instanceof CorruptKeyframeError)) throw e;
+      if (!this.damage.includes(e.message)) this.damage.push(e.message);
+      throw new CorruptRecordError(e.message);
+    }
+    if (!full) return { ...record, keyframeDropped: true };
+    // The whole batch replaces the selected rows the step record keeps for when it is thinned.
+    const key = (t: TensorValues) => `${t.layer}/${t.role}/${t.param ?? ''}`;
+    const batch = new Set(full.filter((t) => t.scope === 'batch').map(key));
+    return { ...record, tensors: [...record.tensors.filter((t) => !(t.scope === 'sample' && batch.has(key(t)))), ...full] };
   }
 
   /** What a damaged record is reported as, once, in `damage` too. */

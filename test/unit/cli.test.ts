@@ -36,6 +36,33 @@ describe('gradient-lens CLI', () => {
     assert.match(s.out, /∂L\/∂W\s+\[784×256\]/);
   });
 
+  it('trace under a byte budget: the folder stays within it, keyframes thin out, and show says what each keyframe lacks', () => {
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-cli-budget-'));
+    // Four steps, each a keyframe (a short run keeps one every step); 1 MB for the whole trace.
+    const t = run('trace', seed, '--steps', '4', '--out', out, '--trace-budget', '1', '--keyframe-budget', '1', '--keyframe-precision', 'float16', '--quiet');
+    assert.equal(t.code, 0, t.err);
+    const meta = JSON.parse(fs.readFileSync(path.join(out, 'meta.json'), 'utf8')) as { config: { capture: Record<string, unknown> } };
+    assert.equal(meta.config.capture.traceBudgetBytes, 2 ** 20);
+    assert.equal(meta.config.capture.keyframeBudgetBytes, 2 ** 20, 'a budget given is not scaled to the model');
+    assert.equal(meta.config.capture.keyframePrecision, 'float16');
+    const files = [...fs.readdirSync(out).filter((f) => f !== 'keyframes').map((f) => path.join(out, f)), ...fs.readdirSync(path.join(out, 'keyframes')).map((f) => path.join(out, 'keyframes', f))];
+    const bytes = files.reduce((n, f) => n + fs.statSync(f).size, 0);
+    assert.ok(bytes <= 2 ** 20, `${bytes} bytes on disk`);
+    const first = run('show', out, '--step', '0');
+    assert.equal(first.code, 0, first.err);
+    const kept = /^full tensors at (\d+) steps: ([\d, ]+) \(trace budget 1 MB\)$/m.exec(first.out);
+    assert.ok(kept, first.out);
+    const steps = kept[2].split(', ').map(Number);
+    assert.equal(steps[0], 0);
+    assert.equal(steps[steps.length - 1], 3);
+    assert.ok(steps.length < 4, 'some keyframe was thinned out');
+    // 1 MB of float32 holds the first layer's ∂L/∂W (803 kB, captured first), not also its weights.
+    assert.match(first.out, /keyframe lacks \d+ of 31 tensors \([\d.]+ MB more than its per-keyframe budget held; raise --keyframe-budget\): .*dense_\w+ W(,|$)/m);
+    const thinnedStep = [1, 2].find((s) => !steps.includes(s))!;
+    const thinned = run('show', out, '--step', String(thinnedStep));
+    assert.match(thinned.out, /this keyframe's full tensors were dropped to keep the trace within its byte budget/);
+  });
+
   it('bad input: a clear message and a non-zero exit', () => {
     const missing = run('trace', 'no/such/model.ts');
     assert.equal(missing.code, 2);
@@ -43,6 +70,16 @@ describe('gradient-lens CLI', () => {
     const badSteps = run('trace', seed, '--steps', 'many');
     assert.equal(badSteps.code, 2);
     assert.match(badSteps.err, /--steps must be an integer/);
+    for (const [flag, value, message] of [
+      ['--trace-budget', '0x10', /--trace-budget must be an integer from 1 to 1,048,576, got '0x10'/],
+      ['--trace-budget', '0', /--trace-budget must be an integer from 1/],
+      ['--keyframe-budget', '1.5', /--keyframe-budget must be an integer from 0 to 65,536, got '1.5'/],
+      ['--keyframe-precision', 'half', /--keyframe-precision must be one of exact, float16, got 'half'/],
+    ] as const) {
+      const bad = run('trace', seed, flag, value);
+      assert.equal(bad.code, 2, `${flag} ${value}`);
+      assert.match(bad.err, message);
+    }
     const notATrace = run('show', os.tmpdir());
     assert.equal(notATrace.code, 1);
     assert.match(notATrace.err, /is not a Gradient Lens trace/);

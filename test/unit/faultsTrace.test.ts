@@ -125,7 +125,7 @@ describe('faults: trace writes', () => {
     const w = new TraceWriter(dir, meta, files);
     w.append(record(0));
     assert.throws(() => w.close({ state: 'finished' }), (e: Error) => e instanceof TraceWriteError && e.message === `could not write ${dir}/end.json: no space left on device (ENOSPC)`);
-    assert.deepEqual(fs.readdirSync(dir).sort(), ['index.bin', 'meta.json', 'steps.bin']);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['index.bin', 'keyframes', 'meta.json', 'steps.bin']);
   });
 });
 

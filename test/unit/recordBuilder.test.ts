@@ -1,9 +1,12 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CAPTURE, buildStepRecord, finishedStep, transferList, type FinishedStep } from '../../src/runner/capture/recordBuilder';
+import type { CapturedTensor } from '../../src/runner/tracer/stepScope';
 import { summarize } from '../../src/runner/capture/summarize';
 import { peekFloats } from '../../src/runner/tensorFloats';
 import { TEST_BACKENDS, runStep, tracerFor, useBackend } from './helpers/tracerHarness';
+import { keyframeBudgetFor } from '../../src/runner/runConfig';
+import { missingFromKeyframe } from '../../src/shared/keyframeContents';
 
 function finished(keyframe: boolean): FinishedStep {
   const after = Float32Array.from({ length: 12 }, (_, i) => i * 0.5);
@@ -85,4 +88,33 @@ describe('buildStepRecord', () => {
       });
     });
   }
+  it('a keyframe of a 594,922-parameter model holds all its weights, gradients and updates', () => {
+    // The mid-size conv net's parameter count in four kernels, and two batch activations of 3.1 MB
+    // each: batches first, as keyframes were built before, left 2.1 MB of 8 MiB for the
+    // parameters, and the largest kernel's 2.3 MB did not fit.
+    const sizes = [896, 9248, 18496, 566282];
+    assert.equal(sizes.reduce((a, b) => a + b), 594_922);
+    const act = (layer: number) => ({ layer, role: 'activation' as const, shape: [128, 16, 16, 24], perExample: true, values: new Float32Array(128 * 16 * 16 * 24) });
+    const captures: CapturedTensor[] = [act(0), act(1)];
+    sizes.forEach((n, layer) => {
+      for (const role of ['gradParam', 'param', 'delta'] as const) {
+        captures.push({ layer, role, param: 'kernel', shape: [n], perExample: false, values: new Float32Array(n).fill(layer + 1), baseline: role === 'delta' ? new Float32Array(n) : undefined });
+      }
+    });
+    const step = { ...finished(true), batchSize: 128, prediction: new Float32Array(128 * 2), target: new Float32Array(128 * 2), captures };
+    const params = (r: ReturnType<typeof buildStepRecord>) => r.tensors.filter((t) => t.scope === 'full').length;
+
+    const fixed = buildStepRecord(step, DEFAULT_CAPTURE);
+    assert.equal(params(fixed), 12, 'at the old fixed 8 MiB the parameters come first and all fit');
+    assert.deepEqual(missingFromKeyframe({ ...fixed, stepMs: 0 })?.map((s) => s.role), ['activation', 'activation']);
+
+    const budget = keyframeBudgetFor(DEFAULT_CAPTURE, false, 594_922);
+    assert.equal(budget, 594_922 * 24);
+    const scaled = buildStepRecord(step, { ...DEFAULT_CAPTURE, keyframeBudgetBytes: budget });
+    assert.equal(params(scaled), 12);
+    assert.deepEqual(missingFromKeyframe({ ...scaled, stepMs: 0 }), [], 'the budget scaled to the model holds its batches too');
+
+    assert.equal(keyframeBudgetFor(DEFAULT_CAPTURE, false, 1000), DEFAULT_CAPTURE.keyframeBudgetBytes, 'a small model keeps the default');
+    assert.equal(keyframeBudgetFor({ ...DEFAULT_CAPTURE, keyframeBudgetBytes: 1024 }, true, 594_922), 1024, 'a budget the user set is kept');
+  });
 });

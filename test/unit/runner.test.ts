@@ -180,6 +180,13 @@ describe('runner', () => {
     assert.match(failure!.message, /export default defineTraining/);
   });
 
+  it('a capture policy no trace could hold is refused at the start, naming the field', async () => {
+    const { failure } = await traceToEnd(fixture('broken/badCapture.ts'));
+    assert.equal(failure?.kind, 'contract');
+    assert.equal(failure?.message, 'defineTraining: capture.keyframePrecision: expected one of "exact", "float16", got string "half".');
+    assert.equal(failure?.location?.line, 1);
+  });
+
   it('a runaway loop at load: the request times out and the runner is killed', async () => {
     const runner = RunnerClient.spawn({ runnerPath });
     await runner.ready;

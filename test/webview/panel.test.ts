@@ -122,6 +122,29 @@ describe('step-through panel (Chromium)', function () {
     await screenshot(page, 'panel-walk-light');
   });
 
+  it('marks the steps with full tensors on the slider, and shows the weights of the last one kept', async function () {
+    const kept = reader.fullTensorSteps;
+    assert.ok(kept.length >= 2 && kept[0] === 0, `kept ${kept.join(',')}`);
+    panel = await openPanel(browser, server, new TraceHost(reader));
+    const ticks = await panel.page.$$eval('#full-tensor-steps option', (os) => os.map((o) => Number((o as HTMLOptionElement).value)));
+    assert.deepEqual(ticks, kept);
+    assert.equal(await panel.page.locator('#step-slider').getAttribute('list'), 'full-tensor-steps');
+    assert.match((await panel.page.locator('#step-slider').getAttribute('title')) ?? '', new RegExp(`^Full tensors .* at ${kept.length} steps: 0, `));
+    await panel.close();
+
+    // A trace whose budget thinned its keyframes to step 0 only: a later step shows step 0's weights,
+    // not those of a keyframe the policy once made and the trace no longer has.
+    panel = await openPanel(browser, server, new TraceHost(reader, { fullTensorSteps: [0] }));
+    const { page, host } = panel;
+    const step = kept[1] + 1;
+    await page.evaluate((s) => (window as unknown as PanelHandle).gradientLens.controller.goTo(s), step);
+    await waitForStep(page, step);
+    await page.waitForFunction(() => (document.querySelector('.heatmap-caption')?.textContent ?? '').includes('keyframe step 0'));
+    const asked = host.received.map((m) => m.body).filter((b): b is { type: 'requestStep'; step: number } => b.type === 'requestStep').map((b) => b.step);
+    assert.ok(!asked.includes(kept[1]), `asked for ${asked.join(',')}`);
+    assert.deepEqual(await page.$$eval('#full-tensor-steps option', (os) => os.length), 1);
+  });
+
   it('jumps with the slider and requests the step', async function () {
     panel = await openPanel(browser, server, new TraceHost(reader));
     const { page, host } = panel;

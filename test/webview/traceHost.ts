@@ -13,6 +13,8 @@ export interface HostOptions {
   live?: boolean;
   /** Extra fields on init (e.g. the run directory). */
   runDir?: string;
+  /** The steps with full tensors the host reports (default: the reader's, when it has them). */
+  fullTensorSteps?: number[];
 }
 
 /** Typed arrays → { __typed, b64 } so they cross the Playwright binding fast; the page revives them. */
@@ -50,6 +52,7 @@ export class TraceHost {
       error: this.options.error,
       live: this.options.live ?? false,
       runDir: this.options.runDir ?? this.reader.dir,
+      fullTensorSteps: this.options.fullTensorSteps ?? (this.reader as Partial<Pick<TraceReader, 'fullTensorSteps'>>).fullTensorSteps,
     };
   }
 

@@ -13,6 +13,8 @@ export const DEFAULT_CAPTURE: CapturePolicy = {
   keyframeEvery: 50,
   stepBudgetBytes: 256 * 1024,
   keyframeBudgetBytes: 8 * 1024 * 1024,
+  traceBudgetBytes: 512 * 1024 * 1024,
+  keyframePrecision: 'exact',
 };
 
 export function isKeyframe(step: number, steps: number, policy: CapturePolicy): boolean {
@@ -108,18 +110,21 @@ export function buildStepRecord(finished: FinishedStep, policy: CapturePolicy): 
       stats: policy.summaries ? summarize(seen(c), c.role === 'activation' ? c.shape : undefined, c.baseline) : undefined,
     });
   }
-  // The selected examples first: they are what the panel shows at every step.
+  // A keyframe keeps the parameters first (weights, ∂W, ΔW: what keyframes are for, and what a
+  // mid-size model's budget must hold whole), then whole batches as far as the budget goes; the
+  // trace's selected examples come out of those batches (traceWriter.ts). Ordinary steps keep the
+  // selected examples, what the panel shows at every step.
+  if (keyframe) {
+    for (const c of finished.captures) {
+      if (!c.perExample) keep({ layer: c.layer, role: c.role, param: c.param, scope: 'full', shape: c.shape, values: owned(c) });
+    }
+  }
   for (const c of finished.captures) {
     if (!c.perExample || sampleIndices.length === 0) continue;
     if (keyframe) {
       keep({ layer: c.layer, role: c.role, param: c.param, scope: 'batch', shape: c.shape, values: owned(c) });
     } else {
       keep({ layer: c.layer, role: c.role, param: c.param, scope: 'sample', sampleIndices, shape: [sampleIndices.length, ...c.shape.slice(1)], values: rows(seen(c), c.shape, sampleIndices) });
-    }
-  }
-  if (keyframe) {
-    for (const c of finished.captures) {
-      if (!c.perExample) keep({ layer: c.layer, role: c.role, param: c.param, scope: 'full', shape: c.shape, values: owned(c) });
     }
   }
 
