@@ -15,7 +15,7 @@ import { summarize } from '../../src/runner/capture/summarize';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { emit, log, median, round, seedModel } from './common';
 import { readBackCapture } from './engine';
-import { BATCHES, benchMeta, drain, newTracer, pipelineVariant, type Batch, type Variant } from './step';
+import { BATCHES, benchMeta, drain, newTracer, noCaptureVariant, pipelineVariant, type Batch, type Variant } from './step';
 
 const TRAIN_EXAMPLES = 2048;
 
@@ -23,24 +23,6 @@ function batchesOf(xsAll: tf.Tensor2D, ysAll: tf.Tensor2D, batch: number): Batch
   const out: Batch[] = [];
   for (let s = 0; s + batch <= TRAIN_EXAMPLES; s += batch) out.push({ xs: tf.slice(xsAll, [s, 0], [batch, 784]), ys: tf.slice(ysAll, [s, 0], [batch, 10]) });
   return out;
-}
-
-function offVariant(batches: Batch[]): Variant {
-  const tracer = newTracer(seedModel());
-  let k = 0;
-  return {
-    name: 'tracedNoCapture',
-    async run(count) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++, k++) {
-        const b = batches[k % batches.length];
-        const t0 = performance.now();
-        drain(tracer, b.xs, b.ys, false).scope.dispose();
-        out.push(performance.now() - t0);
-      }
-      return out;
-    },
-  };
 }
 
 /** The worker's job, phase by phase, on this thread: real captures of the seed model at batch 64. */
@@ -104,7 +86,7 @@ export async function captureMain(args: string[]): Promise<void> {
       const batches = batchesOf(xsAll, ysAll, batch);
       const p = pipelineVariant(batches, batch, fs.mkdtempSync(path.join(tmp, `p${batch}-`)));
       closers.push(p.close);
-      const variants = [p.variant, offVariant(batches)];
+      const variants = [p.variant, noCaptureVariant(batches)];
       for (const v of variants) await v.run(20);
       perBatch.set(batch, { variants, times: new Map(), busy: p.workerBusyMs, busyFrom: p.workerBusyMs(), training: p.trainingBusyMs, trainingFrom: p.trainingBusyMs(), submit: p.submitMs, submitFrom: p.submitMs() });
     }

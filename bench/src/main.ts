@@ -3,7 +3,8 @@
 //   node out/bench/bin/main.js                 all benchmarks
 //   node out/bench/bin/main.js --quick         fewer rounds and a 10,000-step trace (a smoke run)
 //   node out/bench/bin/main.js report          results.md again from results.json and NOTES.md
-//   node out/bench/bin/main.js <name> [args]   one benchmark: step, capture, cold, trace-write, trace-read, panel
+//   node out/bench/bin/main.js <name> [args]   one benchmark: step, capture, cold, trace-write, trace-read, panel,
+//                                               conv [lesson13|midsize]
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,6 +12,7 @@ import * as path from 'node:path';
 import { RESULT_PREFIX, ROOT, log } from './common';
 import { captureMain } from './capture';
 import { coldStartMain } from './coldStart';
+import { convMain } from './conv';
 import { panelMain } from './panel';
 import { writeReport, type Collected } from './report';
 import { stepMain } from './step';
@@ -25,6 +27,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'trace-read': traceReadMain,
   panel: panelMain,
   summarize: summarizeProbeMain,
+  conv: convMain,
 };
 
 /** Runs one benchmark in a child process; its progress goes to our stderr, its result is parsed. */
@@ -68,6 +71,9 @@ async function all(quick: boolean): Promise<void> {
 
   collected.summarize = await child('summarize', [], 5 * 60_000);
 
+  log('== 6. convolutional nets (interleaved rounds) ==');
+  collected.conv = await child('conv', q, 30 * 60_000);
+
   log('== 3. cold start ==');
   collected.cold = await child('cold', q, 10 * 60_000);
 
@@ -102,6 +108,7 @@ function rerender(): void {
     host: json.host as Collected['host'],
     step: outcome(d.step),
     summarize: outcome(d.summarize),
+    conv: outcome(d.conv ?? null),
     cold: outcome(d.coldStart),
     traceWrite: outcome(d.traceWrite),
     traceRead: outcome(d.traceRead),

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stepFlops } from './common';
+import { convSection, convSummary } from './convReport';
 
 export interface Outcome {
   result?: Record<string, unknown>;
@@ -17,6 +18,7 @@ export interface Collected {
   host: { cpus: number; cpuModel: string; node: string; loadAvg: number[] };
   step?: Outcome;
   summarize?: Outcome;
+  conv?: Outcome;
   cold?: Outcome;
   traceWrite?: Outcome;
   traceRead?: Outcome;
@@ -86,6 +88,7 @@ export function summarize(c: Collected): Record<string, unknown> {
       readerMB: num(tr?.readerMB),
     },
     panel: { paintMs: num(p?.paintMs), memoryGrowthMB: num(p?.memoryGrowthMB) },
+    conv: convSummary(c.conv),
     nullReasons: reasons,
   };
 }
@@ -280,6 +283,7 @@ export function writeReport(c: Collected, dir: string): string {
       ` (moments and the histogram's binning; the JS kernel is the fallback where WebAssembly SIMD does not load).`);
     L.push('');
   }
+  L.push(...convSection(c.conv, dir));
   const notesFile = path.join(dir, 'NOTES.md');
   if (fs.existsSync(notesFile)) {
     L.push(fs.readFileSync(notesFile, 'utf8').trim());
@@ -288,7 +292,7 @@ export function writeReport(c: Collected, dir: string): string {
   L.push(`Details (every figure, per-variant spread, leaks, profile): bench/results.json. Reproduce: \`npm run bench\`.`);
 
   const md = L.join('\n');
-  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, startedAt: c.startedAt, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, summarize: c.summarize?.result ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null } }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, startedAt: c.startedAt, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, summarize: c.summarize?.result ?? null, conv: c.conv?.result ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null } }, null, 2) + '\n');
   fs.writeFileSync(path.join(dir, 'results.md'), md + '\n');
   return md;
 }
