@@ -15,6 +15,17 @@ export function addBias(z: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor {
   return bias ? tf.add(z, bias) : z;
 }
 
+/**
+ * ∂L/∂b: ∂L/∂z summed over every axis but the channels, as ones · ∂z[N, c], a matMul. On
+ * tfjs-wasm, `sum` over the leading axes of a big tensor is a slow path (31 ms against the
+ * matMul's 1.2 ms at [128, 24, 24, 32]; bench/results.md).
+ */
+export function biasGrad(dZ: tf.Tensor): tf.Tensor1D {
+  const channels = dZ.shape[dZ.rank - 1];
+  const rows = dZ.size / channels;
+  return tf.reshape(tf.matMul(tf.ones([1, rows]), tf.reshape(dZ, [rows, channels])), [channels]);
+}
+
 export abstract class WeightedLayerTracer<S extends Saved> implements TraceableLayer {
   protected readonly act: ActivationFn | undefined;
   protected readonly bias?: tf.Variable;
@@ -54,7 +65,7 @@ export abstract class WeightedLayerTracer<S extends Saved> implements TraceableL
     const dZ = backThroughActivation(this.act, z, a, dA, capture);
     const grads = new Map<string, tf.Tensor>();
     const dInput = this.opBackward(dZ, op, needInputGrad, grads);
-    if (this.bias) grads.set('bias', tf.sum(dZ, [...Array(dZ.rank - 1).keys()]));
+    if (this.bias) grads.set('bias', biasGrad(dZ));
     return { dInput, grads };
   }
 }
