@@ -80,16 +80,19 @@ for (const backend of TEST_BACKENDS) {
       });
     }
 
-    it('conv2d filter gradient without Conv2DBackpropFilter matches tf.grad on cpu', async () => {
-      const x = tf.randomNormal([3, 8, 7, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
-      const w = tf.randomNormal([3, 2, 2, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
-      for (const [strides, padding] of [[1, 'same'], [2, 'valid'], [2, 'same']] as const) {
-        const dz = tf.tidy(() => tf.randomNormal(tf.conv2d(x, w, strides, padding).shape, 0, 1, 'float32', 3)) as tf.Tensor4D;
-        const mine = conv2dFilterGrad(x, dz, { strides: [strides, strides], padding, dilation: [1, 1], kernelSize: [3, 2] }).dataSync();
-        const expected = await onCpu(() => tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, strides, padding), dz)))(w).dataSync());
-        assert.ok(maxAbsDiff(mine, expected) < 1e-3, `${padding}/${strides}: ${maxAbsDiff(mine, expected)}`);
-      }
-    });
+    // 4 filters: the swapped conv; 16 (kh·kw·ci = 12 ≤ 2·16): the patches and one matMul.
+    for (const filters of [4, 16]) {
+      it(`conv2d filter gradient without Conv2DBackpropFilter matches tf.grad on cpu (${filters} filters)`, async () => {
+        const x = tf.randomNormal([3, 8, 7, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
+        const w = tf.randomNormal([3, 2, 2, filters], 0, 1, 'float32', 2) as tf.Tensor4D;
+        for (const [strides, padding] of [[1, 'same'], [1, 'valid'], [2, 'valid'], [2, 'same']] as const) {
+          const dz = tf.tidy(() => tf.randomNormal(tf.conv2d(x, w, strides, padding).shape, 0, 1, 'float32', 3)) as tf.Tensor4D;
+          const mine = conv2dFilterGrad(x, dz, { strides: [strides, strides], padding, dilation: [1, 1], kernelSize: [3, 2] }).dataSync();
+          const expected = await onCpu(() => tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, strides, padding), dz)))(w).dataSync());
+          assert.ok(maxAbsDiff(mine, expected) < 1e-3, `${padding}/${strides}: ${maxAbsDiff(mine, expected)}`);
+        }
+      });
+    }
 
     it('conv2d input gradient without Conv2DBackpropInput matches the definition (strides, padding, dilation)', () => {
       const x = tf.randomNormal([2, 9, 8, 3], 0, 1, 'float32', 4) as tf.Tensor4D;

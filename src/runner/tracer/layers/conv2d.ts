@@ -49,6 +49,9 @@ export function samePadding(size: number, kernel: number, stride: number, dilati
 /** ∂L/∂W of a channels-last conv2d, without the Conv2DBackpropFilter kernel. */
 export function conv2dFilterGrad(x: tf.Tensor4D, dZ: tf.Tensor4D, cfg: ConvConfig): tf.Tensor4D {
   const [kh, kw] = cfg.kernelSize;
+  // Few taps (a first layer's ci = 1): the swapped conv below has as many output pixels as
+  // taps, too few for XNNPACK's tiles (7.7 ms against 2.1 at [64, 28, 28, 1] → 8 filters).
+  if (kh * kw * x.shape[3] <= 2 * dZ.shape[3]) return filterGradFromPatches(x, dZ, cfg);
   let xp = x;
   if (cfg.padding === 'same') {
     const ph = samePadding(x.shape[1], kh, cfg.strides[0], cfg.dilation[0]);
@@ -64,6 +67,24 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dZ: tf.Tensor4D, cfg: ConvConfi
   // Rows and columns a stride leaves uncovered make `out` larger than the kernel.
   const cropped = out.shape[1] === kh && out.shape[2] === kw ? out : tf.slice(out, [0, 0, 0, 0], [out.shape[0], kh, kw, out.shape[3]]);
   return tf.transpose(cropped, [1, 2, 0, 3]);
+}
+
+/**
+ * ∂L/∂W as patchesᵀ · ∂z: each position's receptive field (kh·kw·ci values) taken by a conv2d
+ * with an identity kernel (exact: one product by 1 per output), then one matMul over all
+ * positions. Worth it while the patches are no wider than about twice ∂z (kh·kw·ci ≤ 2·co).
+ */
+function filterGradFromPatches(x: tf.Tensor4D, dZ: tf.Tensor4D, cfg: ConvConfig): tf.Tensor4D {
+  const [kh, kw] = cfg.kernelSize;
+  const ci = x.shape[3];
+  const co = dZ.shape[3];
+  const taps = kh * kw * ci;
+  // Tap (i, j, c) → channel (i·kw + j)·ci + c, the kernel's own row-major order.
+  const identity = tf.reshape(tf.eye(taps), [kh, kw, ci, taps]) as tf.Tensor4D;
+  const patches = tf.conv2d(x, identity, cfg.strides, cfg.padding, 'NHWC', cfg.dilation);
+  const positions = dZ.size / co;
+  const dW = tf.matMul(tf.transpose(tf.reshape(patches, [positions, taps])), tf.reshape(dZ, [positions, co]));
+  return tf.reshape(dW, [kh, kw, ci, co]);
 }
 
 /**
