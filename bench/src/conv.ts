@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadFashionMnist } from '../../src/api/data';
 import { selectBackend, type BackendPreference } from '../../src/runner/backend';
 import { conv2dFilterGrad, conv2dInputGrad, type ConvConfig } from '../../src/runner/tracer/layers/conv2d';
+import { biasGrad } from '../../src/runner/tracer/layers/weightedLayer';
 import { emit, log, median, quantile, round } from './common';
 import { buildRecord } from './engine';
 import { drain, newTracer, noCaptureVariant, pipelineVariant, startStep, type Variant } from './step';
@@ -99,9 +100,11 @@ function captureProfile(net: ConvNetName, batches: Batch[], steps: number): Reco
   const tracer = newTracer(NETS[net].model(), LR);
   const readBackMs: number[] = [];
   const buildMs: number[] = [];
+  let values = 0;
   for (let s = 0; s < steps + 3; s++) {
     const b = batches[s % batches.length];
     const outcome = drain(tracer, b.xs, b.ys, true);
+    values = outcome.scope.captures.reduce((sum, c) => sum + c.shape.reduce((p, d) => p * d, 1), 0);
     const built = buildRecord(s + 1, false, outcome);
     outcome.scope.dispose();
     if (s >= 3) {
@@ -109,7 +112,7 @@ function captureProfile(net: ConvNetName, batches: Batch[], steps: number): Reco
       buildMs.push(built.buildMs);
     }
   }
-  return { readBackMs: round(median(readBackMs)), buildStepRecordMs: round(median(buildMs)) };
+  return { readBackMs: round(median(readBackMs)), buildStepRecordMs: round(median(buildMs)), capturedMBPerStep: round((values * 4) / 1e6, 1) };
 }
 
 interface OpForm {
@@ -135,7 +138,9 @@ function convLayerOps(x: tf.Tensor4D, kernelShape: [number, number, number, numb
     { name: 'forward: conv2d, add bias, relu (3 ops)', run: () => tf.tidy(() => tf.relu(tf.add(tf.conv2d(x, kernel, 1, 'valid'), bias))) },
     { name: 'forward: fused conv2d + bias + relu (1 op)', run: () => tf.fused.conv2d({ x, filter: kernel, strides: 1, pad: 'valid', bias, activation: 'relu' }) },
     { name: '∂filter: conv2dFilterGrad (conv2d of the transposed input with the transposed ∂z)', run: () => tf.tidy(() => conv2dFilterGrad(x, dZ, cfg)) },
-    { name: '∂bias + relu backward: sum(∂z), ∂a·step(z)', run: () => tf.tidy(() => tf.add(tf.sum(tf.mul(dZ, tf.step(dZ)), [0, 1, 2]), 0)) },
+    { name: 'relu backward: ∂a·step(z)', run: () => tf.tidy(() => tf.mul(dZ, tf.step(dZ))) },
+    { name: '∂bias: sum(∂z) over the leading axes (before a16859d)', run: () => tf.sum(dZ, [0, 1, 2]) },
+    { name: '∂bias: biasGrad, ones·∂z (weightedLayer.ts)', run: () => tf.tidy(() => biasGrad(dZ)) },
   ];
   if (needInputGrad) {
     forms.push(
@@ -160,7 +165,7 @@ function convLayerOps(x: tf.Tensor4D, kernelShape: [number, number, number, numb
   const out: Record<string, { ms: number; gflops: number }> = {};
   forms.forEach((f, i) => {
     const ms = median(times[i]);
-    out[f.name] = { ms: round(ms), gflops: round((f.name.startsWith('∂bias') ? 0 : flops) / ms / 1e6, 1) };
+    out[f.name] = { ms: round(ms), gflops: round((/^(∂bias|relu)/.test(f.name) ? 0 : flops) / ms / 1e6, 1) };
   });
   return out;
 }

@@ -80,13 +80,23 @@ export function convSection(conv: Outcome | undefined, benchDir: string): string
     L.push(`| ${name} | ${r.batch} | **${fmt(num(r.tracedMs))}** | ${fmt(num(r.tracedNoCaptureMs))} | ${fmt(num(r.torchMs), 2)} | **${fmt(over, 2)}×** | ≤ ${target}×: ${verdict} | ${fmt(ratio(num(r.tracedMs), num(r.tracedNoCaptureMs)), 2)}× |`);
   }
   L.push('');
+  const beforeFile = path.join(benchDir, 'results-conv-before.json');
+  if (fs.existsSync(beforeFile)) {
+    const before = JSON.parse(fs.readFileSync(beforeFile, 'utf8')) as { engine: string; measuredAt: string; how: string; nets: Partial<Record<(typeof NETS)[number], NetResult>> };
+    const rows = NETS.map((name) => {
+      const b = before.nets[name];
+      return b ? `${name}: traced ${fmt(num(b.tracedMs))} ms, capture off ${fmt(num(b.tracedNoCaptureMs))} ms, PyTorch ${fmt(num(b.torchMs), 2)} ms: **${fmt(ratio(num(b.tracedMs), num(b.torchMs)), 2)}×** PyTorch` : `${name}: —`;
+    });
+    L.push(`Before this work (engine ${before.engine}; measured ${before.measuredAt}, ${before.how}): ${rows.join('; ')}. Compare the ratios, not the milliseconds: the two runs had different loads.`);
+    L.push('');
+  }
   for (const name of NETS) {
     const r = all[name];
     if (!r) continue;
     L.push(`### Where the time goes: ${name} (${r.net}), batch ${r.batch}`);
     L.push('');
     const b = r.profile.breakdown;
-    L.push(`Per step, capture off (median of each phase of the traced step): ${Object.entries(b).map(([k, ms]) => `${k} **${fmt(ms, 2)} ms**`).join('; ')}. Capture, inline: read-back ${fmt(num(r.profile.capture.readBackMs), 2)} ms on the training thread, buildStepRecord ${fmt(num(r.profile.capture.buildStepRecordMs), 2)} ms (the capture worker's part).`);
+    L.push(`Per step, capture off (median of each phase of the traced step): ${Object.entries(b).map(([k, ms]) => `${k} **${fmt(ms, 2)} ms**`).join('; ')}. Capture, inline: read-back ${fmt(num(r.profile.capture.readBackMs), 2)} ms on the training thread, buildStepRecord ${fmt(num(r.profile.capture.buildStepRecordMs), 2)} ms (the capture worker's part), for ${fmt(num(r.profile.capture.capturedMBPerStep), 1)} MB of float32 tensors captured a step.`);
     L.push('');
     L.push(`Phases: ${Object.entries(r.profile.phases).map(([k, ms]) => `${k} ${fmt(ms, 2)}`).join(' · ')} (ms).`);
     L.push('');
