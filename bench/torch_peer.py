@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-# The PyTorch peer of the training-step benchmark: the seed MLP (784→256 relu→128 relu→10
-# softmax), SGD, categorical cross-entropy, on the same batches as the tfjs variants. It runs as a
+# The PyTorch peer of the training-step benchmarks: the seed MLP (784→256 relu→128 relu→10
+# softmax) and the conv nets of bench/src/conv.ts, SGD, categorical cross-entropy, on the same
+# batches as the tfjs variants. It runs as a
 # server so the Node side can interleave its rounds with the tfjs ones: one JSON request per line
 # on stdin, one JSON reply per line on stdout.
 #   {"cmd": "info"}                          → versions, threads, BLAS
 #   {"cmd": "data", "path": p, "n": n}       → load n examples (784 f32 pixels, then 10 f32 one-hot)
 #   {"cmd": "steps", "batch": b, "count": k} → times k training steps, per-step ms
+#       optional "net": "mlp" (default) | "lesson13" | "midsize", "lr" (default 0.1)
 #   {"cmd": "matmul", "n": n, "reps": r}     → GFLOP/s of an n×n·n×n matmul (this machine's peak)
 #   {"cmd": "lesson", "dir": d, "trainCount": n, "testCount": m, "batch": b, "steps": k,
 #    "evalEvery": e, "adam": {...}, "seed": s}     → lesson 12 in PyTorch: Adam, per-epoch shuffled full
@@ -44,26 +46,41 @@ class Peer:
         self.ys = None
         self.models = {}
 
-    def model(self, batch):
-        if batch not in self.models:
-            m = torch.nn.Sequential(
-                torch.nn.Linear(784, 256), torch.nn.ReLU(),
-                torch.nn.Linear(256, 128), torch.nn.ReLU(),
-                torch.nn.Linear(128, 10),
-            )
-            opt = torch.optim.SGD(m.parameters(), lr=0.1)
-            self.models[batch] = (m, opt, 0)
-        return self.models[batch]
+    def model(self, net, batch, lr):
+        key = (net, batch)
+        if key not in self.models:
+            nn = torch.nn
+            if net == "mlp":
+                m = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+            elif net == "lesson13":
+                m = nn.Sequential(
+                    nn.Conv2d(1, 8, 3), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(8, 16, 3), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Flatten(), nn.Linear(400, 10),
+                )
+            elif net == "midsize":
+                m = nn.Sequential(
+                    nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Conv2d(32, 64, 3), nn.ReLU(), nn.Conv2d(64, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                    nn.Flatten(), nn.Linear(1024, 512), nn.ReLU(), nn.Linear(512, 10),
+                )
+            else:
+                raise ValueError(f"unknown net {net}")
+            opt = torch.optim.SGD(m.parameters(), lr=lr)
+            self.models[key] = (m, opt, 0)
+        return self.models[key]
 
-    def steps(self, batch, count):
-        m, opt, cursor = self.model(batch)
+    def steps(self, batch, count, net="mlp", lr=0.1):
+        m, opt, cursor = self.model(net, batch, lr)
+        # The conv nets take images, NCHW.
+        xs = self.xs if net == "mlp" else self.xs.view(-1, 1, 28, 28)
         n = self.xs.shape[0]
         times = []
         loss_value = None
         for _ in range(count):
             if cursor + batch > n:
                 cursor = 0
-            x = self.xs[cursor:cursor + batch]
+            x = xs[cursor:cursor + batch]
             y = self.ys[cursor:cursor + batch]
             cursor += batch
             t0 = time.perf_counter()
@@ -75,7 +92,7 @@ class Peer:
             opt.step()
             loss_value = loss.item()  # read back, as every tfjs variant reads its loss
             times.append((time.perf_counter() - t0) * 1000.0)
-        self.models[batch] = (m, opt, cursor)
+        self.models[(net, batch)] = (m, opt, cursor)
         return {"ms": times, "loss": loss_value}
 
     def matmul(self, n, reps):
@@ -175,7 +192,7 @@ def main():
                 peer.ys = raw[:, 784:].contiguous()
                 reply = {"ok": True, "n": req["n"]}
             elif cmd == "steps":
-                reply = peer.steps(int(req["batch"]), int(req["count"]))
+                reply = peer.steps(int(req["batch"]), int(req["count"]), req.get("net", "mlp"), float(req.get("lr", 0.1)))
             elif cmd == "lesson":
                 reply = lesson(req)
             elif cmd == "matmul":

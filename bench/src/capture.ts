@@ -15,7 +15,7 @@ import { peekFloats } from '../../src/runner/tensorFloats';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { emit, log, median, round, seedModel } from './common';
 import { buildRecord, recordOf } from './engine';
-import { BATCHES, benchMeta, drain, newTracer, pipelineVariant, type Batch, type Variant } from './step';
+import { BATCHES, benchMeta, drain, newTracer, noCaptureVariant, pipelineVariant, type Batch, type Variant } from './step';
 
 const TRAIN_EXAMPLES = 2048;
 
@@ -40,24 +40,6 @@ function inlineVariant(batches: Batch[]): Variant {
         const { record } = buildRecord(k, false, outcome);
         outcome.scope.dispose();
         encodeRecord(record);
-        out.push(performance.now() - t0);
-      }
-      return out;
-    },
-  };
-}
-
-function offVariant(batches: Batch[]): Variant {
-  const tracer = newTracer(seedModel());
-  let k = 0;
-  return {
-    name: 'tracedNoCapture',
-    async run(count) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++, k++) {
-        const b = batches[k % batches.length];
-        const t0 = performance.now();
-        drain(tracer, b.xs, b.ys, false).scope.dispose();
         out.push(performance.now() - t0);
       }
       return out;
@@ -129,7 +111,7 @@ export async function captureMain(args: string[]): Promise<void> {
       const batches = batchesOf(xsAll, ysAll, batch);
       const p = pipelineVariant(batches, batch, fs.mkdtempSync(path.join(tmp, `p${batch}-`)));
       closers.push(p.close);
-      const variants = [p.variant, inlineVariant(batches), offVariant(batches)];
+      const variants = [p.variant, inlineVariant(batches), noCaptureVariant(batches)];
       for (const v of variants) await v.run(20);
       perBatch.set(batch, { variants, times: new Map(), cpu: new Map(), busy: p.workerBusyMs, busyFrom: p.workerBusyMs(), training: p.trainingBusyMs, trainingFrom: p.trainingBusyMs(), submit: p.submitMs, submitFrom: p.submitMs() });
     }

@@ -3,7 +3,8 @@
 //   node out/bench/bin/main.js                 all benchmarks
 //   node out/bench/bin/main.js --quick         fewer rounds and a 10,000-step trace (a smoke run)
 //   node out/bench/bin/main.js report          results.md again from results.json and NOTES.md
-//   node out/bench/bin/main.js <name> [args]   one benchmark: step, capture, cold, trace-write, trace-read, panel
+//   node out/bench/bin/main.js <name> [args]   one benchmark: step, capture, cold, trace-write, trace-read, panel,
+//                                               conv [lesson13|midsize]
 //   node out/bench/bin/main.js lesson12 --record   lesson 12 end to end, into results.json (then `report`)
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -12,6 +13,7 @@ import * as path from 'node:path';
 import { RESULT_PREFIX, ROOT, log } from './common';
 import { captureMain } from './capture';
 import { coldStartMain } from './coldStart';
+import { convMain } from './conv';
 import { lessonMain } from './lessonRun';
 import { panelMain } from './panel';
 import { writeReport, type Collected } from './report';
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, (args: string[]) => Promise<void>> = {
   'trace-read': traceReadMain,
   panel: panelMain,
   summarize: summarizeProbeMain,
+  conv: convMain,
   lesson12: lessonMain,
 };
 
@@ -71,6 +74,9 @@ async function all(quick: boolean): Promise<void> {
 
   collected.summarize = await child('summarize', [], 5 * 60_000);
 
+  log('== 6. convolutional nets (interleaved rounds) ==');
+  collected.conv = await child('conv', q, 30 * 60_000);
+
   log('== 3. cold start ==');
   collected.cold = await child('cold', q, 10 * 60_000);
 
@@ -87,7 +93,7 @@ async function all(quick: boolean): Promise<void> {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  log('== 6. lesson 12 end to end ==');
+  log('== 7. lesson 12 end to end ==');
   collected.lesson12 = await child('lesson12', [], 30 * 60_000);
   collected.finishedAt = new Date().toISOString();
   const md = writeReport(collected, path.join(ROOT, 'bench'));
@@ -107,6 +113,7 @@ function rerender(): void {
     host: json.host as Collected['host'],
     step: outcome(d.step),
     summarize: outcome(d.summarize),
+    conv: outcome(d.conv ?? null),
     cold: outcome(d.coldStart),
     traceWrite: outcome(d.traceWrite),
     traceRead: outcome(d.traceRead),

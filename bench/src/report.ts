@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { stepFlops } from './common';
+import { convSection, convSummary } from './convReport';
 import { lesson12Figures, lesson12Section } from './lessonRun';
 
 export interface Outcome {
@@ -18,6 +19,7 @@ export interface Collected {
   host: { cpus: number; cpuModel: string; node: string; loadAvg: number[] };
   step?: Outcome;
   summarize?: Outcome;
+  conv?: Outcome;
   cold?: Outcome;
   traceWrite?: Outcome;
   traceRead?: Outcome;
@@ -92,6 +94,7 @@ export function summarize(c: Collected): Record<string, unknown> {
       readerMB: num(tr?.readerMB),
     },
     panel: { paintMs: num(p?.paintMs), memoryGrowthMB: num(p?.memoryGrowthMB) },
+    conv: convSummary(c.conv),
     lesson12: lesson12Figures(c.lesson12),
     nullReasons: reasons,
   };
@@ -296,6 +299,7 @@ export function writeReport(c: Collected, dir: string): string {
       ` (moments and the histogram's binning; the JS kernel is the fallback where WebAssembly SIMD does not load).`);
     L.push('');
   }
+  L.push(...convSection(c.conv, dir));
   L.push(...lesson12Section(c.lesson12));
   const notesFile = path.join(dir, 'NOTES.md');
   if (fs.existsSync(notesFile)) {
@@ -305,7 +309,7 @@ export function writeReport(c: Collected, dir: string): string {
   L.push(`Details (every figure, per-variant spread, leaks, profile): bench/results.json. Reproduce: \`npm run bench\`.`);
 
   const md = L.join('\n');
-  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, startedAt: c.startedAt, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, summarize: c.summarize?.result ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null, lesson12: c.lesson12?.result ?? null } }, null, 2) + '\n');
+  fs.writeFileSync(path.join(dir, 'results.json'), JSON.stringify({ ...sum, startedAt: c.startedAt, generatedAt: c.finishedAt ?? new Date().toISOString(), quick: c.quick, engine: c.engine ?? null, host: c.host, details: { step: s ?? null, summarize: c.summarize?.result ?? null, conv: c.conv?.result ?? null, coldStart: co ?? null, traceWrite: tw ?? null, traceRead: tr ?? null, panel: pr ?? null, lesson12: c.lesson12?.result ?? null } }, null, 2) + '\n');
   fs.writeFileSync(path.join(dir, 'results.md'), md + '\n');
   return md;
 }

@@ -103,8 +103,8 @@ export function benchMeta(tracer: SequentialTracer, batch: number, dir: string):
  * Each call times `count` steps and waits for the last to be written, so the figure is the
  * steady-state time per step including the worker's share that does not overlap.
  */
-export function pipelineVariant(batches: Batch[], batch: number, dir: string): { variant: Variant; close(): Promise<void>; workerBusyMs(): number; trainingBusyMs(): number; submitMs(): number } {
-  const tracer = newTracer(seedModel());
+export function pipelineVariant(batches: { xs: tf.Tensor; ys: tf.Tensor }[], batch: number, dir: string, model: tf.LayersModel = seedModel(), lr = 0.1): { variant: Variant; close(): Promise<void>; workerBusyMs(): number; trainingBusyMs(): number; submitMs(): number } {
+  const tracer = newTracer(model, lr);
   const pipeline = new CapturePipeline(dir, benchMeta(tracer, batch, dir));
   let k = 0;
   let training = 0;
@@ -136,6 +136,25 @@ export function pipelineVariant(batches: Batch[], batch: number, dir: string): {
     workerBusyMs: () => pipeline.workerBusyMs,
     trainingBusyMs: () => training,
     submitMs: () => submitting,
+  };
+}
+
+/** The traced step with capture off, on its own tracer. */
+export function noCaptureVariant(batches: { xs: tf.Tensor; ys: tf.Tensor }[], model: tf.LayersModel = seedModel(), lr = 0.1): Variant {
+  const tracer = newTracer(model, lr);
+  let k = 0;
+  return {
+    name: 'tracedNoCapture',
+    async run(count) {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++, k++) {
+        const b = batches[k % batches.length];
+        const t0 = performance.now();
+        drain(tracer, b.xs, b.ys, false).scope.dispose();
+        out.push(performance.now() - t0);
+      }
+      return out;
+    },
   };
 }
 

@@ -6,7 +6,6 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { TEST_BACKENDS, onCpu, tracerFor, useBackend } from './helpers/tracerHarness';
-import { dilatedKernel } from '../../src/runner/tracer/layers/conv2d';
 import { checkAgainstReference, referenceGrads, type Reference } from './helpers/gradientCheck';
 
 const init = (seed: number) => tf.initializers.glorotUniform({ seed });
@@ -82,6 +81,13 @@ const CASES: Case[] = [
   { name: 'UpSampling2D (bilinear)', input: [3, 3, 2], layers: () => [tf.layers.upSampling2d({ size: [2, 2], interpolation: 'bilinear' }), tf.layers.flatten()] },
 ];
 
+/** [kh, kw, ci, co] → [(kh − 1)·dh + 1, (kw − 1)·dw + 1, ci, co], zeros between the taps: a dilated conv as a plain one. */
+function dilatedKernel(kernel: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D {
+  if (dh === 1 && dw === 1) return kernel;
+  const [kh, kw, ci, co] = kernel.shape;
+  const spread = tf.pad(tf.reshape(kernel, [kh, 1, kw, 1, ci, co]), [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]);
+  return tf.slice(tf.reshape(spread, [kh * dh, kw * dw, ci, co]), [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, co]) as tf.Tensor4D;
+}
 /** A dilated convolution written as the plain convolution with the zero-inserted kernel (and a bias). */
 class DilatedByZeros extends tf.layers.Layer {
   static className = 'DilatedByZeros';

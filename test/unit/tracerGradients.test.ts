@@ -2,10 +2,37 @@
 // every gradient kernel), on each backend the tracer runs on.
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { conv2dFilterGrad } from '../../src/runner/tracer/layers/conv2d';
+import { conv2dFilterGrad, conv2dInputGrad, samePadding, type ConvConfig } from '../../src/runner/tracer/layers/conv2d';
 import { resolveLoss } from '../../src/runner/tracer/losses';
 import { TEST_BACKENDS, captured, maxAbsDiff, onCpu, runStep, tracerFor, useBackend } from './helpers/tracerHarness';
 import { checkAgainstReference, randomBatch, referenceGrads } from './helpers/gradientCheck';
+
+/**
+ * ∂/∂x of Σ conv2d(x, w)·dz by the definition, one tap at a time (no tfjs gradient: tfjs has
+ * none for dilated convolutions): x[b, o·s + t·d − pad, c] feeds z[b, o, k] with weight w[t, c, k].
+ */
+function naiveInputGrad(xShape: number[], w: tf.Tensor4D, dz: tf.Tensor4D, cfg: ConvConfig): Float32Array {
+  const [n, h, wd, ci] = xShape;
+  const [kh, kw, , co] = w.shape;
+  const [, oh, ow] = dz.shape;
+  const top = cfg.padding === 'same' ? samePadding(h, kh, cfg.strides[0], cfg.dilation[0])[0] : 0;
+  const left = cfg.padding === 'same' ? samePadding(wd, kw, cfg.strides[1], cfg.dilation[1])[0] : 0;
+  const W = w.dataSync();
+  const D = dz.dataSync();
+  const dx = new Float32Array(n * h * wd * ci);
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++)
+        for (let p = 0; p < kh; p++)
+          for (let q = 0; q < kw; q++) {
+            const r = i * cfg.strides[0] + p * cfg.dilation[0] - top;
+            const c = j * cfg.strides[1] + q * cfg.dilation[1] - left;
+            if (r < 0 || r >= h || c < 0 || c >= wd) continue;
+            for (let ch = 0; ch < ci; ch++)
+              for (let k = 0; k < co; k++) dx[((b * h + r) * wd + c) * ci + ch] += W[((p * kw + q) * ci + ch) * co + k] * D[((b * oh + i) * ow + j) * co + k];
+          }
+  return dx;
+}
 
 function mlp(): tf.Sequential {
   return tf.sequential({
@@ -53,14 +80,32 @@ for (const backend of TEST_BACKENDS) {
       });
     }
 
-    it('conv2d filter gradient without Conv2DBackpropFilter matches tf.grad on cpu', async () => {
-      const x = tf.randomNormal([3, 8, 7, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
-      const w = tf.randomNormal([3, 2, 2, 4], 0, 1, 'float32', 2) as tf.Tensor4D;
-      for (const [strides, padding] of [[1, 'same'], [2, 'valid'], [2, 'same']] as const) {
-        const dz = tf.tidy(() => tf.randomNormal(tf.conv2d(x, w, strides, padding).shape, 0, 1, 'float32', 3)) as tf.Tensor4D;
-        const mine = conv2dFilterGrad(x, dz, { strides: [strides, strides], padding, dilation: [1, 1], kernelSize: [3, 2] }).dataSync();
-        const expected = await onCpu(() => tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, strides, padding), dz)))(w).dataSync());
-        assert.ok(maxAbsDiff(mine, expected) < 1e-3, `${padding}/${strides}: ${maxAbsDiff(mine, expected)}`);
+    // 4 filters: the swapped conv; 16 (kh·kw·ci = 12 ≤ 2·16): the patches and one matMul.
+    for (const filters of [4, 16]) {
+      it(`conv2d filter gradient without Conv2DBackpropFilter matches tf.grad on cpu (${filters} filters)`, async () => {
+        const x = tf.randomNormal([3, 8, 7, 2], 0, 1, 'float32', 1) as tf.Tensor4D;
+        const w = tf.randomNormal([3, 2, 2, filters], 0, 1, 'float32', 2) as tf.Tensor4D;
+        for (const [strides, padding] of [[1, 'same'], [1, 'valid'], [2, 'valid'], [2, 'same']] as const) {
+          const dz = tf.tidy(() => tf.randomNormal(tf.conv2d(x, w, strides, padding).shape, 0, 1, 'float32', 3)) as tf.Tensor4D;
+          const mine = conv2dFilterGrad(x, dz, { strides: [strides, strides], padding, dilation: [1, 1], kernelSize: [3, 2] }).dataSync();
+          const expected = await onCpu(() => tf.grad((f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, f as tf.Tensor4D, strides, padding), dz)))(w).dataSync());
+          assert.ok(maxAbsDiff(mine, expected) < 1e-3, `${padding}/${strides}: ${maxAbsDiff(mine, expected)}`);
+        }
+      });
+    }
+
+    it('conv2d input gradient without Conv2DBackpropInput matches the definition (strides, padding, dilation)', () => {
+      const x = tf.randomNormal([2, 9, 8, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const w = tf.randomNormal([3, 2, 3, 4], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const cases: [number, number, 'same' | 'valid', number][] = [[1, 1, 'valid', 1], [1, 1, 'same', 1], [2, 2, 'valid', 1], [2, 3, 'same', 1], [3, 2, 'valid', 1], [1, 1, 'same', 2], [1, 1, 'valid', 2]];
+      for (const [sh, sw, padding, d] of cases) {
+        const cfg: ConvConfig = { strides: [sh, sw], padding, dilation: [d, d], kernelSize: [3, 2] };
+        const dz = tf.tidy(() => tf.randomNormal(tf.conv2d(x, w, [sh, sw], padding, 'NHWC', d).shape, 0, 1, 'float32', 6)) as tf.Tensor4D;
+        const mine = tf.tidy(() => conv2dInputGrad(dz, w, x.shape, cfg));
+        assert.deepEqual(mine.shape, x.shape);
+        const diff = maxAbsDiff(mine.dataSync(), naiveInputGrad(x.shape, w, dz, cfg));
+        assert.ok(diff < 1e-4, `strides ${sh}×${sw}, ${padding}, dilation ${d}: ${diff}`);
+        tf.dispose([dz, mine]);
       }
     });
 

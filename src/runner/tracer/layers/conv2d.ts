@@ -1,11 +1,13 @@
-// Conv2D (channels-last): z = conv(x, W) + b, a = act(z). tfjs-wasm has no
-// Conv2DBackpropFilter kernel, so ∂L/∂W is computed from kernels every backend has: a conv2d
-// of the transposed (padded) input with the transposed output gradient, the layer's stride
-// becoming the dilation (see conv2dFilterGrad).
+// Conv2D (channels-last): z = conv(x, W) + b, a = act(z). Both gradients are forward conv2d's,
+// the one kernel tfjs-wasm runs fast (XNNPACK): it has no Conv2DBackpropFilter at all, and its
+// Conv2DBackpropInput (conv2dTranspose) is a scalar loop, 4–10× slower than conv2d on the same
+// shapes (bench/results.md, "Convolutional nets"). ∂L/∂W is a conv2d of the transposed input
+// with the transposed output gradient (conv2dFilterGrad), ∂L/∂x a conv2d of the spread, padded
+// output gradient with the flipped kernel (conv2dInputGrad).
 import * as tf from '@tensorflow/tfjs';
-import { applyActivation, backThroughActivation, layerActivation } from '../activations';
-import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
+import type { ParamHandle } from '../traceableLayer';
 import type { LayerInfo } from '../../../shared/traceTypes';
+import { WeightedLayerTracer } from './weightedLayer';
 
 export interface ConvConfig {
   strides: [number, number];
@@ -47,6 +49,9 @@ export function samePadding(size: number, kernel: number, stride: number, dilati
 /** ∂L/∂W of a channels-last conv2d, without the Conv2DBackpropFilter kernel. */
 export function conv2dFilterGrad(x: tf.Tensor4D, dZ: tf.Tensor4D, cfg: ConvConfig): tf.Tensor4D {
   const [kh, kw] = cfg.kernelSize;
+  // Few taps (a first layer's ci = 1): the swapped conv below has as many output pixels as
+  // taps, too few for XNNPACK's tiles (7.7 ms against 2.1 at [64, 28, 28, 1] → 8 filters).
+  if (kh * kw * x.shape[3] <= 2 * dZ.shape[3]) return filterGradFromPatches(x, dZ, cfg);
   let xp = x;
   if (cfg.padding === 'same') {
     const ph = samePadding(x.shape[1], kh, cfg.strides[0], cfg.dilation[0]);
@@ -59,60 +64,78 @@ export function conv2dFilterGrad(x: tf.Tensor4D, dZ: tf.Tensor4D, cfg: ConvConfi
   const dzT = tf.transpose(dZ, [1, 2, 0, 3]);
   // out[ci, i, j, co] = Σ x[n, i·d + oh·s, j·d + ow·s, ci] · dZ[n, oh, ow, co]
   const out = tf.conv2d(xT, dzT as tf.Tensor4D, cfg.dilation, 'valid', 'NHWC', cfg.strides);
-  const cropped = tf.slice(out, [0, 0, 0, 0], [out.shape[0], kh, kw, out.shape[3]]);
+  // Rows and columns a stride leaves uncovered make `out` larger than the kernel.
+  const cropped = out.shape[1] === kh && out.shape[2] === kw ? out : tf.slice(out, [0, 0, 0, 0], [out.shape[0], kh, kw, out.shape[3]]);
   return tf.transpose(cropped, [1, 2, 0, 3]);
 }
 
-/** [kh, kw, ci, co] → [(kh − 1)·dh + 1, (kw − 1)·dw + 1, ci, co], zeros between the taps. */
-export function dilatedKernel(kernel: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D {
-  if (dh === 1 && dw === 1) return kernel;
-  const [kh, kw, ci, co] = kernel.shape;
-  const spread = tf.pad(tf.reshape(kernel, [kh, 1, kw, 1, ci, co]), [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]);
-  return tf.slice(tf.reshape(spread, [kh * dh, kw * dw, ci, co]), [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, co]) as tf.Tensor4D;
+/**
+ * ∂L/∂W as patchesᵀ · ∂z: each position's receptive field (kh·kw·ci values) taken by a conv2d
+ * with an identity kernel (exact: one product by 1 per output), then one matMul over all
+ * positions. Worth it while the patches are no wider than about twice ∂z (kh·kw·ci ≤ 2·co).
+ */
+function filterGradFromPatches(x: tf.Tensor4D, dZ: tf.Tensor4D, cfg: ConvConfig): tf.Tensor4D {
+  const [kh, kw] = cfg.kernelSize;
+  const ci = x.shape[3];
+  const co = dZ.shape[3];
+  const taps = kh * kw * ci;
+  // Tap (i, j, c) → channel (i·kw + j)·ci + c, the kernel's own row-major order.
+  const identity = tf.reshape(tf.eye(taps), [kh, kw, ci, taps]) as tf.Tensor4D;
+  const patches = tf.conv2d(x, identity, cfg.strides, cfg.padding, 'NHWC', cfg.dilation);
+  const positions = dZ.size / co;
+  const dW = tf.matMul(tf.transpose(tf.reshape(patches, [positions, taps])), tf.reshape(dZ, [positions, co]));
+  return tf.reshape(dW, [kh, kw, ci, co]);
 }
 
-export class Conv2DTracer implements TraceableLayer {
-  private readonly act;
+/**
+ * ∂L/∂x of a channels-last conv2d, without Conv2DBackpropInput: the output gradient with
+ * stride − 1 zeros between its elements, padded so that every input position sees each tap
+ * it fed, convolved (stride 1, the layer's dilation) with the kernel flipped in space and its
+ * channel axes swapped. Dilation comes free (tfjs has no gradient for dilated convolutions).
+ */
+export function conv2dInputGrad(dZ: tf.Tensor4D, kernel: tf.Tensor4D, inputShape: [number, number, number, number], cfg: ConvConfig): tf.Tensor4D {
+  const [, h, w] = inputShape;
+  const [, oh, ow, co] = dZ.shape;
+  const [kh, kw] = kernel.shape;
+  const [sh, sw] = cfg.strides;
+  const [dh, dw] = cfg.dilation;
+  // The extent of a dilated kernel, and the padding before the first row and column.
+  const [ekh, ekw] = [(kh - 1) * dh + 1, (kw - 1) * dw + 1];
+  const top = cfg.padding === 'same' ? samePadding(h, kh, sh, dh)[0] : 0;
+  const left = cfg.padding === 'same' ? samePadding(w, kw, sw, dw)[0] : 0;
+  let spread: tf.Tensor4D = dZ;
+  if (sh > 1 || sw > 1) {
+    const n = dZ.shape[0];
+    const zeros = tf.pad(tf.reshape(dZ, [n, oh, 1, ow, 1, co]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+    spread = tf.slice(tf.reshape(zeros, [n, oh * sh, ow * sw, co]) as tf.Tensor4D, [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, co]);
+  }
+  // x[i] takes dZ[o]·W[t] where o·s + t·d − top = i: with the kernel flipped, a correlation over
+  // the spread gradient padded by ekh − 1 − top before and up to input row h − 1 + top after.
+  const padded = tf.pad(spread, [[0, 0], [ekh - 1 - top, h - 1 + top - (oh - 1) * sh], [ekw - 1 - left, w - 1 + left - (ow - 1) * sw], [0, 0]]);
+  const flipped = tf.transpose(tf.reverse(kernel, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  return tf.conv2d(padded, flipped, 1, 'valid', 'NHWC', cfg.dilation);
+}
+
+export class Conv2DTracer extends WeightedLayerTracer<{ x: tf.Tensor4D }> {
   private readonly cfg: ConvConfig;
   private readonly kernel: tf.Variable;
-  private readonly bias?: tf.Variable;
-  private saved?: { x: tf.Tensor4D; z: tf.Tensor; a: tf.Tensor };
 
-  constructor(
-    layer: tf.layers.Layer,
-    readonly info: LayerInfo,
-    readonly params: ParamHandle[],
-  ) {
-    this.act = layerActivation(layer);
+  constructor(layer: tf.layers.Layer, info: LayerInfo, params: ParamHandle[]) {
+    super(layer, info, params);
     this.cfg = convConfig(layer);
-    this.kernel = params.find((p) => p.name === 'kernel')!.variable;
-    this.bias = params.find((p) => p.name === 'bias')?.variable;
+    this.kernel = this.weight('kernel');
   }
 
-  forward(x: tf.Tensor, capture: CaptureSink, keep: Keep): tf.Tensor {
+  protected op(x: tf.Tensor, bias: tf.Tensor | undefined) {
     const x4 = x as tf.Tensor4D;
-    let z: tf.Tensor = tf.conv2d(x4, this.kernel as tf.Tensor4D, this.cfg.strides, this.cfg.padding, 'NHWC', this.cfg.dilation);
-    if (this.bias) z = tf.add(z, this.bias);
-    const a = applyActivation(this.act, z, capture);
-    this.saved = { x: keep(x4), z: keep(z), a: keep(a) };
-    return a;
+    // One op for conv + bias (XNNPACK adds the bias as it writes the output).
+    const z = tf.fused.conv2d({ x: x4, filter: this.kernel as tf.Tensor4D, strides: this.cfg.strides, pad: this.cfg.padding, dataFormat: 'NHWC', dilations: this.cfg.dilation, bias });
+    return { z, saved: { x: x4 } };
   }
 
-  backward(dA: tf.Tensor, needInputGrad: boolean, capture: CaptureSink): BackwardResult {
-    const { x, z, a } = this.saved!;
-    this.saved = undefined;
-    const dZ = backThroughActivation(this.act, z, a, dA, capture) as tf.Tensor4D;
-    const grads = new Map<string, tf.Tensor>();
-    grads.set('kernel', conv2dFilterGrad(x, dZ, this.cfg));
-    if (this.bias) grads.set('bias', tf.sum(dZ, [0, 1, 2]));
-    let dInput: tf.Tensor | undefined;
-    if (needInputGrad) {
-      // A dilated convolution is the plain convolution with the dilated (zero-inserted) kernel,
-      // so its input gradient is that kernel's transposed convolution (tfjs has no gradient
-      // for dilated convolutions: "dilation rates greater than 1 are not yet supported").
-      const kernel = dilatedKernel(this.kernel as tf.Tensor4D, this.cfg.dilation);
-      dInput = tf.conv2dTranspose(dZ, kernel, x.shape, this.cfg.strides, this.cfg.padding);
-    }
-    return { dInput, grads };
+  protected opBackward(dZ: tf.Tensor, { x }: { x: tf.Tensor4D }, needInputGrad: boolean, grads: Map<string, tf.Tensor>) {
+    const dZ4 = dZ as tf.Tensor4D;
+    grads.set('kernel', conv2dFilterGrad(x, dZ4, this.cfg));
+    return needInputGrad ? conv2dInputGrad(dZ4, this.kernel as tf.Tensor4D, x.shape, this.cfg) : undefined;
   }
 }

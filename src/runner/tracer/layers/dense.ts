@@ -5,9 +5,9 @@
 // weights a new id every step, so packing them is wasted work; the per-batch operand is smaller
 // (measured in bench/results.md: 1.66× on the whole step, identical weights).
 import * as tf from '@tensorflow/tfjs';
-import { applyActivation, backThroughActivation, layerActivation } from '../activations';
-import type { BackwardResult, CaptureSink, Keep, ParamHandle, TraceableLayer } from '../traceableLayer';
+import type { ParamHandle } from '../traceableLayer';
 import type { LayerInfo } from '../../../shared/traceTypes';
+import { addBias, WeightedLayerTracer } from './weightedLayer';
 
 /** x·W, with the weights not packed as XNNPACK's right operand when they are the bigger one. */
 function timesWeights(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
@@ -21,39 +21,22 @@ function timesWeightsTransposed(dZ: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
   return tf.transpose(tf.matMul(w, tf.transpose(dZ))) as tf.Tensor2D;
 }
 
-export class DenseTracer implements TraceableLayer {
-  private readonly act;
+export class DenseTracer extends WeightedLayerTracer<{ x: tf.Tensor2D }> {
   private readonly kernel: tf.Variable;
-  private readonly bias?: tf.Variable;
-  private saved?: { x: tf.Tensor2D; z: tf.Tensor; a: tf.Tensor };
 
-  constructor(
-    layer: tf.layers.Layer,
-    readonly info: LayerInfo,
-    readonly params: ParamHandle[],
-  ) {
-    this.act = layerActivation(layer);
-    this.kernel = params.find((p) => p.name === 'kernel')!.variable;
-    this.bias = params.find((p) => p.name === 'bias')?.variable;
+  constructor(layer: tf.layers.Layer, info: LayerInfo, params: ParamHandle[]) {
+    super(layer, info, params);
+    this.kernel = this.weight('kernel');
   }
 
-  forward(x: tf.Tensor, capture: CaptureSink, keep: Keep): tf.Tensor {
+  protected op(x: tf.Tensor, bias: tf.Tensor | undefined) {
     const x2 = x as tf.Tensor2D;
-    let z: tf.Tensor = timesWeights(x2, this.kernel as tf.Tensor2D);
-    if (this.bias) z = tf.add(z, this.bias);
-    const a = applyActivation(this.act, z, capture);
-    this.saved = { x: keep(x2), z: keep(z), a: keep(a) };
-    return a;
+    return { z: addBias(timesWeights(x2, this.kernel as tf.Tensor2D), bias), saved: { x: x2 } };
   }
 
-  backward(dA: tf.Tensor, needInputGrad: boolean, capture: CaptureSink): BackwardResult {
-    const { x, z, a } = this.saved!;
-    this.saved = undefined;
-    const dZ = backThroughActivation(this.act, z, a, dA, capture) as tf.Tensor2D;
-    const grads = new Map<string, tf.Tensor>();
-    grads.set('kernel', tf.matMul(tf.transpose(x), dZ));
-    if (this.bias) grads.set('bias', tf.sum(dZ, 0));
-    const dInput = needInputGrad ? timesWeightsTransposed(dZ, this.kernel as tf.Tensor2D) : undefined;
-    return { dInput, grads };
+  protected opBackward(dZ: tf.Tensor, { x }: { x: tf.Tensor2D }, needInputGrad: boolean, grads: Map<string, tf.Tensor>) {
+    const dZ2 = dZ as tf.Tensor2D;
+    grads.set('kernel', tf.matMul(tf.transpose(x), dZ2));
+    return needInputGrad ? timesWeightsTransposed(dZ2, this.kernel as tf.Tensor2D) : undefined;
   }
 }

