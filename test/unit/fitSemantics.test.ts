@@ -3,14 +3,12 @@
 // batch, validationSplit and validationData metrics, callbacks called in stock's order with
 // stock's logs, early stopping; and every way the user's async code can fail, located.
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { RunnerClient, RunnerError, defaultRunnerPath } from '../../src/host/runnerClient';
 import { TraceReader } from '../../src/trace/traceReader';
 import type { RunError } from '../../src/shared/traceTypes';
 import { asDataset, fitCase, logLine } from './fixtures/fit/fitRecipe';
+import { traceWithRunner } from './helpers/runnerTrace';
 import { useBackend } from './helpers/tracerHarness';
 
 const root = path.resolve(__dirname, '../../..');
@@ -23,22 +21,11 @@ interface Logged {
 }
 
 async function traced(file: string, backend: string): Promise<{ dir: string; lines: Logged[]; failure?: RunError }> {
-  const runner = RunnerClient.spawn({ runnerPath: defaultRunnerPath(), backend });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-fit-'));
   const lines: Logged[] = [];
-  let failure: RunError | undefined;
-  runner.onMessage((m) => {
-    if (m.type === 'failed') failure = m.error;
+  const run = await traceWithRunner(file, backend, (m) => {
     if (m.type === 'log' && m.text.startsWith('{"event"')) lines.push(JSON.parse(m.text) as Logged);
   });
-  try {
-    await runner.start({ file, outDir: dir, typeCheck: 'off' });
-  } catch (e) {
-    if (!(e instanceof RunnerError)) throw e;
-    failure = e.runError;
-  }
-  await runner.exited;
-  return { dir, lines, failure };
+  return { ...run, lines };
 }
 
 /** Stock tfjs's model.fit on cpu, its callbacks recording what they saw. */

@@ -7,14 +7,13 @@
 // the file's callbacks print; and no health alarm while the loss falls.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { RunnerClient, RunnerError, defaultRunnerPath } from '../../src/host/runnerClient';
 import { TraceReader } from '../../src/trace/traceReader';
 import { healthOf } from '../../src/shared/health';
 import { literalSeed } from '../../src/runner/userModule';
 import { DEFAULT_SEED } from '../../src/runner/runConfig';
 import type { RunError, StepRecord } from '../../src/shared/traceTypes';
+import { traceWithRunner } from './helpers/runnerTrace';
 import { stockRun, type StockRun } from './helpers/stockFit';
 import { maxAbs, maxAbsDiff } from './helpers/tracerHarness';
 
@@ -51,22 +50,11 @@ const CORPUS: CorpusModel[] = [
 ];
 
 async function traced(file: string, backend: string): Promise<{ dir: string; printed: string[]; failure?: RunError }> {
-  const runner = RunnerClient.spawn({ runnerPath: defaultRunnerPath(), backend });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-corpus-'));
   const printed: string[] = [];
-  let failure: RunError | undefined;
-  runner.onMessage((m) => {
-    if (m.type === 'failed') failure = m.error;
+  const run = await traceWithRunner(file, backend, (m) => {
     if (m.type === 'log' && m.level === 'info') printed.push(m.text);
   });
-  try {
-    await runner.start({ file, outDir: dir, typeCheck: 'off' });
-  } catch (e) {
-    if (!(e instanceof RunnerError)) throw e;
-    failure = e.runError;
-  }
-  await runner.exited;
-  return { dir, printed, failure };
+  return { ...run, printed };
 }
 
 function full(record: StepRecord, layer: number, role: string, param?: string): Float32Array {
