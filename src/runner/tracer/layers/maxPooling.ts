@@ -54,30 +54,45 @@ function holds(d: tf.Tensor): tf.Tensor {
 /**
  * Windows that tile the input (stride = pool size, no padding; the usual case): seen as a
  * [n, OH, ph, OW, pw, c] view, each window's elements are compared with its maximum at once,
- * and the gradient is laid out in the same view. No scatter, no index arithmetic.
+ * and the gradient is laid out in the same view. No scatter, no index arithmetic. Nine ops on
+ * the input's size; on tfjs-wasm the ones that broadcast the pooled tensors cost 4–5× a
+ * same-shape op, so each step below is the one with the fewest of them.
  */
 function tiledWindowsGrad(x: tf.Tensor4D, y: tf.Tensor4D, dY: tf.Tensor4D, cfg: PoolConfig): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
   const [, oh, ow] = y.shape;
   const [ph, pw] = cfg.pool;
   // 'valid' drops the rows and columns that fill no window; they get no gradient.
-  const covered = oh * ph === h && ow * pw === w ? x : tf.slice(x, [0, 0, 0, 0], [n, oh * ph, ow * pw, c]);
+  const covered = oh * ph === h && ow * pw === w ? x : cropRowsAndColumns(x, oh * ph, ow * pw);
   const windows = tf.reshape(covered, [n, oh, ph, ow, pw, c]);
   // Float arithmetic throughout: on tfjs-wasm, `equal` with this broadcast is ~100× slower than
-  // `sub`. windows − max ≤ 0, and is 0 exactly where the element equals its window's maximum.
-  const isMax = holds(tf.sub(windows, tf.reshape(y, [n, oh, 1, ow, 1, c])));
+  // `sub`. max − element ≥ 0, and is 0 exactly where the element equals its window's maximum
+  // (the difference of two floats this close is exact), so step() is 1 on the others.
+  const below = tf.step(tf.sub(tf.reshape(y, [n, oh, 1, ow, 1, c]), windows));
   // Ties: the first position in row-major order wins. Rank the positions ph·pw … 1 and keep,
   // in each window, the maximum holder of the highest rank.
   const rank = tf.reshape(tf.range(ph * pw, 0, -1, 'float32'), [1, 1, ph, 1, pw, 1]);
-  const ranked = tf.mul(isMax, rank);
+  const ranked = tf.mul(tf.sub(1, below), rank);
   // The highest rank in each window: a max pool of the ranks (XNNPACK on wasm), 5–10× faster
   // there than tf.max over the view's window axes, which transposes them innermost first.
-  const highest = tf.reshape(tf.maxPool(tf.reshape(ranked, [n, oh * ph, ow * pw, c]) as tf.Tensor4D, [ph, pw], [ph, pw], 'valid'), [n, oh, 1, ow, 1, c]);
-  const first = holds(tf.sub(ranked, highest));
+  const highest = tf.maxPool(tf.reshape(ranked, [n, oh * ph, ow * pw, c]) as tf.Tensor4D, [ph, pw], [ph, pw], 'valid');
+  // Ranks are small integers: rank − (highest − ½) > 0 only at the highest (exact in float32).
+  const first = tf.step(tf.sub(ranked, tf.reshape(tf.sub(highest, 0.5), [n, oh, 1, ow, 1, c])));
   const routed = tf.mul(first, tf.reshape(dY, [n, oh, 1, ow, 1, c]));
   const dCovered = tf.reshape(routed, [n, oh * ph, ow * pw, c]) as tf.Tensor4D;
   if (covered === x) return dCovered;
   return tf.pad(dCovered, [[0, 0], [0, h - oh * ph], [0, w - ow * pw], [0, 0]]) as tf.Tensor4D;
+}
+
+/**
+ * x[:, :rows, :cols, :] as a 3D slice of x seen as [n, H, W·c]: tfjs-wasm slices in JS, one
+ * copy per innermost run, and a 4D slice's runs are only c long (2.0 ms at [64, 11, 11, 16]
+ * against ≈ 0.2 ms for runs of cols·c).
+ */
+function cropRowsAndColumns(x: tf.Tensor4D, rows: number, cols: number): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const cropped = tf.slice(tf.reshape(x, [n, h, w * c]), [0, 0, 0], [n, rows, cols * c]);
+  return tf.reshape(cropped, [n, rows, cols, c]) as tf.Tensor4D;
 }
 
 /**
