@@ -76,7 +76,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     vscode.languages.registerHoverProvider(typescript, new LayerHoverProvider(models, sessions, changeMarks)),
     codeLens,
     vscode.languages.registerCodeLensProvider(typescript, codeLens),
-    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new PanelSerializer(sessions, log)),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new PanelSerializer(sessions, log, (session) => compare.trustedBaselines(session))),
   );
   current = { sessions, models, runners };
 

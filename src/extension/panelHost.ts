@@ -10,6 +10,7 @@ import type { Envelope, FromWebview, ToWebview } from '../shared/protocol';
 import { ProtocolViolation, parseWebviewMessage } from '../shared/messageValidators';
 import type { StepIndexEntry } from '../shared/traceTypes';
 import { PanelComparison } from '../trace/compareMessage';
+import type { SavedComparisonCheck } from './savedComparison';
 import type { RunDiff } from '../trace/runDiff';
 import { TraceReader } from '../trace/traceReader';
 import { Disposable } from './disposable';
@@ -52,6 +53,8 @@ export class RunPanel extends Disposable {
   private movingFromPanel = false;
   private progressTimer: ReturnType<typeof setTimeout> | undefined;
   private comparison: PanelComparison | undefined;
+  /** Why the comparison saved before a reload was not restored: said to the panel once it is ready. */
+  private restoreNotice: string | undefined;
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposedEmitter.event;
 
@@ -101,8 +104,32 @@ export class RunPanel extends Disposable {
     }
     this.comparison?.close();
     this.comparison = comparison;
+    this.restoreNotice = undefined;
     if (this.ready) this.post(comparison.message());
     return diff;
+  }
+
+  /**
+   * After a window reload: compares again with the baseline the panel's saved state named, once
+   * checked (checkSavedComparison); a baseline that is gone or not trusted, or that no longer
+   * opens, is said in the panel in a line instead.
+   */
+  restoreComparison(check: SavedComparisonCheck): void {
+    let notice: string;
+    if (check.kind === 'restore') {
+      try {
+        this.compareWith(check.baselineDir, check.tolerance);
+        return;
+      } catch (e) {
+        notice = `The comparison was not restored: the baseline run ${check.baselineDir} does not open (${(e as Error).message}).`;
+        this.log.warn(`panel: ${notice}`);
+      }
+    } else {
+      notice = check.notice;
+      this.log.warn(`panel: comparison not restored: ${check.reason}`);
+    }
+    this.restoreNotice = notice;
+    if (this.ready) this.post({ type: 'compareEnded', notice });
   }
 
   /** The run this panel compares with, if it compares. */
@@ -198,6 +225,7 @@ export class RunPanel extends Disposable {
           this.ready = true;
           this.sendInit();
           if (this.comparison) this.post(this.comparison.message());
+          else if (this.restoreNotice) this.post({ type: 'compareEnded', notice: this.restoreNotice });
           break;
         case 'requestStep':
           this.post({ type: 'stepData', record: this.session.reader.readStep(body.step) }, id);
