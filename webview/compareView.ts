@@ -44,6 +44,8 @@ function codiconButton(id: string, icon: string, text: string, secondary: boolea
 
 export class CompareView {
   readonly el: HTMLElement;
+  /** Shown instead of the view when a comparison saved before a reload could not be restored. */
+  readonly noticeEl: HTMLElement;
   private readonly baselineText: HTMLElement;
   private readonly verdict: HTMLElement;
   private readonly verdictText: HTMLElement;
@@ -95,6 +97,8 @@ export class CompareView {
     this.scroller = h('div', { class: 'compare-scroller', tabindex: 0, 'aria-label': 'This step, phase by phase' }, this.table);
     this.el = h('section', { class: 'card compare-view', id: 'compare', 'aria-labelledby': 'compare-title' }, head, this.baselineText, this.verdict, toleranceRow, this.matching, this.notes, this.stepTitle, this.scroller);
     this.el.hidden = true;
+    this.noticeEl = h('p', { class: 'card compare-notice muted', id: 'compare-notice', role: 'status' });
+    this.noticeEl.hidden = true;
     store.subscribe((m, changed) => this.update(m, changed));
   }
 
@@ -109,6 +113,10 @@ export class CompareView {
 
   private update(m: Readonly<PanelModel>, changed: ReadonlySet<ModelKey>): void {
     const c = m.compare;
+    if (changed.has('compareNotice') || changed.has('compare')) {
+      setText(this.noticeEl, c ? '' : m.compareNotice);
+      setHidden(this.noticeEl, !!c || m.compareNotice === '');
+    }
     setHidden(this.el, !c);
     document.body.classList.toggle('comparing', !!c);
     if (!c || !m.meta) return;

@@ -23,6 +23,8 @@ export class PanelController {
   private paramInFlight = -1;
   private playTimer: ReturnType<typeof setTimeout> | undefined;
   private saved: PanelState | undefined;
+  /** The comparison saved before a reload, kept in the state until the host restores it or says why not. */
+  private savedCompare: PanelState['compare'];
   private historyRequested = 0;
   /** The baseline step the compare view wants, and whether a request for one is out. */
   private wantedBaseline = -1;
@@ -34,6 +36,7 @@ export class PanelController {
     private readonly api: VsCodeApi,
   ) {
     this.saved = asPanelState(api.getState());
+    this.savedCompare = this.saved?.compare;
     channel.onMessage((body) => this.onHostMessage(body));
     store.subscribe((model, changed) => {
       // Stepping through phases, the layer card follows the layer the phase concerns, as a
@@ -42,7 +45,7 @@ export class PanelController {
         const stop = store.currentStop();
         if (stop.layer >= 0) this.selectLayer(stop.layer, false);
       }
-      if (changed.has('step') || changed.has('phaseIndex') || changed.has('selectedLayer') || changed.has('runDir')) {
+      if (changed.has('step') || changed.has('phaseIndex') || changed.has('selectedLayer') || changed.has('runDir') || changed.has('compare')) {
         this.persist();
       }
       if ((changed.has('step') || changed.has('compare')) && model.compare) this.loadBaseline(model.step);
@@ -81,10 +84,12 @@ export class PanelController {
         // A new comparison (or the same with another tolerance): the baseline's records stay valid
         // only when the baseline is the same run.
         if (this.store.state.compare?.baselineDir !== body.baselineDir) this.store.set({ baseline: undefined });
-        this.store.set({ compare: body });
+        this.savedCompare = undefined;
+        this.store.set({ compare: body, compareNotice: '' });
         break;
       case 'compareEnded':
-        this.store.set({ compare: undefined, baseline: undefined });
+        this.savedCompare = undefined;
+        this.store.set({ compare: undefined, baseline: undefined, compareNotice: body.notice ?? '' });
         break;
       case 'baselineStepData':
         // Only ever a reply (the channel hands it to its request).
@@ -459,7 +464,8 @@ export class PanelController {
   private persist(): void {
     const s = this.store.state;
     if (!s.meta) return;
-    const state: PanelState = { runDir: s.runDir, step: s.step, phaseIndex: s.phaseIndex, selectedLayer: s.selectedLayer };
+    const compare = s.compare ? { baselineDir: s.compare.baselineDir, tolerance: s.compare.tolerance } : this.savedCompare;
+    const state: PanelState = { runDir: s.runDir, step: s.step, phaseIndex: s.phaseIndex, selectedLayer: s.selectedLayer, ...(compare ? { compare } : {}) };
     this.api.setState(state);
   }
 }
@@ -473,5 +479,7 @@ function asPanelState(v: unknown): PanelState | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const p = v as Partial<PanelState>;
   if (typeof p.runDir !== 'string' || typeof p.step !== 'number') return undefined;
-  return { runDir: p.runDir, step: p.step, phaseIndex: p.phaseIndex ?? 0, selectedLayer: p.selectedLayer ?? 0 };
+  const c = p.compare;
+  const compare = c && typeof c.baselineDir === 'string' && typeof c.tolerance === 'number' ? { baselineDir: c.baselineDir, tolerance: c.tolerance } : undefined;
+  return { runDir: p.runDir, step: p.step, phaseIndex: p.phaseIndex ?? 0, selectedLayer: p.selectedLayer ?? 0, ...(compare ? { compare } : {}) };
 }

@@ -48,6 +48,7 @@ function main(): void {
     stepBar.el,
     narration.el,
     compare.el,
+    compare.noticeEl,
     network.el,
     emptyRun,
     h('div', { class: 'columns' }, h('div', { class: 'column' }, loss.el, sample.el), h('div', { class: 'column' }, layerPanel.el)),

@@ -32,6 +32,8 @@ export interface PanelModel {
   notice: string;
   /** The comparison with a baseline run the host sent ("Compare with…"); undefined: not comparing. */
   compare: CompareRun | undefined;
+  /** Why the comparison saved before a reload is not shown (the host's words); '' when none. */
+  compareNotice: string;
   /** The baseline's record of a step (none when the baseline lacks that step), for the side-by-side table. */
   baseline: { step: number; record?: StepRecord } | undefined;
 }
@@ -82,6 +84,7 @@ export class Store {
     histories: new Map(),
     notice: '',
     compare: undefined,
+    compareNotice: '',
     baseline: undefined,
   };
   private readonly listeners: Listener[] = [];

@@ -14,6 +14,7 @@ import type { ReportedRun } from '../trace/runDiffReport';
 import { TraceReader } from '../trace/traceReader';
 import type { RunPanel } from './panelHost';
 import type { RunSession } from './runSession';
+import type { TrustedBaselines } from './savedComparison';
 import type { SessionManager } from './sessions';
 import { readSettings, runsFolder } from './settings';
 
@@ -22,6 +23,10 @@ export interface CompareDeps {
   sessions: SessionManager;
   log: vscode.LogOutputChannel;
 }
+
+/** The baselines the user chose in this workspace (newest first), trusted when a reload restores one. */
+const CHOSEN_KEY = 'gradientLens.comparedBaselines';
+const CHOSEN_KEPT = 50;
 
 /** Reports live in memory under this scheme: a document VS Code opens read-only. */
 export const REPORT_SCHEME = 'gradient-lens-compare';
@@ -48,6 +53,27 @@ export class CompareCommands {
       vscode.commands.registerCommand('gradientLens.exportTrace', (run?: Target, format?: ExportFormat, target?: Target) => this.exportTrace(run, format, target)),
       vscode.commands.registerCommand('gradientLens.compareWith', (run?: Target, other?: Target, tolerance?: number) => this.compareWith(run, other, tolerance)),
     ];
+  }
+
+  /** Where a reloaded panel's saved baseline may be: the runs folders of this run and of the workspace, the runs the user chose or opened. */
+  trustedBaselines(session: RunSession): TrustedBaselines {
+    const { globalStorageUri } = this.deps.context;
+    const bases = [vscode.Uri.file(session.file), ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)];
+    return {
+      runsFolders: bases.map((b) => runsFolder(b, readSettings(b), globalStorageUri)),
+      chosen: [...this.chosenBaselines(), ...this.deps.sessions.sessions.map((s) => s.runDir)],
+    };
+  }
+
+  private chosenBaselines(): string[] {
+    const v = this.deps.context.workspaceState.get<unknown>(CHOSEN_KEY);
+    return Array.isArray(v) ? v.filter((d): d is string => typeof d === 'string') : [];
+  }
+
+  private rememberBaseline(dir: string): void {
+    const resolved = path.resolve(dir);
+    const kept = [resolved, ...this.chosenBaselines().filter((d) => d !== resolved)].slice(0, CHOSEN_KEPT);
+    void this.deps.context.workspaceState.update(CHOSEN_KEY, kept);
   }
 
   /** Where runs of this window are recorded: beside the active editor's file or the first workspace folder. */
@@ -166,6 +192,7 @@ export class CompareCommands {
       if (!panel) return undefined;
       const t0 = performance.now();
       const diff = panel.compareWith(baseline, tolerance);
+      this.rememberBaseline(baseline);
       this.deps.log.info(`compare ${baseline} (A) with ${dir} (B), ${(performance.now() - t0).toFixed(0)} ms:\n${formatRunDiff(diff).join('\n')}`);
       panel.reveal();
       return diff;

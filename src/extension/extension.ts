@@ -14,6 +14,7 @@ import { ModelInfoCache } from './modelInfoCache';
 import { createLog } from './outputLog';
 import { PANEL_VIEW_TYPE } from './panelHost';
 import { PanelSerializer } from './panelSerializer';
+import type { TrustedBaselines } from './savedComparison';
 import { killAllRunners, spawnRunner } from './runnerProcess';
 import type { RunSession } from './runSession';
 import { SessionManager } from './sessions';
@@ -32,6 +33,8 @@ export interface GradientLensApi {
   inlineDecorations: typeof InlineValues.decorationsFor;
   /** The marks a rerun left on the lines whose layers changed most against the previous run. */
   changeMarks(document: vscode.TextDocument): vscode.DecorationOptions[];
+  /** Where a reloaded panel's saved baseline may be for this run (what PanelSerializer checks against). */
+  trustedBaselines(session: RunSession): TrustedBaselines;
 }
 
 let current: { sessions: SessionManager; models: ModelInfoCache; runners: WarmRunners } | undefined;
@@ -76,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     vscode.languages.registerHoverProvider(typescript, new LayerHoverProvider(models, sessions, changeMarks)),
     codeLens,
     vscode.languages.registerCodeLensProvider(typescript, codeLens),
-    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new PanelSerializer(sessions, log)),
+    vscode.window.registerWebviewPanelSerializer(PANEL_VIEW_TYPE, new PanelSerializer(sessions, log, (session) => compare.trustedBaselines(session))),
   );
   current = { sessions, models, runners };
 
@@ -88,6 +91,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     trustRefusal,
     inlineDecorations: InlineValues.decorationsFor,
     changeMarks: (document) => changeMarks.decorationsFor(document),
+    trustedBaselines: (session) => compare.trustedBaselines(session),
   };
 }
 

@@ -3,17 +3,20 @@
 // and `requestHistory` from the trace, forwards `control` to the session, and streams
 // `progress` while the run is live. Messages from the webview are checked before use. While the
 // panel compares its run with a baseline ("Compare with…"), it holds the baseline's trace open,
-// answers `requestBaselineStep` from it and recomputes the diff when the user sets a tolerance.
+// answers `requestBaselineStep` from it and recomputes the diff when the user sets a tolerance,
+// and, while its run is live, as new steps arrive (at most every COMPARE_REFRESH_MS).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Envelope, FromWebview, ToWebview } from '../shared/protocol';
 import { ProtocolViolation, parseWebviewMessage } from '../shared/messageValidators';
 import type { StepIndexEntry } from '../shared/traceTypes';
 import { PanelComparison } from '../trace/compareMessage';
+import type { SavedComparisonCheck } from './savedComparison';
 import type { RunDiff } from '../trace/runDiff';
 import { TraceReader } from '../trace/traceReader';
 import { Disposable } from './disposable';
 import { panelHtml } from './panelHtml';
+import { Throttle } from './throttle';
 import type { RunSession } from './runSession';
 
 export const PANEL_VIEW_TYPE = 'gradientLens.panel';
@@ -21,6 +24,8 @@ export const PANEL_VIEW_TYPE = 'gradientLens.panel';
 /** How often at most a live run's progress is posted (coalescing the steps in between). */
 const PROGRESS_INTERVAL_MS = 100;
 const MAX_HISTORY_COLUMNS = 2000;
+/** How often at most a live run's comparison is recomputed as its steps arrive (a diff rereads both traces). */
+export const COMPARE_REFRESH_MS = 2000;
 
 export interface PanelActions {
   /** The user picked a layer in the panel: reveal its line. */
@@ -52,6 +57,10 @@ export class RunPanel extends Disposable {
   private movingFromPanel = false;
   private progressTimer: ReturnType<typeof setTimeout> | undefined;
   private comparison: PanelComparison | undefined;
+  /** Why the comparison saved before a reload was not restored: said to the panel once it is ready. */
+  private restoreNotice: string | undefined;
+  /** Recomputes the comparison as a live run records steps (only while comparing). */
+  private readonly compareRefresh = new Throttle(COMPARE_REFRESH_MS, () => this.postComparison());
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposedEmitter.event;
 
@@ -101,8 +110,43 @@ export class RunPanel extends Disposable {
     }
     this.comparison?.close();
     this.comparison = comparison;
+    this.restoreNotice = undefined;
     if (this.ready) this.post(comparison.message());
+    this.compareRefresh.ran();
     return diff;
+  }
+
+  /** Sends the comparison again, recomputed when the run has recorded steps since (PanelComparison caches per step count). */
+  private postComparison(): void {
+    if (this.isDisposed || !this.ready || !this.comparison) return;
+    const t0 = performance.now();
+    const message = this.comparison.message();
+    const ms = performance.now() - t0;
+    if (ms > 50) this.log.warn(`panel: recomparing ${this.session.stepCount} steps took ${ms.toFixed(0)} ms`);
+    this.post(message);
+  }
+
+  /**
+   * After a window reload: compares again with the baseline the panel's saved state named, once
+   * checked (checkSavedComparison); a baseline that is gone or not trusted, or that no longer
+   * opens, is said in the panel in a line instead.
+   */
+  restoreComparison(check: SavedComparisonCheck): void {
+    let notice: string;
+    if (check.kind === 'restore') {
+      try {
+        this.compareWith(check.baselineDir, check.tolerance);
+        return;
+      } catch (e) {
+        notice = `The comparison was not restored: the baseline run ${check.baselineDir} does not open (${(e as Error).message}).`;
+        this.log.warn(`panel: ${notice}`);
+      }
+    } else {
+      notice = check.notice;
+      this.log.warn(`panel: comparison not restored: ${check.reason}`);
+    }
+    this.restoreNotice = notice;
+    if (this.ready) this.post({ type: 'compareEnded', notice });
   }
 
   /** The run this panel compares with, if it compares. */
@@ -126,6 +170,7 @@ export class RunPanel extends Disposable {
   private close(closeTab: boolean): void {
     if (this.isDisposed) return;
     if (this.progressTimer) clearTimeout(this.progressTimer);
+    this.compareRefresh.cancel();
     this.comparison?.close();
     this.comparison = undefined;
     this.disposedEmitter.fire();
@@ -159,6 +204,8 @@ export class RunPanel extends Disposable {
   private onSessionChange(change: Parameters<Parameters<RunSession['onDidChange']>[0]>[0]): void {
     if (!this.ready) return;
     if (change.kind === 'progress') this.pendingEntries.push(...change.entries);
+    // A live run compared with a baseline: the comparison follows its new steps (and its end), throttled.
+    if (this.comparison && (change.kind === 'progress' || change.kind === 'state')) this.compareRefresh.request();
     if (change.kind === 'cursor') {
       // The editor stepped through history: the panel shows the same position (not echoed back
       // when the move came from the panel itself).
@@ -198,6 +245,7 @@ export class RunPanel extends Disposable {
           this.ready = true;
           this.sendInit();
           if (this.comparison) this.post(this.comparison.message());
+          else if (this.restoreNotice) this.post({ type: 'compareEnded', notice: this.restoreNotice });
           break;
         case 'requestStep':
           this.post({ type: 'stepData', record: this.session.reader.readStep(body.step) }, id);
@@ -225,12 +273,14 @@ export class RunPanel extends Disposable {
           if (!this.comparison) break;
           this.comparison.setTolerance(body.tolerance);
           this.post(this.comparison.message());
+          this.compareRefresh.ran();
           break;
         case 'compareAction':
           if (!this.comparison) break;
           if (body.action === 'report') {
             this.actions.compareReport(this.session, this.comparison.baseline, this.comparison.diff);
           } else {
+            this.compareRefresh.cancel();
             this.comparison.close();
             this.comparison = undefined;
             this.post({ type: 'compareEnded' });

@@ -290,9 +290,11 @@ export interface CompareRun {
   notes: string[];
 }
 
-/** The panel stops comparing (the baseline is closed). */
+/** The panel stops comparing (the baseline is closed), or a saved comparison was not restored. */
 export interface CompareEnded {
   type: 'compareEnded';
+  /** Why a comparison saved before a reload is not shown ("The baseline run no longer exists: …"). */
+  notice?: string;
 }
 
 /** Reply to RequestBaselineStep: the baseline's record of that step, none when it has no such step. */
@@ -383,6 +385,8 @@ export interface PanelState {
   /** Position within the step: index into the step's phase list. */
   phaseIndex: number;
   selectedLayer: number;
+  /** The run compared with and the tolerance, so a reload restores the compare view (the host checks the folder). */
+  compare?: { baselineDir: string; tolerance: number };
 }
 
 // ---------------------------------------------------------------------------------------------

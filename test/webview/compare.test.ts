@@ -3,7 +3,10 @@
 // layer at step 0 and jumps there in one click. Also: a tolerance the user types, the layers a
 // changed layer list leaves unmatched, closing the view.
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
+import { checkSavedComparison, savedComparison } from '../../src/extension/savedComparison';
 import { describeStop, phaseStops } from '../../src/shared/phases';
 import { diffRuns } from '../../src/trace/runDiff';
 import { TraceReader } from '../../src/trace/traceReader';
@@ -21,7 +24,7 @@ interface PanelHandle {
     };
     controller: { goTo(step: number, phase?: number): void };
   };
-  __harness: { violations: string[] };
+  __harness: { violations: string[]; states: unknown[] };
 }
 
 describe('compare view (Chromium)', function () {
@@ -192,6 +195,64 @@ describe('compare view (Chromium)', function () {
     const rows = await page.locator('#compare-table tr.delta').count();
     assert.ok(rows > 20, `${rows} tensors side by side`);
     assert.deepEqual([...new Set(await page.locator('#compare-table tr.delta td:not(.run)').allTextContents())], ['='], 'every difference is none');
+  });
+
+  /** The panel's last setState, once it holds a comparison with `tolerance`. */
+  async function savedState(page: PanelPage['page'], tolerance: number): Promise<unknown> {
+    const handle = await page.waitForFunction((t) => {
+      const states = (window as unknown as PanelHandle).__harness.states as { compare?: { tolerance: number } }[];
+      const last = states[states.length - 1];
+      return last?.compare?.tolerance === t ? last : undefined;
+    }, tolerance);
+    return handle.jsonValue();
+  }
+
+  it('survives a reload: the saved state names the baseline and tolerance, the host checks it and compares again', async function () {
+    const { page } = await openCompared(runs.edited, runs.before);
+    const field = page.locator('#compare-tolerance input');
+    await field.fill('0.5');
+    await field.press('Enter');
+    const saved = await savedState(page, 0.5);
+    assert.deepEqual((saved as { compare: unknown }).compare, { baselineDir: runs.before, tolerance: 0.5 });
+
+    // What PanelSerializer does with the saved state: the comparison it names, checked.
+    const check = checkSavedComparison(savedComparison(saved)!, { runsFolders: [path.dirname(runs.before)], chosen: [] });
+    assert.deepEqual(check, { kind: 'restore', baselineDir: runs.before, tolerance: 0.5 });
+    host!.close();
+    host = new CompareHost(open(runs.edited), check);
+    panel!.setHost(host);
+    await page.reload();
+    await page.waitForFunction(() => (window as unknown as PanelHandle).gradientLens.store.state.compare?.tolerance === 0.5);
+    assert.ok(await page.locator('#compare').isVisible(), 'the compare view is back');
+    assert.match(await text(page, '#compare-baseline'), /^Baseline: model\.ts · /);
+    assert.equal(await page.locator('#compare-tolerance input').inputValue(), '0.5');
+    assert.ok(!(await page.locator('#compare-notice').isVisible()));
+  });
+
+  it('after a reload, a baseline deleted since is one line ("no longer exists"), not an error, and is not saved again', async function () {
+    const copy = path.join(path.dirname(runs.before), 'before-copy');
+    fs.rmSync(copy, { recursive: true, force: true });
+    fs.cpSync(runs.before, copy, { recursive: true });
+    const { page } = await openCompared(runs.edited, copy);
+    const saved = await savedState(page, 0);
+    fs.rmSync(copy, { recursive: true });
+
+    const check = checkSavedComparison(savedComparison(saved)!, { runsFolders: [path.dirname(runs.before)], chosen: [] });
+    host!.close();
+    host = new CompareHost(open(runs.edited), check);
+    panel!.setHost(host);
+    await page.reload();
+    await page.locator('#compare-notice').waitFor();
+    assert.equal(await text(page, '#compare-notice'), `The baseline run no longer exists: ${copy}`);
+    assert.ok(!(await page.locator('#compare').isVisible()), 'no compare view');
+    assert.equal(await text(page, '#loss-title'), 'Loss over steps');
+    // The panel saves its state without the comparison now: the next reload does not ask again.
+    await page.locator('#next-step').click();
+    await page.waitForFunction(() => {
+      const states = (window as unknown as PanelHandle).__harness.states as { compare?: unknown; step: number }[];
+      const last = states[states.length - 1];
+      return last && last.step > 0 && last.compare === undefined;
+    });
   });
 
   it('Close ends the comparison; Full report asks the host for the document', async function () {

@@ -10,11 +10,12 @@ import type { Browser } from 'playwright-core';
 import { phaseStops } from '../../src/shared/phases';
 import { TraceReader } from '../../src/trace/traceReader';
 import { ROOT, startHarnessServer, type HarnessServer } from './harnessPage';
-import { assertNoErrors, launchChromium, openPanel, screenshot, waitForStep, type PanelPage } from './panelDriver';
+import { assertNoErrors, launchChromium, openPanel, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
 import { TraceHost } from './traceHost';
 
 const TWO_INPUT_MODEL = 'test/unit/fixtures/fit/twoInputFit.ts';
 const RESIDUAL_MODEL = 'test/unit/fixtures/residualFit.ts';
+const TWO_OUTPUT_MODEL = 'test/unit/fixtures/fit/twoOutputFit.ts';
 
 /** A run of a model file, recorded by the engine built last. */
 function graphRunDir(name: string, model: string): string {
@@ -110,6 +111,62 @@ describe('the panel draws a functional model as a graph (Chromium)', function ()
       assertNoErrors(panel);
     } finally {
       residual.close();
+    }
+  });
+
+  it('the narration names the graph’s neighbours: what a node reads, where its gradient goes, whose parts it sums, each output’s loss', async function () {
+    const nodes = reader.meta.model.layers;
+    const stops = phaseStops(nodes.length);
+    panel = await openPanel(browser, server, new TraceHost(reader));
+    const told = async (page: PanelPage['page'], phase: string, layer: number) => {
+      const at = stops.findIndex((s) => s.phase === phase && s.layer === layer);
+      await page.evaluate((i) => (window as unknown as PanelHandle).gradientLens.controller.goTo(0, i), at);
+      await waitForStep(page, 0, at);
+      return text(page, '#narration');
+    };
+    // Two inputs, a dense branch on each, concatenated: the concatenate reads both branches, and
+    // passes its gradient back to both; a branch reads its input and passes nothing back.
+    const concat = nodes.findIndex((n) => n.type === 'Concatenate');
+    const [a, b] = [0, 1].map((i) => nodes[i].name);
+    assert.match(await told(panel.page, 'forward', concat), new RegExp(`^Forward: for each of the \\d+ examples of the batch, ${nodes[concat].name} reads ${a} and ${b} and computes its \\d+ outputs\\.`));
+    assert.equal(await told(panel.page, 'backward', concat), `Backward: ${nodes[concat].name} has no weights of its own: it carries the gradient through. The gradient is then passed back to ${a} and ${b}.`);
+    assert.match(await told(panel.page, 'forward', 0), new RegExp(`^Forward: .*, ${a} reads left and multiplies its 4 inputs by its weights`));
+    const branch = await told(panel.page, 'backward', 0);
+    assert.match(branch, new RegExp(`^Backward: how much would the loss change if each weight of ${a} moved a little\\? That is ∂L/∂W \\(its size ‖∂L/∂W‖ = `));
+    assert.doesNotMatch(branch, /passed back|sum of the parts/, 'a branch reads only its input');
+    assert.doesNotMatch(await told(panel.page, 'loss', -1), /each output/, 'one output: one loss');
+    assertNoErrors(panel);
+    await panel.close();
+    panel = undefined;
+
+    // A trunk read by two heads, each an output: the trunk's ∂L/∂a sums what the heads send back,
+    // the heads read the trunk, and the loss is the sum of the two outputs' losses.
+    const twoOutput = TraceReader.open(graphRunDir('two-output-run', TWO_OUTPUT_MODEL));
+    try {
+      const heads = twoOutput.meta.model.layers;
+      const graph = twoOutput.meta.model.graph!;
+      assert.deepEqual(graph.outputs.map((o) => o.name).length, 2);
+      const trunk = heads.findIndex((n) => graph.edges.filter((e) => !e.fromInput && e.from === n.index).length === 2);
+      assert.ok(trunk >= 0, 'the trunk is read twice');
+      const [classes, value] = ['classes', 'value'].map((n) => heads.findIndex((h) => h.name.startsWith(n)));
+      const twoStops = phaseStops(heads.length);
+      panel = await openPanel(browser, server, new TraceHost(twoOutput));
+      const page = panel.page;
+      const at = async (phase: string, layer: number) => {
+        const i = twoStops.findIndex((s) => s.phase === phase && s.layer === layer);
+        await page.evaluate((k) => (window as unknown as PanelHandle).gradientLens.controller.goTo(0, k), i);
+        await waitForStep(page, 0, i);
+        return text(page, '#narration');
+      };
+      assert.match(await at('backward', trunk), new RegExp(`Its ∂L/∂a is the sum of the parts from ${heads[classes].name} and ${heads[value].name}\\.$`));
+      assert.match(await at('forward', value), new RegExp(`, ${heads[value].name} reads ${heads[trunk].name} and multiplies`));
+      // An output head hears from the loss only: one part, nothing summed; it passes back to the trunk.
+      assert.match(await at('backward', classes), new RegExp(`That is ∂L/∂W \\(its size ‖∂L/∂W‖ = [^)]+\\)\\. The gradient is then passed back to ${heads[trunk].name}\\.$`));
+      const loss = await at('loss', -1);
+      assert.match(loss, new RegExp(`^Loss: each output's predictions \\(${graph.outputs[0].name} and ${graph.outputs[1].name}\\) are compared with its targets; the batch's loss, the sum of each output's loss, is −?[\\d.]+`));
+      assertNoErrors(panel);
+    } finally {
+      twoOutput.close();
     }
   });
 });

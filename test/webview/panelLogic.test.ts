@@ -1,6 +1,6 @@
 // The panel's DOM-free pieces, in plain Node: the record cache, number words, phase sentences.
 import * as assert from 'node:assert/strict';
-import type { StepRecord } from '../../src/shared/traceTypes';
+import type { LayerInfo, ModelGraph, StepRecord } from '../../src/shared/traceTypes';
 import { phaseStops } from '../../src/shared/phases';
 import { formatInt, formatNum, formatPercent, formatShape, roleSymbol, unitsOf } from '../../src/shared/format';
 import { narrate } from '../../webview/narration';
@@ -57,5 +57,33 @@ describe('panel logic', function () {
     assert.match(words[3], /^Backward: .*dense_1.*passed back/);
     assert.doesNotMatch(words[4], /passed back/, 'the first layer passes nothing back');
     assert.match(words[5], /^Update: /);
+  });
+
+  it('tells a shared layer’s second call, and three readers, by their graph neighbours', function () {
+    // a, b: inputs; dense_A called on both (node 1 shares node 0's weights); add reads both calls,
+    // and node 0's output is read by add and by dense_C and is also an output.
+    const node = (index: number, name: string, type: string, shares?: number): LayerInfo => ({
+      index, name, type, inputShape: [null, 2], outputShape: [null, 2], paramCount: shares === undefined && type === 'Dense' ? 6 : 0, paramFormula: '', nativeBackward: true,
+      params: shares === undefined && type === 'Dense' ? [{ name: 'kernel', shape: [2, 2], count: 4, trainable: true }] : [], ...(shares !== undefined ? { sharesParamsWith: shares } : {}),
+    });
+    const layers = [node(0, 'dense_A', 'Dense'), node(1, 'dense_A_2', 'Dense', 0), node(2, 'add_Add1', 'Add'), node(3, 'dense_C', 'Dense')];
+    const graph: ModelGraph = {
+      inputs: [{ name: 'a', shape: [null, 2] }, { name: 'b', shape: [null, 2] }],
+      edges: [
+        { from: 0, fromInput: true, to: 0, slot: 0 },
+        { from: 1, fromInput: true, to: 1, slot: 0 },
+        { from: 1, to: 2, slot: 1 },
+        { from: 0, to: 2, slot: 0 },
+        { from: 0, to: 3, slot: 0 },
+      ],
+      outputs: [{ node: 0, name: 'dense_A' }, { node: 2, name: 'add_Add1' }, { node: 3, name: 'dense_C' }],
+    };
+    const stops = phaseStops(layers.length);
+    const say = (phase: string, layer: number) => narrate(stops.find((s) => s.phase === phase && s.layer === layer)!, layers, record(0), 8, graph);
+    assert.match(say('forward', 2), /, add_Add1 reads dense_A and dense_A_2 and computes its 2 outputs\.$/, 'in slot order');
+    assert.equal(say('backward', 1), 'Backward: dense_A_2 uses the weights of dense_A: their ∂L/∂W, recorded at dense_A, sums the parts from every call.');
+    assert.equal(say('backward', 0), 'Backward: how much would the loss change if each weight of dense_A moved a little? That is ∂L/∂W. Its ∂L/∂a is the sum of the parts from add_Add1, dense_C and the loss.');
+    assert.equal(say('backward', 2), 'Backward: add_Add1 has no weights of its own: it carries the gradient through. The gradient is then passed back to dense_A and dense_A_2.');
+    assert.match(say('loss', -1), /^Loss: each output's predictions \(dense_A, add_Add1 and dense_C\) are compared with its targets; the batch's loss, the sum of each output's loss, is 1\./);
   });
 });

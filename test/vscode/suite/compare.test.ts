@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../../src/extension/extension';
+import { checkSavedComparison } from '../../../src/extension/savedComparison';
 import type { RunSession } from '../../../src/extension/runSession';
 import type { RunDiff } from '../../../src/trace/runDiff';
 import { activateExtension, closeAllEditors, lineOf, unitFixture, waitFor, waitForSession } from './helpers';
@@ -64,5 +65,17 @@ suite('compare: a rerun after an edit', () => {
     assert.ok(diff, 'no comparison');
     assert.equal(diff.firstDivergence?.step, 0);
     assert.deepEqual(diff.firstDivergence?.stop, { phase: 'forward', layer: 1 });
+
+    // After a window reload the panel's saved baseline is checked against the real runs folder
+    // and the runs the user chose: the previous run is restored; a copy elsewhere only once chosen.
+    const trusted = () => api.trustedBaselines(rerun);
+    assert.deepEqual(checkSavedComparison({ baselineDir: first.runDir, tolerance: 0.1 }, trusted()), { kind: 'restore', baselineDir: path.resolve(first.runDir), tolerance: 0.1 });
+    const elsewhere = path.join(testConfig().workDir, 'elsewhere', path.basename(first.runDir));
+    fs.cpSync(first.runDir, elsewhere, { recursive: true });
+    assert.equal(checkSavedComparison({ baselineDir: elsewhere, tolerance: 0 }, trusted()).kind, 'notice', 'not chosen yet');
+    assert.ok(await vscode.commands.executeCommand<RunDiff | undefined>('gradientLens.compareWith', rerun.runDir, elsewhere));
+    assert.equal(checkSavedComparison({ baselineDir: elsewhere, tolerance: 0 }, trusted()).kind, 'restore', 'chosen with Compare with…');
+    const gone = path.join(path.dirname(first.runDir), 'deleted-run');
+    assert.deepEqual(checkSavedComparison({ baselineDir: gone, tolerance: 0 }, trusted()), { kind: 'notice', notice: `The baseline run no longer exists: ${gone}`, reason: `saved baseline ${gone} is gone` });
   });
 });
