@@ -11,24 +11,9 @@ import { LocatedError } from '../../src/runner/runError';
 import { ProtocolViolation, parseCaptureReply, parseCaptureRequest } from '../../src/shared/messageValidators';
 import type { RunMeta, StepRecord } from '../../src/shared/traceTypes';
 import { TraceReader } from '../../src/trace/traceReader';
+import { testRunMeta } from './helpers/runMeta';
 
-const meta = (dir: string): RunMeta => ({
-  formatVersion: 1,
-  runId: path.basename(dir),
-  file: 'model.ts',
-  createdAt: new Date(0).toISOString(),
-  backend: { name: 'cpu', reason: 'test' },
-  model: {
-    name: 'm',
-    kind: 'layers',
-    inputShape: [null, 2],
-    layers: [{ index: 0, name: 'dense', type: 'Dense', outputShape: [null, 2], inputShape: [null, 2], params: [{ name: 'kernel', shape: [2, 2], count: 4, trainable: true }], paramCount: 4, paramFormula: '2·2', nativeBackward: true }],
-    totalParams: 4,
-    trainableParams: 4,
-  },
-  config: { batchSize: 2, steps: 2, seed: 1, loss: 'meanSquaredError', optimizer: 'SGD', evalEvery: 0, capture: DEFAULT_CAPTURE },
-  tfjsVersion: 'test',
-});
+const meta = (dir: string): RunMeta => testRunMeta({ runId: path.basename(dir), file: 'model.ts', capture: DEFAULT_CAPTURE });
 
 const stats = (mean: number) => ({ count: 4, mean, std: 1, min: -1, max: 2, l2: 2, zeroFraction: 0, nanCount: 0, infCount: 0, histogram: new Uint32Array(64) });
 

@@ -3,24 +3,16 @@ import * as fs from 'node:fs';
 import { summarize } from '../../src/runner/capture/summarize';
 import type { RunMeta, StepRecord } from '../../src/shared/traceTypes';
 import { TraceWriter, type TraceFs } from '../../src/trace/traceWriter';
+import { testRunMeta } from './helpers/runMeta';
 
-export const meta: RunMeta = {
-  formatVersion: 1,
+export const meta: RunMeta = testRunMeta({
   runId: 'faults',
-  file: '/work/model.ts',
-  createdAt: new Date(0).toISOString(),
-  backend: { name: 'cpu', reason: 'test' },
-  model: {
-    name: 'm',
-    kind: 'layers',
-    inputShape: [null, 3],
-    layers: [{ index: 0, name: 'dense_1', type: 'Dense', outputShape: [null, 3], inputShape: [null, 3], params: [], paramCount: 0, paramFormula: '0', nativeBackward: true, location: { file: '/work/model.ts', line: 4, column: 3 } }],
-    totalParams: 0,
-    trainableParams: 0,
-  },
-  config: { batchSize: 2, steps: 20, seed: 1, loss: 'meanSquaredError', optimizer: 'SGD', evalEvery: 0, capture: { summaries: true, sampleIndices: [0], keyframeEvery: 5, stepBudgetBytes: 1e6, keyframeBudgetBytes: 1e7 } },
-  tfjsVersion: 'test',
-};
+  units: 3,
+  kernel: false,
+  location: { file: '/work/model.ts', line: 4, column: 3 },
+  steps: 20,
+  capture: { keyframeEvery: 5 },
+});
 
 /** A step with one activation summary and its values: a few hundred bytes, stored raw above 64k values. */
 export function record(step: number, values = 6): StepRecord {

@@ -8,27 +8,12 @@ import { KEYFRAME_DIR, keyframeFileName } from '../../src/trace/keyframeCodec';
 import { CorruptRecordError } from '../../src/trace/recordCodec';
 import { TraceReader } from '../../src/trace/traceReader';
 import { TraceWriteError, TraceWriter, type TraceFs } from '../../src/trace/traceWriter';
+import { testRunMeta } from './helpers/runMeta';
 
 const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'gl-budget-'));
 
 function metaOf(steps: number, keyframeEvery: number, traceBudgetBytes?: number): RunMeta {
-  return {
-    formatVersion: 1,
-    runId: 'budget',
-    file: '/work/model.ts',
-    createdAt: new Date(0).toISOString(),
-    backend: { name: 'cpu', reason: 'test' },
-    model: {
-      name: 'm',
-      kind: 'layers',
-      inputShape: [null, 16],
-      layers: [{ index: 0, name: 'dense_1', type: 'Dense', outputShape: [null, 16], inputShape: [null, 16], params: [{ name: 'kernel', shape: [16, 16], count: 256, trainable: true }], paramCount: 256, paramFormula: '256', nativeBackward: true }],
-      totalParams: 256,
-      trainableParams: 256,
-    },
-    config: { batchSize: 8, steps, seed: 1, loss: 'meanSquaredError', optimizer: 'SGD', evalEvery: 0, capture: { summaries: true, sampleIndices: [0], keyframeEvery, stepBudgetBytes: 1e6, keyframeBudgetBytes: 1e7, traceBudgetBytes } },
-    tfjsVersion: 'test',
-  };
+  return testRunMeta({ runId: 'budget', units: 16, batchSize: 8, steps, capture: { keyframeEvery, traceBudgetBytes } });
 }
 
 /** Noise that deflate cannot shrink much, so the sizes in these tests are not flattered by compression. */
