@@ -49,55 +49,56 @@ export interface AfterStep {
   heldOut?: HeldOut;
 }
 
+/** Held-out metrics of several chunks, each weighted by its size: loss, accuracy, then each output's. */
+class WeightedMetrics {
+  private readonly sums = new Map<string, number>();
+  private outputs = 0;
+  private n = 0;
+
+  add(held: HeldOutMetrics, size: number): void {
+    const add = (key: string, value: number | undefined) => {
+      if (value !== undefined) this.sums.set(key, (this.sums.get(key) ?? 0) + value * size);
+    };
+    this.n += size;
+    add('loss', held.loss);
+    add('accuracy', held.accuracy);
+    this.outputs = held.outputLosses?.length ?? 0;
+    held.outputLosses?.forEach((v, k) => add(`loss${k}`, v));
+    held.outputAccuracies?.forEach((v, k) => add(`accuracy${k}`, v));
+  }
+
+  mean(): HeldOutMetrics {
+    const mean = (key: string) => (this.sums.has(key) ? this.sums.get(key)! / this.n : undefined);
+    const held: HeldOutMetrics = { loss: mean('loss')!, accuracy: mean('accuracy') };
+    if (this.outputs === 0) return held;
+    const ks = Array.from({ length: this.outputs }, (_, k) => k);
+    return { ...held, outputLosses: ks.map((k) => mean(`loss${k}`)!), outputAccuracies: ks.map((k) => mean(`accuracy${k}`)) };
+  }
+}
+
 /** Mean loss and accuracy (each output's too) over a split in inference mode, in chunks (as stock fit's test loop). */
 export function heldOutMetrics(tracer: ModelTracer, split: Split<Tensors>): HeldOutMetrics {
   const n = exampleCount(split.xs);
-  // Sums weighted by chunk size, by log position: loss, accuracy, then each output's.
-  const sums = new Map<string, number>();
-  const add = (key: string, value: number | undefined, size: number) => {
-    if (value !== undefined) sums.set(key, (sums.get(key) ?? 0) + value * size);
-  };
-  let outputs = 0;
+  const metrics = new WeightedMetrics();
   for (let start = 0; start < n; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, n - start);
-    tf.tidy(() => {
-      const held = tracer.evaluate(sliceExamples(split.xs, start, size), sliceExamples(split.ys, start, size));
-      add('loss', held.loss, size);
-      add('accuracy', held.accuracy, size);
-      outputs = held.outputLosses?.length ?? 0;
-      held.outputLosses?.forEach((v, k) => add(`loss${k}`, v, size));
-      held.outputAccuracies?.forEach((v, k) => add(`accuracy${k}`, v, size));
-    });
+    tf.tidy(() => metrics.add(tracer.evaluate(sliceExamples(split.xs, start, size), sliceExamples(split.ys, start, size)), size));
   }
-  const mean = (key: string) => (sums.has(key) ? sums.get(key)! / n : undefined);
-  const held: HeldOutMetrics = { loss: mean('loss')!, accuracy: mean('accuracy') };
-  if (outputs === 0) return held;
-  const ks = Array.from({ length: outputs }, (_, k) => k);
-  return { ...held, outputLosses: ks.map((k) => mean(`loss${k}`)!), outputAccuracies: ks.map((k) => mean(`accuracy${k}`)) };
+  return metrics.mean();
 }
 
 /** The same over a tf.data dataset of batches (its first `batches`, or all), as stock evaluateDataset. */
 async function heldOutMetricsOfDataset(tracer: ModelTracer, source: NonNullable<FitPlan['validationDataset']>): Promise<HeldOutMetrics> {
   const iterator = await source.dataset.iterator();
-  let n = 0;
-  let lossSum = 0;
-  let correct = 0;
-  let counted = false;
+  const metrics = new WeightedMetrics();
   for (let b = 0; source.batches === undefined || b < source.batches; b++) {
     const next = await iterator.next();
     if (next.done) break;
     const split = asSplit(next.value, (message) => new LocatedError({ kind: 'contract', message }));
-    const held = heldOutMetrics(tracer, split);
-    const size = split.xs.shape[0];
-    n += size;
-    lossSum += held.loss * size;
-    if (held.accuracy !== undefined) {
-      counted = true;
-      correct += held.accuracy * size;
-    }
+    metrics.add(heldOutMetrics(tracer, split), split.xs.shape[0]);
     tf.dispose([split.xs, split.ys]);
   }
-  return { loss: lossSum / n, accuracy: counted ? correct / n : undefined };
+  return metrics.mean();
 }
 
 export class FitDriver {

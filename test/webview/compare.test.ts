@@ -13,7 +13,7 @@ import { TraceReader } from '../../src/trace/traceReader';
 import { CompareHost } from './compareHost';
 import { editedRuns, seedRunDir, type EditedRuns } from './fixture';
 import { startHarnessServer, type HarnessServer } from './harnessPage';
-import { assertNoErrors, launchChromium, openPanel, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
+import { closeChecked, launchChromium, openPanel, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
 
 interface PanelHandle {
   gradientLens: {
@@ -54,10 +54,7 @@ describe('compare view (Chromium)', function () {
 
   afterEach(async function () {
     if (panel) {
-      const violations = await panel.page.evaluate(() => (window as unknown as PanelHandle).__harness.violations);
-      assert.deepEqual(violations, [], 'CSP violations');
-      assertNoErrors(panel);
-      await panel.close();
+      await closeChecked(panel);
       panel = undefined;
     }
     host?.close();

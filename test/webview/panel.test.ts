@@ -8,7 +8,7 @@ import { TraceReader } from '../../src/trace/traceReader';
 import { panelHtml } from '../../src/extension/panelHtml';
 import { seedRunDir } from './fixture';
 import { startHarnessServer, type HarnessServer } from './harnessPage';
-import { assertNoErrors, launchChromium, openPanel, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
+import { assertNoErrors, closeChecked, launchChromium, openPanel, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
 import { TraceHost, longRun, partialRun } from './traceHost';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -41,10 +41,7 @@ describe('step-through panel (Chromium)', function () {
 
   afterEach(async function () {
     if (panel) {
-      const violations = await panel.page.evaluate(() => (window as unknown as PanelHandle).__harness.violations);
-      assert.deepEqual(violations, [], 'CSP violations');
-      assertNoErrors(panel);
-      await panel.close();
+      await closeChecked(panel);
       panel = undefined;
     }
   });

@@ -95,3 +95,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 export function assertNoErrors(panel: PanelPage): void {
   assert.deepEqual(panel.errors, [], 'the page logged errors');
 }
+
+/** After a test: no CSP violation, no page error, then the page closed. */
+export async function closeChecked(panel: PanelPage): Promise<void> {
+  const violations = await panel.page.evaluate(() => (window as unknown as { __harness: { violations: unknown[] } }).__harness.violations);
+  assert.deepEqual(violations, [], 'CSP violations');
+  assertNoErrors(panel);
+  await panel.close();
+}
