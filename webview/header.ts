@@ -15,7 +15,7 @@ export class Header {
   private readonly state: HTMLElement;
   private readonly banner: HTMLElement;
 
-  constructor(private readonly store: Store) {
+  constructor(store: Store) {
     this.title = h('h1', { id: 'model-name' });
     this.total = h('span', { class: 'total', id: 'total-params' });
     this.backend = h('vscode-badge', { id: 'backend', class: 'backend' });

@@ -37,7 +37,7 @@ export class LayerPanel {
   constructor(
     private readonly store: Store,
     theme: Theme,
-    private readonly jump: (step: number) => void,
+    jump: (step: number) => void,
     private readonly keyframeFor: (step: number) => number,
   ) {
     this.title = h('h2', { id: 'layer-title', text: 'Layer' });

@@ -8,7 +8,7 @@
 // transparent button per block on top of it carries hover, focus, click and the labels.
 import { layerHealthOf, type HealthFlag } from '../src/shared/health';
 import type { PhaseStop } from '../src/shared/phases';
-import type { LayerInfo, RunMeta, StepRecord, TensorRole, TensorSummary } from '../src/shared/traceTypes';
+import type { LayerInfo, StepRecord, TensorRole, TensorSummary } from '../src/shared/traceTypes';
 import { context2d, fitCanvas, h } from './dom';
 import { formatInt, formatNum, formatShape, roleSymbol, unitsOf } from '../src/shared/format';
 import { findSummary, findTensor, sampleRow, selectedSampleIndex } from './records';

@@ -7,7 +7,6 @@ import * as vscode from 'vscode';
 import { exportRun } from '../trace/export/exportRun';
 import type { ExportFormat } from '../trace/export/exportRun';
 import { otherRunsOfFile } from '../trace/runCatalog';
-import { diffRuns } from '../trace/runDiff';
 import type { RunDiff } from '../trace/runDiff';
 import { formatRunDiff, runDiffMarkdown } from '../trace/runDiffReport';
 import type { ReportedRun } from '../trace/runDiffReport';

@@ -96,7 +96,7 @@ export class RunnerClient {
   private lastBusy?: BusyReport;
   private readonly stallTimer: NodeJS.Timeout;
 
-  private constructor(private readonly options: RunnerClientOptions) {
+  private constructor(options: RunnerClientOptions) {
     const runnerPath = options.runnerPath ?? defaultRunnerPath();
     this.child = fork(runnerPath, [], {
       cwd: options.cwd,
