@@ -270,15 +270,24 @@ export async function walkInstalledExtension({ context, server, workspace, exten
     await own.getByText('49 parameters').first().waitFor({ timeout: 10_000 }).catch(async () => {
       throw new Error(`the user's model panel does not say 49 parameters: ${await text(own.locator('#total-params'))}`);
     });
-    log(`[vsix] the user's own model finished: ${await text(own.locator('#loss'))}`);
+    const ownLoss = await text(own.locator('#loss'));
+    log(`[vsix] the user's own model finished: ${ownLoss}`);
     shots.push(await shot(page, 'own-model-finished'));
 
     // ---- After a reload the panel comes back, and the old window's runners are gone.
     const oldRunners = runnerPids(server);
     await runCommand(page, 'Developer: Reload Window');
     await page.waitForEvent('load', { timeout: 30_000 });
-    await panelFrame(page).locator('#model-name').waitFor({ timeout: 60_000 });
-    log('[vsix] the panel was restored after a reload');
+    const restored = panelFrame(page);
+    await restored.locator('#model-name').waitFor({ timeout: 60_000 });
+    // Restored means the numbers are back, not just the frame: the same step and loss, and the
+    // layer card's table with a number in it (not "Loading…").
+    await restored.locator('#position').filter({ hasText: /^Step 39 \/ 39$/ }).waitFor({ timeout: 30_000 });
+    await restored.locator('#loss').filter({ hasText: ownLoss }).waitFor({ timeout: 30_000 }).catch(async () => {
+      throw new Error(`the restored panel shows "${await text(restored.locator('#loss'))}", not "${ownLoss}"`);
+    });
+    await restored.locator('.layer-panel td', { hasText: /^−?\d/ }).first().waitFor({ timeout: 30_000 });
+    log(`[vsix] the panel was restored after a reload: ${await text(restored.locator('#position'))}, ${await text(restored.locator('#loss'))}`);
     await waitUntil(`the old runners ${oldRunners.join(', ')} to exit`, () => !runnerPids(server).some((pid) => oldRunners.includes(pid)), 30_000);
     shots.push(await shot(page, 'restored'));
     return { screenshots: shots };
