@@ -327,7 +327,9 @@ export class RunSession extends Disposable {
         const entries: StepIndexEntry[] = [];
         for (let i = before; i < this.stepCount; i++) entries.push(this.reader.entry(i));
         this.latestHealth = m.health;
-        this.phase = undefined;
+        // The capture worker reports a step after the runner may already hold in the next one:
+        // only the held step's own completion ends the hold.
+        if (this.phase && this.phase.step <= m.entry.step) this.phase = undefined;
         this.changes.fire({ kind: 'progress', entries });
         break;
       }

@@ -141,24 +141,31 @@ suite('runs', () => {
     await waitForSession(session, 'the update of step 2', () => session.atPhase?.phase === 'update' && session.atPhase.step === 2);
     // Records are written by the runner's capture worker: step 1's may land just after the hold.
     await waitForSession(session, 'steps 0 and 1 recorded', () => session.stepCount === 2);
+
+    // The worker's record of step 1 may arrive after the hold at step 2: it must not end the hold.
+    assert.deepEqual(session.atPhase && [session.atPhase.step, session.atPhase.phase], [2, 'update'], 'a late record ended the hold');
     const recorded = session.stepCount;
 
-    // Step Back: into the recording, one phase at a time; the runner does not move.
+    // Step Back: through the phases the held step has run, then into the recording, one phase at a
+    // time; the runner does not move.
     assert.equal(session.inHistory, false);
     await vscode.commands.executeCommand('gradientLens.stepBack');
     assert.equal(session.inHistory, true);
-    const back = session.cursor!;
-    assert.equal(back.step, session.lastStep);
-    assert.equal(back.phaseIndex, 6); // 3 forward + loss + 3 backward + update = 8 stops; one back from the last
-    await vscode.commands.executeCommand('gradientLens.stepBack');
-    assert.equal(session.cursor!.phaseIndex, 5);
-    assert.equal(session.stepCount, recorded);
+    assert.deepEqual(session.cursor, { step: 2, phaseIndex: 6 }); // 3 forward + loss + 3 backward + update = 8 stops; one back from the last
     await waitFor('the status bar to say the editor shows history', () => /\(history\)/.test(api.statusText()));
-    // Step Phase walks forward through the recording, then follows the run again.
+    for (let i = 0; i < 7; i++) await vscode.commands.executeCommand('gradientLens.stepBack');
+    assert.deepEqual(session.cursor, { step: 1, phaseIndex: 7 });
+    assert.equal(session.recordAtCursor()?.step, 1, 'step 1 is read from the recording');
+    assert.equal(session.stepCount, recorded);
+    // Step Phase walks forward through the recording into the held step; Step Batch past the held
+    // step follows the run again.
     await vscode.commands.executeCommand('gradientLens.stepPhase');
-    await vscode.commands.executeCommand('gradientLens.stepPhase');
-    await vscode.commands.executeCommand('gradientLens.stepPhase');
+    assert.deepEqual(session.cursor, { step: 2, phaseIndex: 0 });
+    assert.equal(session.inHistory, true);
+    await vscode.commands.executeCommand('gradientLens.stepBatch');
     assert.equal(session.inHistory, false);
+    assert.deepEqual(session.cursor, { step: 2, phaseIndex: 7 });
+    assert.deepEqual(session.atPhase && [session.atPhase.step, session.atPhase.phase], [2, 'update'], 'walking the recording moved the runner');
 
     // Run to Step 5: the runner runs and holds at step 5's update.
     await vscode.commands.executeCommand('gradientLens.runToStep', 5);
