@@ -65,7 +65,7 @@ function capturePhases(batches: Batch[], dir: string, steps: number): Record<str
     const byRole = new Map<string, number>();
     for (const c of outcome.scope.captures) {
       const t0 = performance.now();
-      summarize(c.values ?? peekFloats(c.tensor!), c.role === 'activation' ? c.shape : undefined, c.baseline);
+      summarize(peekFloats(c.tensor), c.role === 'activation' ? c.shape : undefined, c.baseline);
       byRole.set(c.role, (byRole.get(c.role) ?? 0) + performance.now() - t0);
     }
     // Ordinary steps only: keyframes are one in 50 and reported apart by the step benchmark.

@@ -16,7 +16,7 @@ import type { SequentialTracer } from '../../src/runner/tracer/sequentialTracer'
 import type { BackwardResult, CaptureSink, Keep } from '../../src/runner/tracer/traceableLayer';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { log, median, round, seedModel, timeReps } from './common';
-import { buildRecord, recordOf } from './engine';
+import { buildRecord, copiedOf } from './engine';
 import { drain, newTracer, startStep } from './step';
 
 interface Batch {
@@ -61,7 +61,7 @@ async function phaseProfile(batches: Batch[], capturing: boolean, steps: number)
           const t2 = performance.now();
           encodeRecord(built.record);
           const t3 = performance.now();
-          if (built.readBackMs > 0) row.push(['readBack (training thread)', t1, t1 + built.readBackMs]);
+          if (built.readBackMs > 0) row.push(['copy out (training thread)', t1, t1 + built.readBackMs]);
           row.push([built.readBackMs > 0 ? 'buildStepRecord (capture worker)' : 'buildStepRecord', t2 - built.buildMs, t2], ['encodeRecord', t2, t3]);
         }
         const t4 = performance.now();
@@ -133,11 +133,6 @@ async function kernelProfile(batches: Batch[], capturing: boolean, steps: number
     wallMsPerStepUnderProfiler: round(wall / steps),
     top: rows.slice(0, 25),
   };
-}
-
-/** Distinct copies of a tensor: a matMul whose B is a new tensor id makes XNNPACK pack B again. */
-function copies(shape: [number, number], n: number): tf.Tensor2D[] {
-  return Array.from({ length: n }, () => tf.randomNormal(shape) as tf.Tensor2D);
 }
 
 function gflops(flops: number, ms: number): number {
@@ -309,8 +304,8 @@ function recordProfile(batches: Batch[]): unknown {
     const outcome = drain(tracer, b.xs, b.ys, true);
     const perRole = new Map<string, number>();
     for (const c of outcome.scope.captures) {
-      let values = c.values ?? (c.tensor!.dataSync() as Float32Array);
-      const baseline = (c as { baseline?: Float32Array }).baseline;
+      let values = c.tensor.dataSync() as Float32Array;
+      const baseline = c.baseline;
       if (baseline) values = values.map((v, i) => v - baseline[i]);
       const t0 = performance.now();
       summarize(values, c.role === 'activation' ? c.shape : undefined);
@@ -455,10 +450,10 @@ async function pipelineSteadyState(batches: Batch[]): Promise<Record<string, num
       const b = batches[k % batches.length];
       const t0 = performance.now();
       const outcome = drain(tracer, b.xs, b.ys, true);
-      const capture = recordOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, 64);
+      const capture = copiedOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, 64, pipeline);
       outcome.scope.dispose();
       busy.push(performance.now() - t0);
-      const w = (await pipeline.submit(capture)).written;
+      const w = (await pipeline.submit({ step: capture, stepMs: 0 })).written;
       written.push(w.then(() => resolved.push(performance.now())));
       await new Promise((r) => setImmediate(r));
     }

@@ -1,6 +1,7 @@
 // Benchmark 1 and 2: one training step of the seed MLP at batch 32/64/128, interleaved rounds of
 // stock tfjs (trainOnBatch, optimizer.minimize), the Gradient Lens traced step with full capture
-// (generator + buildStepRecord + encodeRecord, what the runner does per step) and without
+// inline (generator + copy out + buildStepRecord + encodeRecord on one thread), through the
+// runner's pipeline (the copy on this thread, the rest in the capture worker), and without
 // capture, and PyTorch (a python server timing its own steps between our rounds).
 // Also this machine's peak (a large plain matMul on the same backend, and torch's).
 import * as fs from 'node:fs';
@@ -18,7 +19,7 @@ import { SequentialTracer } from '../../src/runner/tracer/sequentialTracer';
 import { StepScope, type StepGenerator, type StepOutcome } from '../../src/runner/tracer/stepScope';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { emit, log, mean, median, quantile, round, seedModel, stepFlops, timeReps } from './common';
-import { CAPTURE_API, buildRecord, recordOf } from './engine';
+import { CAPTURE_API, buildRecord, copiedOf } from './engine';
 import { profileStep } from './profile';
 import { TorchPeer } from './torchPeer';
 
@@ -97,9 +98,9 @@ export function benchMeta(tracer: SequentialTracer, batch: number, dir: string):
 }
 
 /**
- * The runner's own loop (session.ts): the step and its record (summaries read in place, the
- * kept tensors copied out) on the training thread, then the capture worker (health, encoding,
- * writing) overlapping the next step, one step deep.
+ * The runner's own loop (session.ts): the step and the copy of its captured tensors on the
+ * training thread, then the capture worker (summaries, record, health, encoding, writing)
+ * overlapping the next step, one step deep.
  * Each call times `count` steps and waits for the last to be written, so the figure is the
  * steady-state time per step including the worker's share that does not overlap.
  */
@@ -120,11 +121,11 @@ export function pipelineVariant(batches: { xs: tf.Tensor; ys: tf.Tensor }[], bat
           const b = batches[k % batches.length];
           const tStep = performance.now();
           const outcome = drain(tracer, b.xs, b.ys, true);
-          const capture = recordOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch);
+          const capture = copiedOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch, pipeline);
           outcome.scope.dispose();
           const tSubmit = performance.now();
           training += tSubmit - tStep;
-          written.push((await pipeline.submit(capture)).written);
+          written.push((await pipeline.submit({ step: capture, stepMs: 0 })).written);
           submitting += performance.now() - tSubmit;
           await new Promise((r) => setImmediate(r));
         }

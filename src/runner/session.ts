@@ -2,11 +2,12 @@
 // phases when paused (like a debugger), writes every step to the trace, and streams progress.
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { AtPhase, ControlAction, FromRunner, RunState, TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
+import type { AtPhase, ControlAction, CopiedStep, FromRunner, RunState, TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
 import type { PhaseStop } from '../shared/phases';
-import type { BackendInfo, RunError, RunMeta, StepRecord } from '../shared/traceTypes';
+import type { BackendInfo, RunError, RunMeta } from '../shared/traceTypes';
 import { CapturePipeline } from './capture/capturePipeline';
-import { buildStepRecord, finishedStep, isKeyframe, partialStep, type BuiltStep } from './capture/recordBuilder';
+import { buildStepRecord, isKeyframe } from './capture/recordBuilder';
+import { copyOut, finishedStep, partialStep } from './capture/stepCopy';
 import { StepScope } from './tracer/stepScope';
 import type { PreparedRun } from './prepareRun';
 import { heldOutMetrics, type HeldOut, type TrainedBatch } from './fitCallbacks';
@@ -125,9 +126,8 @@ export class TrainingSession {
         // model.fit's callbacks (early stopping ends the run as finished, as stock fit returns)
         // and its held-out metrics at an epoch's end; defineTraining's at its evalEvery.
         const after = await this.run.afterStep(step, traced.trained);
-        const record: StepRecord = { ...traced.built, stepMs: traced.stepMs, ...(after.heldOut ?? this.heldOutMetrics(step)) };
         const trainingEnds = after.stop;
-        const { written: done } = await pipeline.submit(record);
+        const { written: done } = await pipeline.submit({ step: traced.copied, stepMs: traced.stepMs, ...(after.heldOut ?? this.heldOutMetrics(step)) });
         const reported = done.then((w) => {
           if (!w.entry || !w.health || w.stepMs === undefined) return;
           this.send({ type: 'stepDone', entry: w.entry, stepMs: w.stepMs, health: w.health });
@@ -186,10 +186,10 @@ export class TrainingSession {
   }
 
   /**
-   * One step, phase by phase, and its record built while its tensors are still on the backend;
-   * `stepMs` includes building it (the capture's cost on this thread). Undefined when stopped while held.
+   * One step, phase by phase, and its captured tensors copied out while they are still on the
+   * backend; `stepMs` includes the copy (the capture's cost on this thread). Undefined when stopped while held.
    */
-  private async traceStep(step: number): Promise<{ built: BuiltStep; stepMs: number; trained: TrainedBatch } | undefined> {
+  private async traceStep(step: number): Promise<{ copied: CopiedStep; stepMs: number; trained: TrainedBatch } | undefined> {
     const { config, tracer, batches } = this.run;
     const capturing = config.capture.summaries || config.capture.sampleIndices.length > 0;
     const batch = batches.batch(step);
@@ -204,14 +204,13 @@ export class TrainingSession {
         computeMs += performance.now() - t0;
         if (next.done) {
           const t1 = performance.now();
-          const finished = finishedStep(step, isKeyframe(step, config.steps, config.capture), batchSize, next.value);
-          const built = buildStepRecord(finished, config.capture);
-          const { loss, accuracy, outputLosses, outputAccuracies } = finished;
-          return { built, stepMs: computeMs + performance.now() - t1, trained: { loss, accuracy, outputLosses, outputAccuracies, batchSize } };
+          const copied = copyOut(finishedStep(step, isKeyframe(step, config.steps, config.capture), batchSize, next.value), (n) => this.pipeline!.floats(n));
+          const { loss, accuracy, outputLosses, outputAccuracies } = next.value;
+          return { copied, stepMs: computeMs + performance.now() - t1, trained: { loss, accuracy, outputLosses, outputAccuracies, batchSize } };
         }
         if (this.hold?.(next.value, step)) {
           // Held mid-step, like a debugger: show what this step has computed so far.
-          const record = capturing ? { ...buildStepRecord(partialStep(step, batchSize, scope), config.capture), stepMs: 0 } : undefined;
+          const record = capturing ? { ...buildStepRecord(copyOut(partialStep(step, batchSize, scope)), config.capture), stepMs: 0 } : undefined;
           await this.holdAt({ type: 'atPhase', step, ...next.value, record });
           if (this.stopRequested) {
             phases.return(undefined as never);

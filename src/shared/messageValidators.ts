@@ -3,7 +3,7 @@
 // it has not checked here. One table, keyed by message type: adding a message to FromRunner
 // without its validator does not compile.
 import type { LayerHealth } from './health';
-import type { CaptureClose, Envelope, FromCaptureWorker, FromRunner, FromWebview, RunState, ToCaptureWorker, ToRunner, TypeDiagnostic } from './protocol';
+import type { CaptureClose, CopiedStep, CopiedTensor, Envelope, FromCaptureWorker, FromRunner, FromWebview, RunState, ToCaptureWorker, ToRunner, TypeDiagnostic } from './protocol';
 import type {
   BackendInfo,
   CapturePolicy,
@@ -172,6 +172,8 @@ const tensorStats: Check<TensorStats> = object({
 
 const tensorSummary: Check<TensorSummary> = object({ layer: integer, role: tensorRole, param: optional(string), shape: array(count), stats: optional(tensorStats) });
 
+const floats = instance(Float32Array, 'a Float32Array');
+
 const tensorValues: Check<TensorValues> = object({
   layer: integer,
   role: tensorRole,
@@ -179,7 +181,7 @@ const tensorValues: Check<TensorValues> = object({
   scope: literal('sample', 'batch', 'full'),
   sampleIndices: optional(array(count)),
   shape: array(count),
-  values: instance(Float32Array, 'a Float32Array'),
+  values: floats,
 });
 
 const stepIndexEntry: Check<StepIndexEntry> = object({ step: count, loss: number, accuracy: nullable(number), testAccuracy: nullable(number) });
@@ -357,17 +359,32 @@ export function parseWebviewMessage(raw: unknown): Envelope<FromWebview> {
 
 type CaptureMessageOf<M extends { type: string }, K extends M['type']> = Extract<M, { type: K }>;
 
+const copiedTensor: Check<CopiedTensor> = object({ layer: integer, role: tensorRole, param: optional(string), shape: array(count), perExample: boolean, values: floats, baseline: optional(floats) });
+
+const copiedStep: Check<CopiedStep> = object({
+  step: count,
+  keyframe: boolean,
+  batchSize: count,
+  loss: number,
+  accuracy: optional(number),
+  outputLosses: optional(array(number)),
+  prediction: floats,
+  target: floats,
+  outputSize: count,
+  captures: array(copiedTensor),
+});
+
 const runEnd: Check<CaptureClose['end']> = object({ state: literal('finished', 'stopped', 'failed'), error: optional(runError) });
 
 const TO_CAPTURE_WORKER: { [K in ToCaptureWorker['type']]: Check<CaptureMessageOf<ToCaptureWorker, K>> } = {
   open: object({ type: literal('open'), outDir: string, meta: runMeta }),
-  step: object({ type: literal('step'), record: stepRecord }),
+  step: object({ type: literal('step'), step: copiedStep, stepMs: finite, testLoss: optional(number), testAccuracy: optional(number) }),
   close: object({ type: literal('close'), end: runEnd }),
 };
 
 const FROM_CAPTURE_WORKER: { [K in FromCaptureWorker['type']]: Check<CaptureMessageOf<FromCaptureWorker, K>> } = {
   opened: object({ type: literal('opened') }),
-  written: object({ type: literal('written'), entry: optional(stepIndexEntry), stepMs: optional(finite), health: optional(array(layerHealth)), failure: optional(runError), busyMs: finite }),
+  written: object({ type: literal('written'), entry: optional(stepIndexEntry), stepMs: optional(finite), health: optional(array(layerHealth)), failure: optional(runError), busyMs: finite, buffers: optional(array(instance(ArrayBuffer, 'an ArrayBuffer'))) }),
   closed: object({ type: literal('closed') }),
   captureFailed: object({ type: literal('captureFailed'), message: string, error: optional(runError) }),
 };

@@ -390,10 +390,40 @@ export interface PanelState {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Runner's training thread ⇄ its capture worker (worker_threads). The training thread builds each
-// step's record whole (summaries from the backend's memory, the kept tensors) and hands it over;
-// the worker judges its health, encodes it and appends it to the trace, one message at a time, in
-// order, each answered by a reply to its id.
+// Runner's training thread ⇄ its capture worker (worker_threads). The training thread copies each
+// step's captured tensors out of the backend (one memcpy each, about 5× cheaper than summarising
+// them there) and hands them over; the worker summarises them, builds the record, judges its
+// health, encodes it and appends it to the trace, one message at a time, in order, each answered
+// by a reply to its id.
+
+/** A captured tensor's values, copied out of the backend: the capture worker's to summarise. */
+export interface CopiedTensor {
+  layer: number;
+  role: TensorRole;
+  param?: string;
+  shape: number[];
+  /** True when the first dimension is the batch (so single examples can be cut out). */
+  perExample: boolean;
+  values: Float32Array;
+  /** When set, the captured quantity is `values − baseline` (ΔW: after − before the update). */
+  baseline?: Float32Array;
+}
+
+/** A finished (or held) step as the capture worker builds its record from it. */
+export interface CopiedStep {
+  step: number;
+  keyframe: boolean;
+  batchSize: number;
+  loss: number;
+  accuracy?: number;
+  /** A model with several outputs: each one's loss. */
+  outputLosses?: number[];
+  /** Empty in a partial step (one held before its loss). */
+  prediction: Float32Array;
+  target: Float32Array;
+  outputSize: number;
+  captures: CopiedTensor[];
+}
 
 /** Create the trace folder and its files; replied with CaptureOpened. */
 export interface CaptureOpen {
@@ -402,10 +432,17 @@ export interface CaptureOpen {
   meta: RunMeta;
 }
 
-/** Append this step's record (its buffers transferred, not copied); replied with StepWritten. */
+/**
+ * Build this step's record and append it (the copies' buffers transferred, not copied again);
+ * replied with StepWritten. What only the training thread knows comes beside it: the step's time
+ * and the held-out metrics measured after it.
+ */
 export interface CaptureStep {
   type: 'step';
-  record: StepRecord;
+  step: CopiedStep;
+  stepMs: number;
+  testLoss?: number;
+  testAccuracy?: number;
 }
 
 /** How the run ended: write end.json and close the files; replied with CaptureClosed. */
@@ -432,6 +469,8 @@ export interface StepWritten {
   failure?: RunError;
   /** The worker's own time on this step (encoding and writing), for the benchmarks. */
   busyMs: number;
+  /** The step's copies' buffers, handed back (transferred) for later steps' copies: no fresh megabytes a step to collect. */
+  buffers?: ArrayBuffer[];
 }
 
 /** Reply to CaptureClose: end.json is written and the files are closed. */

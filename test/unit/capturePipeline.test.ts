@@ -1,6 +1,7 @@
 // The capture worker speaks the shared protocol (src/shared/protocol.ts, ToCaptureWorker /
-// FromCaptureWorker) through the shared Endpoint: checked replies, records handed over without a
-// copy, written in order, and a write the user must fix rejected with its located error.
+// FromCaptureWorker) through the shared Endpoint: checked replies, a step's copied tensors handed
+// over without another copy, summarised and built into records there, written in order, and a
+// write the user must fix rejected with its located error.
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -9,23 +10,28 @@ import { CapturePipeline } from '../../src/runner/capture/capturePipeline';
 import { DEFAULT_CAPTURE } from '../../src/runner/capture/recordBuilder';
 import { LocatedError } from '../../src/runner/runError';
 import { ProtocolViolation, parseCaptureReply, parseCaptureRequest } from '../../src/shared/messageValidators';
-import type { RunMeta, StepRecord } from '../../src/shared/traceTypes';
+import type { CaptureStep } from '../../src/shared/protocol';
+import type { RunMeta } from '../../src/shared/traceTypes';
+import { summarize } from '../../src/runner/capture/summarize';
 import { TraceReader } from '../../src/trace/traceReader';
 import { testRunMeta } from './helpers/runMeta';
 
 const meta = (dir: string): RunMeta => testRunMeta({ runId: path.basename(dir), file: 'model.ts', capture: DEFAULT_CAPTURE });
 
-const stats = (mean: number) => ({ count: 4, mean, std: 1, min: -1, max: 2, l2: 2, zeroFraction: 0, nanCount: 0, infCount: 0, histogram: new Uint32Array(64) });
-
-const record = (step: number, loss: number): StepRecord => ({
-  step,
-  loss,
+/** A keyframe step of a one-kernel model, as the training thread hands it over. */
+const stepOf = (step: number, loss: number): Omit<CaptureStep, 'type'> => ({
+  step: {
+    step,
+    keyframe: true,
+    batchSize: 1,
+    loss,
+    prediction: Float32Array.of(0.25, 0.75),
+    target: Float32Array.of(0, 1),
+    outputSize: 2,
+    captures: [{ layer: 0, role: 'param', param: 'kernel', shape: [2, 2], perExample: false, values: Float32Array.of(step, 1, 2, 3) }],
+  },
   stepMs: 1.5,
-  keyframe: true,
   testLoss: loss * 2,
-  summaries: [{ layer: 0, role: 'param', param: 'kernel', shape: [2, 2], stats: stats(step) }],
-  tensors: [{ layer: 0, role: 'param', param: 'kernel', scope: 'full', shape: [2, 2], values: Float32Array.of(step, 1, 2, 3) }],
-  samples: [],
 });
 
 describe('capture worker', () => {
@@ -33,20 +39,23 @@ describe('capture worker', () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-pipeline-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('writes each record whole, in order, its tensors moved to the worker rather than copied', async () => {
+  it('builds and writes each record whole, in order, its copies moved to the worker rather than copied again', async () => {
     const out = path.join(dir, 'run');
     const pipeline = new CapturePipeline(out, meta(out));
     await pipeline.opened;
-    const first = record(0, 0.75);
+    const first = stepOf(0, 0.75);
     const { written } = await pipeline.submit(first);
     // Transferred: this thread's view of the buffer is gone (a copy would have left it).
-    assert.equal(first.tensors[0].values.byteLength, 0);
-    const second = await (await pipeline.submit(record(1, 0.5))).written;
+    assert.equal(first.step.captures[0].values.byteLength, 0);
+    const second = await (await pipeline.submit(stepOf(1, 0.5))).written;
     const w = await written;
     assert.deepEqual(w.entry, { step: 0, loss: 0.75, accuracy: null, testAccuracy: null });
     assert.equal(w.stepMs, 1.5);
     assert.equal(w.health?.length, 1);
     assert.equal(second.entry?.step, 1);
+    // The worker handed the copies' buffers back: the next copy goes into one (a fresh array would be zeros).
+    assert.deepEqual(Array.from(pipeline.floats(4).subarray(1)), [1, 2, 3]);
+    assert.deepEqual(Array.from(pipeline.floats(3)), [0, 0, 0], 'no buffer of that size came back');
     assert.ok(pipeline.workerBusyMs > 0);
     await pipeline.close({ state: 'finished' });
     const reader = TraceReader.open(out);
@@ -54,6 +63,9 @@ describe('capture worker', () => {
     const back = reader.readStep(1);
     assert.equal(back.testLoss, 1);
     assert.deepEqual(Array.from(back.tensors[0].values), [1, 1, 2, 3]);
+    // The summary was computed in the worker, from the values handed over.
+    assert.deepEqual(back.summaries[0].stats, summarize(Float32Array.of(1, 1, 2, 3)));
+    assert.deepEqual(back.samples, [{ index: 0, target: [0, 1], prediction: [0.25, 0.75] }]);
     assert.equal(back.health?.[0].layer, 0);
   });
 
@@ -69,7 +81,10 @@ describe('capture worker', () => {
   it('replies and requests are checked field by field against the one table', () => {
     assert.throws(() => parseCaptureReply({ id: 1, inReplyTo: 1, body: { type: 'written', entry: { step: 0, loss: 1, accuracy: null, testAccuracy: null } } }), (e: unknown) => e instanceof ProtocolViolation && /'written'\.busyMs: expected a finite number, got nothing/.test(e.message));
     assert.throws(() => parseCaptureReply({ id: 1, body: { type: 'done' } }), /a capture worker message type \(opened, written, closed, captureFailed\)/);
-    assert.throws(() => parseCaptureRequest({ id: 2, body: { type: 'step', record: { ...record(0, 1), stepMs: Number.NaN } } }), /'step'\.record\.stepMs: expected a finite number/);
+    assert.throws(() => parseCaptureRequest({ id: 2, body: { type: 'step', ...stepOf(0, 1), stepMs: Number.NaN } }), /'step'\.stepMs: expected a finite number/);
+    const good = stepOf(0, 1);
+    const notFloats = { ...good, step: { ...good.step, captures: [{ ...good.step.captures[0], values: [0, 1, 2, 3] }] } };
+    assert.throws(() => parseCaptureRequest({ id: 4, body: { type: 'step', ...notFloats } }), /'step'\.step\.captures\[0\]\.values: expected a Float32Array/);
     assert.equal(parseCaptureRequest({ id: 3, body: { type: 'close', end: { state: 'stopped' } } }).body.type, 'close');
   });
 });

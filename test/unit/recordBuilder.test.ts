@@ -1,14 +1,15 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_CAPTURE, buildStepRecord, finishedStep, transferList, type FinishedStep } from '../../src/runner/capture/recordBuilder';
-import type { CapturedTensor } from '../../src/runner/tracer/stepScope';
+import { DEFAULT_CAPTURE, buildStepRecord, transferList } from '../../src/runner/capture/recordBuilder';
+import { copyOut, finishedStep } from '../../src/runner/capture/stepCopy';
+import type { CopiedStep, CopiedTensor } from '../../src/shared/protocol';
 import { summarize } from '../../src/runner/capture/summarize';
 import { peekFloats } from '../../src/runner/tensorFloats';
 import { TEST_BACKENDS, runStep, tracerFor, useBackend } from './helpers/tracerHarness';
 import { keyframeBudgetFor } from '../../src/runner/runConfig';
 import { missingFromKeyframe } from '../../src/shared/keyframeContents';
 
-function finished(keyframe: boolean): FinishedStep {
+function finished(keyframe: boolean): CopiedStep {
   const after = Float32Array.from({ length: 12 }, (_, i) => i * 0.5);
   const before = Float32Array.from(after, (v, i) => v - (i % 3) * 0.25);
   return {
@@ -33,7 +34,7 @@ describe('buildStepRecord', () => {
     const r = buildStepRecord(c, DEFAULT_CAPTURE);
     assert.deepEqual(r.summaries.map((s) => s.role), ['activation', 'param', 'delta']);
     const delta = c.captures[2];
-    assert.deepEqual(r.summaries[2].stats, summarize(delta.values!.map((v, i) => v - delta.baseline![i])));
+    assert.deepEqual(r.summaries[2].stats, summarize(delta.values.map((v, i) => v - delta.baseline![i])));
     assert.deepEqual(r.tensors.map((t) => [t.role, t.scope, Array.from(t.values)]), [['activation', 'sample', [1, 0, 2]]]);
     assert.deepEqual(r.samples, [{ index: 0, target: [0, 1], prediction: [Math.fround(0.2), Math.fround(0.8)] }]);
   });
@@ -43,18 +44,15 @@ describe('buildStepRecord', () => {
     const r = buildStepRecord(c, DEFAULT_CAPTURE);
     const byRole = Object.fromEntries(r.tensors.map((t) => [t.role, t]));
     assert.equal(byRole.activation.scope, 'batch');
-    assert.deepEqual(Array.from(byRole.param.values), Array.from(c.captures[1].values!));
+    assert.deepEqual(Array.from(byRole.param.values), Array.from(c.captures[1].values));
     assert.deepEqual(Array.from(byRole.delta.values), Array.from({ length: 12 }, (_, i) => (i % 3) * 0.25));
-    // Kept values are the record's own: changing what they came from leaves them as they were.
-    c.captures[1].values!.fill(7);
-    assert.notEqual(byRole.param.values[1], 7);
   });
 
   for (const backend of TEST_BACKENDS) {
     describe(`from a real step's tensors, still on the ${backend} backend`, () => {
       before(() => useBackend(backend));
 
-      it('summarises them in place as a read-back would, keeps owned copies, and transfers only those', () => {
+      it('copies each captured tensor out once, summarises the copies as a read-back would, and transfers only the copies', () => {
         tf.engine().startScope();
         try {
           const model = tf.sequential({ layers: [tf.layers.dense({ inputShape: [5], units: 4, activation: 'relu' }), tf.layers.dense({ units: 3, activation: 'softmax' })] });
@@ -63,25 +61,35 @@ describe('buildStepRecord', () => {
           const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3);
           runStep(tracer, xs, ys).outcome.scope.dispose();
           const { outcome } = runStep(tracer, xs, ys);
-          const record = { ...buildStepRecord(finishedStep(1, true, 6, outcome), DEFAULT_CAPTURE), stepMs: 0 };
+          const copied = copyOut(finishedStep(1, true, 6, outcome));
           const captures = outcome.scope.captures;
+          // Read while the tensors are still on the backend, for the checks below.
+          const reads = captures.map((c) => Float32Array.from(c.tensor.dataSync()));
+          const heap = peekFloats(captures[0].tensor).buffer;
+          outcome.scope.dispose();
+          // The copies outlive the step's tensors: the worker builds the record after the scope is gone.
+          const record = { ...buildStepRecord(copied, DEFAULT_CAPTURE), stepMs: 0 };
           assert.equal(record.summaries.length, captures.length);
           captures.forEach((c, i) => {
-            const read = Float32Array.from(c.values ?? c.tensor!.dataSync());
+            const read = reads[i];
             const direct = c.baseline ? read.map((v, k) => v - c.baseline![k]) : read;
             assert.deepEqual(record.summaries[i].stats, summarize(direct, c.role === 'activation' ? c.shape : undefined), `${c.role}/${c.param ?? ''} of layer ${c.layer}`);
           });
           const delta = record.tensors.find((t) => t.role === 'delta' && t.layer === 0 && t.param === 'kernel')!;
-          const deltaCapture = captures.find((c) => c.role === 'delta' && c.layer === 0 && c.param === 'kernel')!;
-          const after = deltaCapture.tensor!.dataSync();
-          assert.deepEqual(Array.from(delta.values), Array.from(after, (v, k) => Math.fround(v - deltaCapture.baseline![k])));
-          // Every kept tensor owns its whole buffer (so it may be transferred); the backend's memory is never in the list.
-          const buffers = transferList(record);
-          assert.equal(buffers.length, record.tensors.length);
-          const heap = peekFloats(deltaCapture.tensor!).buffer;
+          const deltaIndex = captures.findIndex((c) => c.role === 'delta' && c.layer === 0 && c.param === 'kernel');
+          const deltaCapture = captures[deltaIndex];
+          assert.deepEqual(Array.from(delta.values), Array.from(reads[deltaIndex], (v, k) => Math.fround(v - deltaCapture.baseline![k])));
+          // A weight captured as itself and as ΔW's "after" is copied once; ΔW's baseline is copied
+          // too (the optimizer reuses its array), so nothing the worker reads is shared with this thread.
+          const paramIndex = captures.findIndex((c) => c.role === 'param' && c.layer === 0 && c.param === 'kernel');
+          assert.equal(copied.captures[paramIndex].values, copied.captures[deltaIndex].values);
+          assert.notEqual(copied.captures[deltaIndex].baseline, deltaCapture.baseline);
+          // Every copy owns its whole buffer (so it may be transferred); the backend's memory is never in the list.
+          const buffers = transferList(copied);
+          const arrays = new Set(copied.captures.flatMap((c) => (c.baseline ? [c.values, c.baseline] : [c.values])));
+          assert.equal(buffers.length, arrays.size);
           assert.ok(!buffers.includes(heap as ArrayBuffer), 'the backend memory is not transferred');
-          for (const t of record.tensors) assert.ok(buffers.includes(t.values.buffer as ArrayBuffer), `${t.role} is transferable`);
-          outcome.scope.dispose();
+          for (const a of arrays) assert.ok(buffers.includes(a.buffer as ArrayBuffer), 'every copy is transferable');
         } finally {
           tf.engine().endScope();
         }
@@ -95,7 +103,7 @@ describe('buildStepRecord', () => {
     const sizes = [896, 9248, 18496, 566282];
     assert.equal(sizes.reduce((a, b) => a + b), 594_922);
     const act = (layer: number) => ({ layer, role: 'activation' as const, shape: [128, 16, 16, 24], perExample: true, values: new Float32Array(128 * 16 * 16 * 24) });
-    const captures: CapturedTensor[] = [act(0), act(1)];
+    const captures: CopiedTensor[] = [act(0), act(1)];
     sizes.forEach((n, layer) => {
       for (const role of ['gradParam', 'param', 'delta'] as const) {
         captures.push({ layer, role, param: 'kernel', shape: [n], perExample: false, values: new Float32Array(n).fill(layer + 1), baseline: role === 'delta' ? new Float32Array(n) : undefined });

@@ -1,5 +1,5 @@
-// The training thread's end of the capture worker: hands it each step's record (its kept tensors
-// transferred, not copied) and gets back what was written. Requests and replies go through the
+// The training thread's end of the capture worker: hands it each step's copied-out tensors
+// (transferred, not copied again) and gets back what was written. Requests and replies go through the
 // shared Endpoint (ids, reply kinds, timeouts), as every other conversation does; the worker
 // answers in order, one request at a time. At most a few steps are in flight, so a slow disk or a
 // huge keyframe slows training down instead of growing memory without bound. There is one path:
@@ -9,13 +9,21 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Endpoint, RequestError } from '../../shared/endpoint';
 import { CAPTURE_EXPECTED_REPLY, ProtocolViolation, parseCaptureReply } from '../../shared/messageValidators';
-import type { CaptureClose, FromCaptureWorker, ToCaptureWorker } from '../../shared/protocol';
-import type { RunMeta, StepRecord } from '../../shared/traceTypes';
+import type { CaptureClose, CaptureStep, FromCaptureWorker, ToCaptureWorker } from '../../shared/protocol';
+import type { RunMeta } from '../../shared/traceTypes';
 import { LocatedError } from '../runError';
+import { BufferPool } from './bufferPool';
 import { transferList } from './recordBuilder';
 import type { WrittenStep } from './recordSink';
 
 const MAX_IN_FLIGHT = 3;
+
+/**
+ * Copies waiting for the worker, at most: a step's copies are every tensor it captured (≈ 2.4 MB
+ * for the seed MLP, ≈ 120 MB for the mid-size conv net at batch 128), so a slow worker must slow
+ * training down rather than let them pile up.
+ */
+const MAX_IN_FLIGHT_BYTES = 256 * 1024 * 1024;
 
 /** A step's write waits behind at most MAX_IN_FLIGHT others, each a disk append: a minute means the worker is stuck. */
 const REPLY_TIMEOUT_MS = 60_000;
@@ -23,7 +31,9 @@ const REPLY_TIMEOUT_MS = 60_000;
 export class CapturePipeline {
   private readonly worker: Worker;
   private readonly endpoint: Endpoint<ToCaptureWorker, FromCaptureWorker, typeof CAPTURE_EXPECTED_REPLY>;
-  private inFlight: Promise<unknown>[] = [];
+  private inFlight: { done: Promise<unknown>; bytes: number }[] = [];
+  private inFlightBytes = 0;
+  private readonly pool = new BufferPool();
   private busyMs = 0;
   /** Settles once the trace folder and its files exist. */
   readonly opened: Promise<void>;
@@ -32,7 +42,7 @@ export class CapturePipeline {
   constructor(outDir: string, meta: RunMeta, worker: Worker = bootCaptureWorker()) {
     this.worker = worker;
     this.endpoint = new Endpoint(
-      (env) => this.worker.postMessage(env, env.body.type === 'step' ? transferList(env.body.record) : []),
+      (env) => this.worker.postMessage(env, env.body.type === 'step' ? transferList(env.body.step) : []),
       CAPTURE_EXPECTED_REPLY,
       REPLY_TIMEOUT_MS,
       {
@@ -59,25 +69,38 @@ export class CapturePipeline {
     return this.busyMs;
   }
 
+  /** An array to copy a captured tensor into: one the worker handed back when there is one of its size. */
+  floats(length: number): Float32Array {
+    return this.pool.floats(length);
+  }
+
   /**
-   * Hands a step's record over (waiting first when too many steps are still being written): its
-   * kept tensors' buffers move to the worker, so the caller must not read them afterwards.
-   * `written` resolves once the record is on disk (empty when dropped after a non-finite step).
+   * Hands a step over (waiting first when too many steps are still being written): its copies'
+   * buffers move to the worker, so the caller must not read them afterwards. `written` resolves
+   * once its record is on disk (empty when dropped after a non-finite step).
    */
-  async submit(record: StepRecord): Promise<{ written: Promise<WrittenStep> }> {
-    if (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight.shift();
-    const written = this.endpoint.request({ type: 'step', record }).then(({ type: _, busyMs, ...step }) => {
+  async submit(request: Omit<CaptureStep, 'type'>): Promise<{ written: Promise<WrittenStep> }> {
+    const bytes = transferList(request.step).reduce((sum, b) => sum + b.byteLength, 0);
+    // The oldest first, until this one fits (always when nothing else is in flight).
+    while (this.inFlight.length >= MAX_IN_FLIGHT || (this.inFlight.length > 0 && this.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES)) {
+      const oldest = this.inFlight.shift()!;
+      await oldest.done;
+      this.inFlightBytes -= oldest.bytes;
+    }
+    const written = this.endpoint.request({ type: 'step', ...request }).then(({ type: _, busyMs, buffers, ...step }) => {
       this.busyMs += busyMs;
+      if (buffers) this.pool.give(buffers);
       return step;
     });
-    this.inFlight.push(written.catch(() => undefined));
+    this.inFlight.push({ done: written.catch(() => undefined), bytes });
+    this.inFlightBytes += bytes;
     return { written };
   }
 
   /** Waits for every step in flight, writes how the run ended, and stops the worker. */
   async close(end: CaptureClose['end']): Promise<void> {
     try {
-      await Promise.all(this.inFlight);
+      await Promise.all(this.inFlight.map((f) => f.done));
       await this.endpoint.request({ type: 'close', end });
     } finally {
       // Even when end.json cannot be written (a full disk), the worker must not keep the runner alive.

@@ -1,29 +1,41 @@
-// The capture worker thread: encodes and writes each step's record while the training thread goes
-// on to the next one (the wasm backend is single-threaded, so the second core is free for this).
+// The capture worker thread: summarises each step's copied-out tensors, builds its record, encodes
+// and writes it while the training thread goes on to the next step (the wasm backend is
+// single-threaded, so the second core is free for this).
 // It answers every request (src/shared/protocol.ts, ToCaptureWorker) with a reply to its id, in
 // the order they came.
 import { parentPort } from 'node:worker_threads';
 import { Endpoint } from '../../shared/endpoint';
 import { parseCaptureRequest } from '../../shared/messageValidators';
 import type { Envelope, FromCaptureWorker, ToCaptureWorker } from '../../shared/protocol';
+import type { CapturePolicy } from '../../shared/traceTypes';
 import { TraceWriteError } from '../../trace/traceWriter';
+import { buildStepRecord, transferList } from './recordBuilder';
 import { RecordSink } from './recordSink';
 
 let sink: RecordSink | undefined;
+let policy: CapturePolicy | undefined;
 
 // This side only replies: it asks nothing, so it expects no reply kinds and never times out.
-const replies = new Endpoint<FromCaptureWorker, ToCaptureWorker, Record<never, never>>((env) => parentPort?.postMessage(env), {}, 0);
+const replies = new Endpoint<FromCaptureWorker, ToCaptureWorker, Record<never, never>>(
+  (env) => parentPort?.postMessage(env, env.body.type === 'written' ? (env.body.buffers ?? []) : []),
+  {},
+  0,
+);
 
 function answer(request: ToCaptureWorker): FromCaptureWorker {
   switch (request.type) {
     case 'open':
       sink = new RecordSink(request.outDir, request.meta);
+      policy = request.meta.config.capture;
       return { type: 'opened' };
     case 'step': {
-      if (!sink) throw new Error('a step before the trace was opened');
+      if (!sink || !policy) throw new Error('a step before the trace was opened');
       const t0 = performance.now();
-      const written = sink.write(request.record);
-      return { type: 'written', ...written, busyMs: performance.now() - t0 };
+      const { step, stepMs, testLoss, testAccuracy } = request;
+      const heldOut = { ...(testLoss !== undefined ? { testLoss } : {}), ...(testAccuracy !== undefined ? { testAccuracy } : {}) };
+      const written = sink.write({ ...buildStepRecord(step, policy), stepMs, ...heldOut });
+      // Written and encoded: nothing here holds the copies any more, so their memory goes back.
+      return { type: 'written', ...written, busyMs: performance.now() - t0, buffers: transferList(step) };
     }
     case 'close':
       sink?.close(request.end);

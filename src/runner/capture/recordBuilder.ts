@@ -1,10 +1,9 @@
-// Turns a finished step into its record, on the training thread, while its tensors are still on
-// the backend: summaries read the backend's memory in place (no read-back copy), and only the
-// values the byte budget keeps are copied out — the selected examples every step, whole batches
-// and full parameters at keyframes. The capture worker then encodes and writes the record.
+// Turns a step's copied-out tensors into its record: every summary, and only the values the byte
+// budget keeps — the selected examples every step, whole batches and full parameters at
+// keyframes. Runs in the capture worker for every recorded step (and on the training thread only
+// for a held step's partial record); it touches no backend, so the worker needs no tfjs.
+import type { CopiedStep, CopiedTensor } from '../../shared/protocol';
 import type { CapturePolicy, SampleRecord, StepRecord, TensorSummary, TensorValues } from '../../shared/traceTypes';
-import type { CapturedTensor, StepOutcome, StepScope } from '../tracer/stepScope';
-import { peekFloats } from '../tensorFloats';
 import { summarize } from './summarize';
 
 export const DEFAULT_CAPTURE: CapturePolicy = {
@@ -22,48 +21,20 @@ export function isKeyframe(step: number, steps: number, policy: CapturePolicy): 
   return policy.keyframeEvery > 0 && step % policy.keyframeEvery === 0;
 }
 
-/** A step as the tracer left it: its outcome, and the tensors it captured, still on the backend. */
-export interface FinishedStep {
-  step: number;
-  keyframe: boolean;
-  batchSize: number;
-  loss: number;
-  accuracy?: number;
-  /** A model with several outputs: each one's loss and accuracy. */
-  outputLosses?: number[];
-  outputAccuracies?: (number | undefined)[];
-  /** Empty in a partial step (one held before its loss). */
-  prediction: Float32Array;
-  target: Float32Array;
-  outputSize: number;
-  captures: readonly CapturedTensor[];
-}
-
 /** A step's record without what only its caller knows: its time, the held-out metrics, its health. */
 export type BuiltStep = Omit<StepRecord, 'stepMs' | 'testLoss' | 'testAccuracy' | 'health'>;
 
-/** A finished step of the tracer, as the record is built from it. */
-export function finishedStep(step: number, keyframe: boolean, batchSize: number, outcome: StepOutcome): FinishedStep {
-  const { loss, accuracy, outputLosses, outputAccuracies, prediction, target, outputSize, scope } = outcome;
-  const perOutput = outputLosses ? { outputLosses, outputAccuracies } : {};
-  return { step, keyframe, batchSize, loss, accuracy, ...perOutput, prediction, target, outputSize, captures: scope.captures };
-}
-
-/** What a step held mid-way has computed so far: the phases up to where it is held. */
-export function partialStep(step: number, batchSize: number, scope: StepScope): FinishedStep {
-  const empty = new Float32Array(0);
-  return { step, keyframe: false, batchSize, loss: scope.loss ?? NaN, prediction: empty, target: empty, outputSize: 1, captures: scope.captures };
-}
-
 /**
- * The buffers of a record's kept tensors, once each, for a zero-copy postMessage. Only arrays
- * that own their whole buffer: a view of the backend's memory must never be detached.
+ * The buffers of a copied step's tensors, once each, for a zero-copy postMessage. Only arrays
+ * that own their whole buffer: a view of someone else's memory must never be detached.
  */
-export function transferList(record: StepRecord): ArrayBuffer[] {
+export function transferList(step: CopiedStep): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  for (const t of record.tensors) {
-    const { buffer, byteOffset, byteLength } = t.values;
-    if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) buffers.add(buffer);
+  for (const c of step.captures) {
+    for (const array of c.baseline ? [c.values, c.baseline] : [c.values]) {
+      const { buffer, byteOffset, byteLength } = array;
+      if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) buffers.add(buffer);
+    }
   }
   return [...buffers];
 }
@@ -82,7 +53,7 @@ function rows(values: Float32Array, shape: number[], indices: number[]): Float32
 }
 
 /** Summaries of every captured tensor, and the full values the byte budget allows. */
-export function buildStepRecord(finished: FinishedStep, policy: CapturePolicy): BuiltStep {
+export function buildStepRecord(finished: CopiedStep, policy: CapturePolicy): BuiltStep {
   const { keyframe, outputSize } = finished;
   const summaries: TensorSummary[] = [];
   const tensors: TensorValues[] = [];
@@ -96,10 +67,9 @@ export function buildStepRecord(finished: FinishedStep, policy: CapturePolicy): 
     budget -= bytes;
     tensors.push(t);
   };
-  // Views of the backend's memory, valid while no tfjs call runs: none does in here.
-  const seen = (c: CapturedTensor): Float32Array => c.values ?? peekFloats(c.tensor!);
-  // Owned copies, for what the record keeps (ΔW materialised only here, where it is kept).
-  const owned = (c: CapturedTensor): Float32Array => (c.baseline ? difference(seen(c), c.baseline) : seen(c).slice());
+  // The copies are this step's own, so the record keeps them as they are (ΔW materialised only
+  // here, where it is kept).
+  const kept = (c: CopiedTensor): Float32Array => (c.baseline ? difference(c.values, c.baseline) : c.values);
 
   for (const c of finished.captures) {
     summaries.push({
@@ -107,7 +77,7 @@ export function buildStepRecord(finished: FinishedStep, policy: CapturePolicy): 
       role: c.role,
       param: c.param,
       shape: c.shape,
-      stats: policy.summaries ? summarize(seen(c), c.role === 'activation' ? c.shape : undefined, c.baseline) : undefined,
+      stats: policy.summaries ? summarize(c.values, c.role === 'activation' ? c.shape : undefined, c.baseline) : undefined,
     });
   }
   // A keyframe keeps the parameters first (weights, ∂W, ΔW: what keyframes are for, and what a
@@ -116,15 +86,15 @@ export function buildStepRecord(finished: FinishedStep, policy: CapturePolicy): 
   // selected examples, what the panel shows at every step.
   if (keyframe) {
     for (const c of finished.captures) {
-      if (!c.perExample) keep({ layer: c.layer, role: c.role, param: c.param, scope: 'full', shape: c.shape, values: owned(c) });
+      if (!c.perExample) keep({ layer: c.layer, role: c.role, param: c.param, scope: 'full', shape: c.shape, values: kept(c) });
     }
   }
   for (const c of finished.captures) {
     if (!c.perExample || sampleIndices.length === 0) continue;
     if (keyframe) {
-      keep({ layer: c.layer, role: c.role, param: c.param, scope: 'batch', shape: c.shape, values: owned(c) });
+      keep({ layer: c.layer, role: c.role, param: c.param, scope: 'batch', shape: c.shape, values: kept(c) });
     } else {
-      keep({ layer: c.layer, role: c.role, param: c.param, scope: 'sample', sampleIndices, shape: [sampleIndices.length, ...c.shape.slice(1)], values: rows(seen(c), c.shape, sampleIndices) });
+      keep({ layer: c.layer, role: c.role, param: c.param, scope: 'sample', sampleIndices, shape: [sampleIndices.length, ...c.shape.slice(1)], values: rows(c.values, c.shape, sampleIndices) });
     }
   }
 

@@ -13,9 +13,8 @@ export interface CapturedTensor {
   shape: number[];
   /** True when the first dimension is the batch (so single examples can be cut out). */
   perExample: boolean;
-  tensor?: tf.Tensor;
-  values?: Float32Array;
-  /** When set, the captured quantity is `tensor (or values) − baseline` (ΔW: after − before the update). */
+  tensor: tf.Tensor;
+  /** When set, the captured quantity is `tensor − baseline` (ΔW: after − before the update). */
   baseline?: Float32Array;
 }
 

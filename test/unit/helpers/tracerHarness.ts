@@ -39,7 +39,7 @@ export function runStep(tracer: ModelTracer, xs: Tensors, ys: Tensors): { stops:
 export function captured(outcome: StepOutcome, layer: number, role: string, param?: string): Float32Array {
   const c = outcome.scope.captures.find((x) => x.layer === layer && x.role === role && x.param === param);
   if (!c) throw new Error(`no capture ${layer}/${role}/${param ?? ''}`);
-  const values = c.values ?? (c.tensor!.dataSync() as Float32Array);
+  const values = c.tensor.dataSync() as Float32Array;
   return c.baseline ? values.map((v, i) => v - c.baseline![i]) : values;
 }
 
