@@ -78,13 +78,19 @@ export interface StepOutcome {
 
 export type StepGenerator = Generator<PhaseStop, StepOutcome, void>;
 
+/** A tensor's values as float32: targets are often int32 (tf.oneHot's, integer labels). */
+function floats(t: tf.Tensor): Float32Array {
+  const data = t.dataSync();
+  return data instanceof Float32Array ? data : Float32Array.from(data);
+}
+
 /** A finished step's outcome: its loss and accuracy, and the batch's predictions and targets read back. */
 export function stepOutcome(loss: number, accuracy: number | undefined, prediction: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepOutcome {
   return {
     loss,
     accuracy,
-    prediction: prediction.dataSync() as Float32Array,
-    target: ys.dataSync() as Float32Array,
+    prediction: floats(prediction),
+    target: floats(ys),
     outputSize: prediction.shape[prediction.shape.length - 1] ?? 1,
     scope,
   };
