@@ -24,7 +24,7 @@ export const PANEL_VIEW_TYPE = 'gradientLens.panel';
 /** How often at most a live run's progress is posted (coalescing the steps in between). */
 const PROGRESS_INTERVAL_MS = 100;
 const MAX_HISTORY_COLUMNS = 2000;
-/** How often at most a live run's comparison is recomputed as its steps arrive (a diff rereads both traces). */
+/** How often at most a live run's comparison is brought up to date as its steps arrive (each refresh reads only the steps recorded since). */
 export const COMPARE_REFRESH_MS = 2000;
 
 export interface PanelActions {

@@ -5,7 +5,7 @@ import { baseName, formatNum } from '../shared/format';
 import { describeStop, phaseStops } from '../shared/phases';
 import type { BaselineStepData, CompareDivergence, CompareRun, ComparedLayer } from '../shared/protocol';
 import type { LayerInfo, RunMeta, StepIndexEntry } from '../shared/traceTypes';
-import { diffRuns } from './runDiff';
+import { RunDiffer } from './runDiff';
 import type { DiffableRun, RunDiff, ValueDifference } from './runDiff';
 import type { TraceReader } from './traceReader';
 
@@ -74,10 +74,12 @@ export function compareMessage(diff: RunDiff, baseline: BaselineRun, layers: rea
 
 /**
  * One panel's comparison: the baseline it holds open, the tolerance the user set, and the diff,
- * computed once per tolerance and per number of recorded steps (a live run grows).
+ * brought up to date with the steps a live run records since (each step compared once), and
+ * computed again from the start only when the tolerance changes.
  */
 export class PanelComparison {
-  private cached: { diff: RunDiff; tolerance: number; steps: number } | undefined;
+  private differ: RunDiffer | undefined;
+  private cached: { diff: RunDiff; steps: number } | undefined;
 
   constructor(
     private readonly run: DiffableRun,
@@ -87,14 +89,18 @@ export class PanelComparison {
 
   setTolerance(tolerance: number): void {
     if (!(tolerance >= 0) || !Number.isFinite(tolerance)) throw new RangeError(`tolerance must be a finite number ≥ 0, got ${tolerance}`);
+    if (tolerance === this.tolerance) return;
     this.tolerance = tolerance;
+    this.differ = undefined;
+    this.cached = undefined;
   }
 
   get diff(): RunDiff {
     const c = this.cached;
-    if (c && c.tolerance === this.tolerance && c.steps === this.run.stepCount) return c.diff;
-    const diff = diffRuns(this.baseline, this.run, { tolerance: this.tolerance });
-    this.cached = { diff, tolerance: this.tolerance, steps: this.run.stepCount };
+    if (c && c.steps === this.run.stepCount) return c.diff;
+    this.differ ??= new RunDiffer(this.baseline, this.run, { tolerance: this.tolerance });
+    const diff = this.differ.update();
+    this.cached = { diff, steps: this.run.stepCount };
     return diff;
   }
 

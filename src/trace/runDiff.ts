@@ -302,7 +302,7 @@ class ChangeTracker {
 
   /** Rows in walk order: by layer (the loss's tensors after the forward pass), then role. */
   result(order: (layer: number) => number): TensorChange[] {
-    return [...this.rows.values()].sort(
+    return [...this.rows.values()].map((row) => ({ ...row })).sort(
       (p, q) => order(p.layer) - order(q.layer) || ROLE_ORDER.indexOf(p.role) - ROLE_ORDER.indexOf(q.role) || (p.param ?? '').localeCompare(q.param ?? ''),
     );
   }
@@ -327,47 +327,87 @@ function emptyMetric(metric: MetricChange['metric']): MetricChange {
   return { metric, maxRelative: 0, atStep: -1 };
 }
 
+/** The diff of two complete runs. */
 export function diffRuns(a: DiffableRun, b: DiffableRun, options: DiffOptions = {}): RunDiff {
-  const tolerance = options.tolerance ?? 0;
-  if (!(tolerance >= 0) || !Number.isFinite(tolerance)) throw new RangeError(`tolerance must be a finite number ≥ 0, got ${tolerance}`);
-  const layersA = a.meta.model.layers;
-  const layersB = b.meta.model.layers;
-  const layers = matchLayers(layersA, layersB);
-  const matchOf = new Map(layers.matched.map((p) => [p.a, p.b]));
-  const notes = metaNotes(a.meta, b.meta);
-  const tracker = new ChangeTracker(tolerance);
-  const metrics = new Map<MetricChange['metric'], MetricChange>((['loss', 'accuracy', 'testLoss', 'testAccuracy'] as const).map((k) => [k, emptyMetric(k)]));
+  return new RunDiffer(a, b, options).update();
+}
 
-  let firstDivergence: Divergence | undefined;
-  let shared = 0;
-  const bSteps = new Set<number>();
-  for (let j = 0; j < b.stepCount; j++) bSteps.add(b.entry(j).step);
-  const maxSteps = options.maxSteps ?? Infinity;
-  let limited = false;
-  for (let i = 0; i < a.stepCount; i++) {
-    const step = a.entry(i).step;
-    if (!bSteps.has(step)) continue;
-    if (shared >= maxSteps) {
-      limited = true;
-      break;
+/**
+ * A diff kept up to date while a run records more steps (the panel compares a live run with its
+ * baseline): each update reads only the steps it has not compared yet. Rereading both traces on
+ * every refresh made a refresh cost the whole run so far — seconds on the extension host's thread
+ * for a few thousand steps. The steps of each run come in increasing order, as traces hold them.
+ */
+export class RunDiffer {
+  private readonly tolerance: number;
+  private readonly layers: LayerMatching;
+  private readonly matchOf: Map<number, number>;
+  private readonly tracker: ChangeTracker;
+  private readonly metrics = new Map<MetricChange['metric'], MetricChange>((['loss', 'accuracy', 'testLoss', 'testAccuracy'] as const).map((k) => [k, emptyMetric(k)]));
+  private readonly maxSteps: number;
+  private firstDivergence: Divergence | undefined;
+  private shared = 0;
+  private limited = false;
+  /** The next entry of `a` to compare, and how much of `b`'s index is known. */
+  private nextA = 0;
+  private indexedB = 0;
+  private lastStepB = -1;
+  private readonly stepsB = new Set<number>();
+
+  constructor(
+    private readonly a: DiffableRun,
+    private readonly b: DiffableRun,
+    options: DiffOptions = {},
+  ) {
+    const tolerance = options.tolerance ?? 0;
+    if (!(tolerance >= 0) || !Number.isFinite(tolerance)) throw new RangeError(`tolerance must be a finite number ≥ 0, got ${tolerance}`);
+    this.tolerance = tolerance;
+    this.maxSteps = options.maxSteps ?? Infinity;
+    this.layers = matchLayers(a.meta.model.layers, b.meta.model.layers);
+    this.matchOf = new Map(this.layers.matched.map((p) => [p.a, p.b]));
+    this.tracker = new ChangeTracker(tolerance);
+  }
+
+  /** Compares the steps both runs hold that were not compared yet; the diff so far. */
+  update(): RunDiff {
+    const { a, b } = this;
+    for (; this.indexedB < b.stepCount; this.indexedB++) {
+      const step = b.entry(this.indexedB).step;
+      this.stepsB.add(step);
+      this.lastStepB = Math.max(this.lastStepB, step);
     }
-    shared++;
-    const ra = a.readStep(step);
-    const rb = b.readStep(step);
+    for (; this.nextA < a.stepCount && !this.limited; this.nextA++) {
+      const step = a.entry(this.nextA).step;
+      // A step `b` has not reached yet: compared when it records it.
+      if (step > this.lastStepB) break;
+      if (!this.stepsB.has(step)) continue;
+      if (this.shared >= this.maxSteps) {
+        this.limited = true;
+        break;
+      }
+      this.shared++;
+      this.compareStep(step);
+    }
+    return this.result();
+  }
+
+  private compareStep(step: number): void {
+    const ra = this.a.readStep(step);
+    const rb = this.b.readStep(step);
     const ta = byLayer(ra);
     const tb = byLayer(rb);
-    firstDivergence ??= firstDifferenceInStep(ra, rb, ta, tb, layersA, matchOf, tolerance);
-    const pairs: [number, number, string][] = [[-1, -1, 'loss'], ...layers.matched.map((p): [number, number, string] => [p.a, p.b, p.nameA])];
+    this.firstDivergence ??= firstDifferenceInStep(ra, rb, ta, tb, this.a.meta.model.layers, this.matchOf, this.tolerance);
+    const pairs: [number, number, string][] = [[-1, -1, 'loss'], ...this.layers.matched.map((p): [number, number, string] => [p.a, p.b, p.nameA])];
     for (const [la, lb, name] of pairs) {
       const mine = ta.get(la);
       const theirs = tb.get(lb);
       if (!mine || !theirs) continue;
       for (const [key, s] of mine) {
         const t = theirs.get(key);
-        if (t) tracker.add(step, la, name, s, t);
+        if (t) this.tracker.add(step, la, name, s, t);
       }
     }
-    for (const m of metrics.values()) {
+    for (const m of this.metrics.values()) {
       const x = ra[m.metric];
       const y = rb[m.metric];
       if (x === undefined || y === undefined) continue;
@@ -378,21 +418,28 @@ export function diffRuns(a: DiffableRun, b: DiffableRun, options: DiffOptions = 
       }
     }
   }
-  if (limited) notes.push(`compared on the first ${shared} shared steps only`);
-  if (a.stepCount !== b.stepCount) notes.push(`steps recorded: ${a.stepCount} vs ${b.stepCount} (compared on the ${shared} they share)`);
-  if (shared === 0 && a.stepCount + b.stepCount > 0) notes.push('the runs share no step');
-  // The loss's tensors come right after the last layer's forward pass.
-  const order = (layer: number) => (layer < 0 ? layersA.length - 0.5 : layer);
-  return {
-    identical: !limited && firstDivergence === undefined && layers.onlyA.length === 0 && layers.onlyB.length === 0 && a.stepCount === b.stepCount,
-    tolerance,
-    stepsA: a.stepCount,
-    stepsB: b.stepCount,
-    sharedSteps: shared,
-    layers,
-    firstDivergence,
-    changes: tracker.result(order),
-    metrics: [...metrics.values()].filter((m) => m.atStep >= 0),
-    notes,
-  };
+
+  /** The diff as it stands: a snapshot, which later updates do not change. */
+  private result(): RunDiff {
+    const { a, b, shared, layers } = this;
+    const notes = metaNotes(a.meta, b.meta);
+    if (this.limited) notes.push(`compared on the first ${shared} shared steps only`);
+    if (a.stepCount !== b.stepCount) notes.push(`steps recorded: ${a.stepCount} vs ${b.stepCount} (compared on the ${shared} they share)`);
+    if (shared === 0 && a.stepCount + b.stepCount > 0) notes.push('the runs share no step');
+    const layersA = a.meta.model.layers;
+    // The loss's tensors come right after the last layer's forward pass.
+    const order = (layer: number) => (layer < 0 ? layersA.length - 0.5 : layer);
+    return {
+      identical: !this.limited && this.firstDivergence === undefined && layers.onlyA.length === 0 && layers.onlyB.length === 0 && a.stepCount === b.stepCount,
+      tolerance: this.tolerance,
+      stepsA: a.stepCount,
+      stepsB: b.stepCount,
+      sharedSteps: shared,
+      layers,
+      firstDivergence: this.firstDivergence,
+      changes: this.tracker.result(order),
+      metrics: [...this.metrics.values()].filter((m) => m.atStep >= 0).map((m) => ({ ...m })),
+      notes,
+    };
+  }
 }

@@ -8,8 +8,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { summarize } from '../../src/runner/capture/summarize';
 import { otherRunsOfFile } from '../../src/trace/runCatalog';
-import { agrees, diffRuns, matchLayers } from '../../src/trace/runDiff';
+import { RunDiffer, agrees, diffRuns, matchLayers, type DiffableRun } from '../../src/trace/runDiff';
 import { runDiffMarkdown } from '../../src/trace/runDiffReport';
+import { PanelComparison } from '../../src/trace/compareMessage';
 import { TraceReader } from '../../src/trace/traceReader';
 import { TraceWriter } from '../../src/trace/traceWriter';
 import type { LayerInfo, RunMeta, StepRecord, TensorRole, TensorSummary } from '../../src/shared/traceTypes';
@@ -134,6 +135,53 @@ describe('run diff', () => {
     const d = diffRuns(base, slightly, { tolerance: 1e-7 });
     assert.equal(d.firstDivergence?.where, 'forward · dense_Dense2');
     assert.throws(() => diffRuns(base, slightly, { tolerance: -1 }), /tolerance must be a finite number ≥ 0/);
+  });
+
+  it('a live run: each update compares only the steps recorded since, and agrees with a diff from scratch', () => {
+    const base = writeRun(three(), 6);
+    const edited = writeRun(three(), 6, [{ step: 2, layer: 1, role: 'gradActivation', by: 0.5 }, { step: 4, layer: 0, role: 'activation', by: 2 }]);
+    // The edited run as it grows: its first `recorded` steps, each read counted.
+    let recorded = 0;
+    const reads: number[] = [];
+    const live: DiffableRun = {
+      meta: edited.meta,
+      get stepCount() {
+        return recorded;
+      },
+      entry: (i) => edited.entry(i),
+      readStep: (step) => {
+        reads.push(step);
+        return edited.readStep(step);
+      },
+    };
+    const differ = new RunDiffer(base, live);
+    const snapshots = [];
+    for (recorded = 0; recorded <= 6; recorded++) {
+      const diff = differ.update();
+      const prefix: DiffableRun = { meta: edited.meta, stepCount: recorded, entry: (i) => edited.entry(i), readStep: (s) => edited.readStep(s) };
+      assert.deepEqual(diff, diffRuns(base, prefix), `after ${recorded} steps`);
+      snapshots.push(diff);
+    }
+    assert.deepEqual(reads, [0, 1, 2, 3, 4, 5], 'each step of the live run read once');
+    assert.equal(snapshots[3].firstDivergence?.step, 2);
+    assert.equal(snapshots[6].identical, false);
+    // A diff handed out earlier is a snapshot: later steps do not change it.
+    assert.equal(snapshots[3].sharedSteps, 3);
+    assert.deepEqual(snapshots[3], diffRuns(base, { meta: edited.meta, stepCount: 3, entry: (i) => edited.entry(i), readStep: (s) => edited.readStep(s) }));
+  });
+
+  it('the panel\'s comparison starts again from step 0 when the tolerance changes, and only then', () => {
+    const base = writeRun(three(), 3);
+    const slightly = writeRun(three(), 3, [{ step: 1, layer: 1, role: 'activation', by: 1e-5 }]);
+    const comparison = new PanelComparison(slightly, base);
+    const exact = comparison.diff;
+    assert.equal(exact.identical, false);
+    assert.equal(comparison.diff, exact, 'no new steps, same tolerance: the same diff');
+    comparison.setTolerance(1e-3);
+    assert.equal(comparison.diff.identical, true);
+    comparison.setTolerance(0);
+    assert.deepEqual(comparison.diff, exact);
+    comparison.close();
   });
 
   it('maxSteps: only the first shared steps are compared, and such a comparison is never "identical"', () => {
