@@ -190,7 +190,10 @@ export class CompareCommands {
       const panel = await this.panelFor(dir);
       if (!panel) return undefined;
       const t0 = performance.now();
-      const diff = panel.compareWith(baseline, tolerance);
+      // A long run's comparison takes seconds: said in the status bar while it runs.
+      const diff = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Gradient Lens: comparing runs' }, (p) =>
+        panel.compareWith(baseline, tolerance, (compared) => p.report({ message: `${compared.toLocaleString('en-US')} steps` })),
+      );
       this.rememberBaseline(baseline);
       this.deps.log.info(`compare ${baseline} (A) with ${dir} (B), ${(performance.now() - t0).toFixed(0)} ms:\n${formatRunDiff(diff).join('\n')}`);
       panel.reveal();

@@ -60,7 +60,7 @@ export class RunPanel extends Disposable {
   /** Why the comparison saved before a reload was not restored: said to the panel once it is ready. */
   private restoreNotice: string | undefined;
   /** Recomputes the comparison as a live run records steps (only while comparing). */
-  private readonly compareRefresh = new Throttle(COMPARE_REFRESH_MS, () => this.postComparison());
+  private readonly compareRefresh = new Throttle(COMPARE_REFRESH_MS, () => void this.postComparison());
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposedEmitter.event;
 
@@ -96,14 +96,17 @@ export class RunPanel extends Disposable {
 
   /**
    * Shows this panel's run compared with the run in `baselineDir` (the compare view), replacing
-   * any comparison it showed; returns the diff. Throws when the baseline does not open.
+   * any comparison it showed; resolves with the diff, computed in slices that leave the extension
+   * host free (`progress`: shared steps compared so far). Rejects when the baseline does not open
+   * or the panel closes first.
    */
-  compareWith(baselineDir: string, tolerance = 0): RunDiff {
+  async compareWith(baselineDir: string, tolerance = 0, progress?: (compared: number) => void): Promise<RunDiff> {
     const baseline = TraceReader.open(baselineDir);
     const comparison = new PanelComparison(this.session.reader, baseline, tolerance);
     let diff: RunDiff;
     try {
-      diff = comparison.diff;
+      diff = await comparison.settle(progress);
+      if (this.isDisposed) throw new Error('the panel was closed');
     } catch (e) {
       comparison.close();
       throw e;
@@ -116,14 +119,19 @@ export class RunPanel extends Disposable {
     return diff;
   }
 
-  /** Sends the comparison again, recomputed when the run has recorded steps since (PanelComparison caches per step count). */
-  private postComparison(): void {
-    if (this.isDisposed || !this.ready || !this.comparison) return;
-    const t0 = performance.now();
-    const message = this.comparison.message();
-    const ms = performance.now() - t0;
-    if (ms > 50) this.log.warn(`panel: recomparing ${this.session.stepCount} steps took ${ms.toFixed(0)} ms`);
-    this.post(message);
+  /** Sends the comparison again, brought up to date with the steps the run recorded since. */
+  private async postComparison(): Promise<void> {
+    const comparison = this.comparison;
+    if (this.isDisposed || !this.ready || !comparison) return;
+    try {
+      await comparison.settle();
+    } catch (e) {
+      if (comparison === this.comparison) this.log.warn(`panel: comparison not updated: ${(e as Error).message}`);
+      return;
+    }
+    // Closed, or replaced by another comparison, while it was settling.
+    if (comparison !== this.comparison || this.isDisposed || !this.ready) return;
+    this.post(comparison.message());
   }
 
   /**
@@ -131,13 +139,14 @@ export class RunPanel extends Disposable {
    * checked (checkSavedComparison); a baseline that is gone or not trusted, or that no longer
    * opens, is said in the panel in a line instead.
    */
-  restoreComparison(check: SavedComparisonCheck): void {
+  async restoreComparison(check: SavedComparisonCheck): Promise<void> {
     let notice: string;
     if (check.kind === 'restore') {
       try {
-        this.compareWith(check.baselineDir, check.tolerance);
+        await this.compareWith(check.baselineDir, check.tolerance);
         return;
       } catch (e) {
+        if (this.isDisposed) return;
         notice = `The comparison was not restored: the baseline run ${check.baselineDir} does not open (${(e as Error).message}).`;
         this.log.warn(`panel: ${notice}`);
       }
@@ -272,8 +281,9 @@ export class RunPanel extends Disposable {
         case 'compareTolerance':
           if (!this.comparison) break;
           this.comparison.setTolerance(body.tolerance);
-          this.post(this.comparison.message());
+          // From step 0 again, in slices; a refresh asked for meanwhile waits its interval.
           this.compareRefresh.ran();
+          void this.postComparison();
           break;
         case 'compareAction':
           if (!this.comparison) break;

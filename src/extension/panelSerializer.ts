@@ -34,7 +34,7 @@ export class PanelSerializer implements vscode.WebviewPanelSerializer<unknown> {
       if (!existing) this.sessions.add(session);
       const shown = this.sessions.showPanel(session, panel);
       const compare = savedComparison(state);
-      if (compare) shown.restoreComparison(checkSavedComparison(compare, this.trustedBaselines(session)));
+      if (compare) void shown.restoreComparison(checkSavedComparison(compare, this.trustedBaselines(session)));
     } catch (e) {
       this.log.warn(`panel not restored: ${(e as Error).message}`);
       panel.dispose();

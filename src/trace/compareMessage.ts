@@ -77,9 +77,13 @@ export function compareMessage(diff: RunDiff, baseline: BaselineRun, layers: rea
  * brought up to date with the steps a live run records since (each step compared once), and
  * computed again from the start only when the tolerance changes.
  */
+/** How long one slice of a comparison may keep the extension host's thread: a long run's first comparison takes seconds. */
+const SLICE_MS = 30;
+
 export class PanelComparison {
   private differ: RunDiffer | undefined;
   private cached: { diff: RunDiff; steps: number } | undefined;
+  private closed = false;
 
   constructor(
     private readonly run: DiffableRun,
@@ -104,6 +108,27 @@ export class PanelComparison {
     return diff;
   }
 
+  /**
+   * The diff brought up to date in slices of SLICE_MS, the event loop running between them, with
+   * how many shared steps are compared so far; rejects once the comparison is closed.
+   */
+  async settle(progress?: (compared: number) => void): Promise<RunDiff> {
+    for (;;) {
+      if (this.closed) throw new Error('the comparison was closed');
+      const c = this.cached;
+      if (c && c.steps === this.run.stepCount) return c.diff;
+      this.differ ??= new RunDiffer(this.baseline, this.run, { tolerance: this.tolerance });
+      const differ = this.differ;
+      const diff = differ.update(performance.now() + SLICE_MS);
+      if (differ.caughtUp) {
+        this.cached = { diff, steps: this.run.stepCount };
+        return diff;
+      }
+      progress?.(diff.sharedSteps);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
   message(): CompareRun {
     return compareMessage(this.diff, this.baseline, this.run.meta.model.layers);
   }
@@ -115,6 +140,7 @@ export class PanelComparison {
   }
 
   close(): void {
+    this.closed = true;
     this.baseline.close();
   }
 }

@@ -368,25 +368,38 @@ export class RunDiffer {
     this.tracker = new ChangeTracker(tolerance);
   }
 
-  /** Compares the steps both runs hold that were not compared yet; the diff so far. */
-  update(): RunDiff {
+  /** False while steps both runs hold are still to compare (the last update ran out of time). */
+  caughtUp = false;
+
+  /**
+   * Compares the steps both runs hold that were not compared yet, or as many as it can before
+   * `deadline` (a performance.now() time; `caughtUp` says which); the diff so far.
+   */
+  update(deadline = Infinity): RunDiff {
     const { a, b } = this;
     for (; this.indexedB < b.stepCount; this.indexedB++) {
       const step = b.entry(this.indexedB).step;
       this.stepsB.add(step);
       this.lastStepB = Math.max(this.lastStepB, step);
     }
-    for (; this.nextA < a.stepCount && !this.limited; this.nextA++) {
+    this.caughtUp = true;
+    while (this.nextA < a.stepCount && !this.limited) {
       const step = a.entry(this.nextA).step;
       // A step `b` has not reached yet: compared when it records it.
       if (step > this.lastStepB) break;
-      if (!this.stepsB.has(step)) continue;
-      if (this.shared >= this.maxSteps) {
-        this.limited = true;
+      if (this.stepsB.has(step)) {
+        if (this.shared >= this.maxSteps) {
+          this.limited = true;
+          break;
+        }
+        this.shared++;
+        this.compareStep(step);
+      }
+      this.nextA++;
+      if (this.nextA < a.stepCount && performance.now() > deadline) {
+        this.caughtUp = false;
         break;
       }
-      this.shared++;
-      this.compareStep(step);
     }
     return this.result();
   }

@@ -184,6 +184,40 @@ describe('run diff', () => {
     comparison.close();
   });
 
+  it('a long comparison runs in slices: the event loop turns between them, progress is told, and closing stops it', async () => {
+    const base = writeRun(three(), 12);
+    const other = writeRun(three(), 12, [{ step: 9, layer: 2, role: 'delta', by: 1 }]);
+    // Each read takes 8 ms, so twelve steps take several 30 ms slices.
+    const slow: DiffableRun = {
+      meta: other.meta,
+      stepCount: other.stepCount,
+      entry: (i) => other.entry(i),
+      readStep: (step) => {
+        const until = performance.now() + 8;
+        while (performance.now() < until);
+        return other.readStep(step);
+      },
+    };
+    let ticks = 0;
+    let ticking = true;
+    const tick = () => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const told: number[] = [];
+    const diff = await new PanelComparison(slow, base).settle((n) => told.push(n));
+    ticking = false;
+    assert.deepEqual(diff, diffRuns(base, other));
+    assert.ok(ticks >= 2, `the event loop turned ${ticks} times`);
+    assert.ok(told.length >= 2 && told.every((n, i) => i === 0 || n > told[i - 1]), `progress ${told.join(', ')}`);
+
+    const closing = new PanelComparison(slow, writeRun(three(), 12));
+    const settling = closing.settle();
+    setImmediate(() => closing.close());
+    await assert.rejects(settling, /the comparison was closed/);
+  });
+
   it('maxSteps: only the first shared steps are compared, and such a comparison is never "identical"', () => {
     const base = writeRun(three(), 4);
     const late = writeRun(three(), 4, [{ step: 3, layer: 1, role: 'activation', by: 1 }]);
