@@ -63,15 +63,15 @@ export async function prepareRun(file: string, overrides: StartRequest['override
   const plan = fitPlanOf(spec);
   // fitDataset: the batch size is the dataset's, known from its first batch (kept for step 0).
   if (plan?.feed) spec.batchSize = (await atStep(0, user, async () => plan.feed!.fetch(0))).xs.shape[0];
-  const config = resolveConfig(spec, lossesName(losses), seed, overrides);
+  const resolved = resolveConfig(spec, lossesName(losses), seed, overrides);
   try {
     // A policy meta.json's reader would refuse must not become a trace: say so at the start.
-    capturePolicy(config.capture, 'capture');
+    capturePolicy(resolved.capture, 'capture');
   } catch (e) {
     if (!(e instanceof FieldError)) throw e;
     throw new LocatedError({ kind: 'contract', message: `defineTraining: ${e.message}.`, location: { file: user.file, line: 1, column: 1 } });
   }
-  const batches = batchSource(spec.data, config.batchSize, seed, plan && { partialBatches: true, shuffle: plan.shuffle });
+  const batches = batchSource(spec.data, resolved.batchSize, seed, plan && { partialBatches: true, shuffle: plan.shuffle });
   let tracer: ModelTracer;
   if (isTappedModel(spec.model)) {
     const sample = batches.batch(0);
@@ -83,7 +83,8 @@ export async function prepareRun(file: string, overrides: StartRequest['override
     tracer = new GraphTracer(spec.model, locations, losses, spec.optimizer);
   }
   const keyframeBudgetSet = overrides.capture?.keyframeBudgetBytes !== undefined || spec.capture?.keyframeBudgetBytes !== undefined;
-  config.capture.keyframeBudgetBytes = keyframeBudgetFor(config.capture, keyframeBudgetSet, tracer.summary.totalParams);
+  // The keyframe budget scales to the model, known only once it is built.
+  const config: RunConfig = { ...resolved, capture: { ...resolved.capture, keyframeBudgetBytes: keyframeBudgetFor(resolved.capture, keyframeBudgetSet, tracer.summary.totalParams) } };
   const fit = plan && new FitDriver(plan, tracer, config.steps - 1);
   return {
     user,
