@@ -2,7 +2,8 @@
 // model.fitDataset(dataset, { epochs, … }) — is traced too: while the user's file runs, fit
 // declares the training to the tracer instead of running it, with stock tfjs's semantics
 // (validation split or data, partial batches, shuffle, callbacks), which it hands over as a
-// FitPlan (see fitCallbacks.ts).
+// FitPlan (see fitCallbacks.ts). A training loop of the file's own (trainOnBatch, or
+// optimizer.minimize) is not traced: refused at its line, not run to the end and then doubted.
 import * as tf from '@tensorflow/tfjs';
 import { defineTraining, type Split, type Tensors, type TrainingSpec } from '../api/index';
 import { exampleCount, isTensors, sliceExamples } from './exampleTensors';
@@ -16,6 +17,7 @@ type Fit = tf.LayersModel['fit'];
 type FitDataset = tf.LayersModel['fitDataset'];
 type FitArgs = tf.ModelFitArgs;
 type FitDatasetArgs = Parameters<FitDataset>[1];
+type TrainOnBatch = tf.LayersModel['trainOnBatch'];
 
 /** What model.fit asked for beyond the spec: how stock tfjs would have run it. */
 export interface FitPlan {
@@ -190,15 +192,47 @@ function declareFromFitDataset(model: tf.LayersModel, dataset: unknown, args: Fi
   });
 }
 
+/** While the user's file runs: fit declared, trainOnBatch refused, a training loop of its own noticed. */
+export interface FitInterception {
+  /** Puts tfjs back as it was. */
+  restore(): void;
+  /** The file's first optimizer.minimize call, when it trains in a loop of its own (untraced). */
+  readonly ownLoop?: SourceLocation;
+}
+
+const TRACED_WAYS = 'model.fit(xs, ys, { epochs, batchSize }) (traced as stock fit runs it), or export default defineTraining({ model, data, loss, optimizer }) from "gradient-lens"';
+
 /**
- * Replaces fit while the user's file runs; returns the function that puts it back. A refusal
- * goes to `refused` (the file's load fails with it, even when the user's async code swallows
- * the rejection) and rejects fit's promise, as stock fit rejects on bad arguments.
+ * Replaces fit while the user's file runs (see FitInterception). A refusal goes to `refused`
+ * (the file's load fails with it, even when the user's async code swallows the rejection) and
+ * rejects fit's promise, as stock fit rejects on bad arguments.
  */
-export function interceptFit(locations: LayerLocations, refused: (e: LocatedError) => void): () => void {
-  const targets = [tf.LayersModel.prototype, tf.Sequential.prototype] as { fit: Fit; fitDataset: FitDataset }[];
-  const originals = targets.map((t) => ({ fit: t.fit, fitDataset: t.fitDataset }));
+export function interceptFit(locations: LayerLocations, refused: (e: LocatedError) => void): FitInterception {
+  const targets = [tf.LayersModel.prototype, tf.Sequential.prototype] as { fit: Fit; fitDataset: FitDataset; trainOnBatch: TrainOnBatch }[];
+  const originals = targets.map((t) => ({ fit: t.fit, fitDataset: t.fitDataset, trainOnBatch: t.trainOnBatch }));
+  const minimize = tf.Optimizer.prototype.minimize;
+  const interception: { restore(): void; ownLoop?: SourceLocation } = {
+    restore: () => {
+      tf.Optimizer.prototype.minimize = minimize;
+      targets.forEach((t, i) => {
+        t.fit = originals[i].fit;
+        t.fitDataset = originals[i].fitDataset;
+        t.trainOnBatch = originals[i].trainOnBatch;
+      });
+    },
+  };
+  // A loop of the file's own keeps running, untraced: where it is goes into the "no training" error.
+  tf.Optimizer.prototype.minimize = function (this: tf.Optimizer, ...args: Parameters<typeof minimize>) {
+    interception.ownLoop ??= locations.locate(new Error().stack);
+    return minimize.apply(this, args);
+  };
   for (const target of targets) {
+    target.trainOnBatch = function (this: tf.LayersModel) {
+      // Each call would be a step the tracer does not drive: refused at the first, before it trains.
+      const e = new LocatedError({ kind: 'contract', message: `model.trainOnBatch is not traced: train with ${TRACED_WAYS}.`, location: locations.locate(new Error().stack) });
+      refused(e);
+      return Promise.reject(e);
+    } as TrainOnBatch;
     target.fitDataset = function (this: tf.LayersModel, dataset, args) {
       try {
         declareFromFitDataset(this, dataset, args, locations);
@@ -221,9 +255,5 @@ export function interceptFit(locations: LayerLocations, refused: (e: LocatedErro
       return new Promise<tf.History>(() => undefined);
     } as Fit;
   }
-  return () =>
-    targets.forEach((t, i) => {
-      t.fit = originals[i].fit;
-      t.fitDataset = originals[i].fitDataset;
-    });
+  return interception;
 }

@@ -158,7 +158,7 @@ async function runOnce(user: UserFile, seed: number): Promise<LoadedSpec> {
   // The previous load's watcher (the extension's model-info loads reuse the process) goes.
   currentFailures?.dispose();
   const failures = (currentFailures = new UserFailures(isUserFile));
-  const restoreFit = interceptFit(locations, (e) => failures.record(e));
+  const interception = interceptFit(locations, (e) => failures.record(e));
   let spec: TrainingSpec | undefined;
   try {
     try {
@@ -173,7 +173,15 @@ async function runOnce(user: UserFile, seed: number): Promise<LoadedSpec> {
     await new Promise((resolve) => setImmediate(resolve));
     failures.throwIfAny();
   } finally {
-    restoreFit();
+    interception.restore();
+  }
+  const ownLoop = interception.ownLoop;
+  if (!spec && ownLoop) {
+    throw new LocatedError({
+      kind: 'contract',
+      message: 'The file trains in a loop of its own (optimizer.minimize, here), which is not traced: declare the training with export default defineTraining({ model, data, loss, optimizer }) from "gradient-lens" (hand-written stages marked with tap() are traced too), or compile a model and call model.fit(xs, ys, { epochs, batchSize }).',
+      location: ownLoop,
+    });
   }
   if (!spec) {
     throw new LocatedError({

@@ -140,6 +140,22 @@ describe('model.fit as stock tfjs runs it', function () {
     assert.deepEqual([failure?.location?.file, failure?.location?.line], [file, 8]);
   });
 
+  it('a loop of model.trainOnBatch calls: refused at the first call\'s line, before it trains', async () => {
+    const file = fixture('trainOnBatchLoop.ts');
+    const { failure } = await traced(file, 'wasm');
+    assert.equal(failure?.kind, 'contract');
+    assert.match(failure!.message, /model\.trainOnBatch is not traced: train with model\.fit/);
+    assert.deepEqual([failure?.location?.file, failure?.location?.line], [file, 8]);
+  });
+
+  it('a loop of optimizer.minimize calls and no declared training: the error points at the loop', async () => {
+    const file = fixture('minimizeLoop.ts');
+    const { failure } = await traced(file, 'wasm');
+    assert.equal(failure?.kind, 'contract');
+    assert.match(failure!.message, /trains in a loop of its own \(optimizer\.minimize, here\), which is not traced/);
+    assert.deepEqual([failure?.location?.file, failure?.location?.line], [file, 8]);
+  });
+
   it('a callback that throws: a user exception at its line, with the step', async () => {
     const file = fixture('callbackThrows.ts');
     const { dir, failure } = await traced(file, 'wasm');
