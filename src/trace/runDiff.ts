@@ -332,6 +332,16 @@ export function diffRuns(a: DiffableRun, b: DiffableRun, options: DiffOptions = 
   return new RunDiffer(a, b, options).update();
 }
 
+/** The same, in slices of `sliceMs` with the event loop turning between them: for the extension host, which must not freeze. */
+export async function diffRunsInSlices(a: DiffableRun, b: DiffableRun, options: DiffOptions = {}, sliceMs = 30): Promise<RunDiff> {
+  const differ = new RunDiffer(a, b, options);
+  for (;;) {
+    const diff = differ.update(performance.now() + sliceMs);
+    if (differ.caughtUp) return diff;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /**
  * A diff kept up to date while a run records more steps (the panel compares a live run with its
  * baseline): each update reads only the steps it has not compared yet. Rereading both traces on

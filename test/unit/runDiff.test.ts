@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { summarize } from '../../src/runner/capture/summarize';
 import { otherRunsOfFile } from '../../src/trace/runCatalog';
-import { RunDiffer, agrees, diffRuns, matchLayers, type DiffableRun } from '../../src/trace/runDiff';
+import { RunDiffer, agrees, diffRuns, diffRunsInSlices, matchLayers, type DiffableRun } from '../../src/trace/runDiff';
 import { runDiffMarkdown } from '../../src/trace/runDiffReport';
 import { PanelComparison } from '../../src/trace/compareMessage';
 import { TraceReader } from '../../src/trace/traceReader';
@@ -211,6 +211,13 @@ describe('run diff', () => {
     assert.deepEqual(diff, diffRuns(base, other));
     assert.ok(ticks >= 2, `the event loop turned ${ticks} times`);
     assert.ok(told.length >= 2 && told.every((n, i) => i === 0 || n > told[i - 1]), `progress ${told.join(', ')}`);
+    // The editor's change marks take the same slices.
+    const before = ticks;
+    ticking = true;
+    setImmediate(tick);
+    assert.deepEqual(await diffRunsInSlices(base, slow, { maxSteps: 10 }), diffRuns(base, other, { maxSteps: 10 }));
+    ticking = false;
+    assert.ok(ticks - before >= 2, 'the marks\' diff let the event loop turn too');
 
     const closing = new PanelComparison(slow, writeRun(three(), 12));
     const settling = closing.settle();
