@@ -38,6 +38,15 @@ function canDie(layer: LayerInfo): boolean {
   return layer.activation === 'relu' || layer.activation === 'relu6' || layer.type === 'ReLU' || layer.type === 'ThresholdedReLU';
 }
 
+/**
+ * Layers whose dead fraction means something: those whose units can die, and those with no
+ * activation of their own (pooling, flatten, dropout, merges), which pass a ReLU's zeros on. A
+ * sigmoid, tanh, softmax or linear unit is never "dead": "0% dead" there was noise on its card.
+ */
+function showsDeadUnits(layer: LayerInfo): boolean {
+  return canDie(layer) || layer.activation === undefined;
+}
+
 /** What the runner knows beyond one step's tensors. */
 export interface HealthContext {
   /**
@@ -63,7 +72,7 @@ export function layerHealth(summaries: TensorSummary[], layers: LayerInfo[], con
       layer: layer.index,
       activationMean: activation?.mean,
       activationStd: activation?.std,
-      deadFraction: activation?.deadUnitFraction,
+      deadFraction: showsDeadUnits(layer) ? activation?.deadUnitFraction : undefined,
       gradNorm: grad?.l2,
       gradToWeight: grad && weightsMeaningful ? grad.l2 / weight.l2 : undefined,
       updateToWeight: delta && weightsMeaningful ? delta.l2 / weight.l2 : undefined,

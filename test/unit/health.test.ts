@@ -48,6 +48,13 @@ describe('layer health', () => {
     assert.deepEqual([relu.flags, pooled.flags], [['dead-units'], []]);
     assert.equal(pooled.deadFraction, 0.75, 'its dead fraction is still reported');
   });
+  it('a layer whose own activation cannot die (sigmoid, tanh, softmax, linear) reports no dead fraction', () => {
+    const zeros: TensorSummary = { layer: 0, role: 'activation', shape: [2, 4], stats: stats(1, { deadUnitFraction: 0 }) };
+    for (const activation of ['sigmoid', 'tanh', 'softmax', 'linear']) {
+      assert.equal(layerHealth(step(2, 0.1, 0.01, [zeros]), [{ ...layer, activation }])[0].deadFraction, undefined, activation);
+    }
+    assert.equal(layerHealth(step(2, 0.1, 0.01, [zeros]), [{ ...layer, activation: 'relu' }])[0].deadFraction, 0);
+  });
   it('a large update while the loss falls is no alarm (Adam’s first steps); the same while it does not fall is', () => {
     // An Adam step of lr 0.02 on an embedding table initialised within ±0.05: ‖ΔW‖/‖W‖ ≈ 0.5.
     const adamFirstStep = step(2, 0.1, 1.1);
