@@ -210,7 +210,7 @@ export class TrainingSession {
         }
         if (this.hold?.(next.value, step)) {
           // Held mid-step, like a debugger: show what this step has computed so far.
-          const record = capturing ? { ...buildStepRecord(copyOut(partialStep(step, batchSize, scope)), config.capture), stepMs: 0 } : undefined;
+          const record = capturing ? { ...buildStepRecord(copyOut(partialStep(step, batchSize, scope)), config.capture, tracer.summary.layers), stepMs: 0 } : undefined;
           await this.holdAt({ type: 'atPhase', step, ...next.value, record });
           if (this.stopRequested) {
             phases.return(undefined as never);

@@ -43,7 +43,7 @@ function canDie(layer: LayerInfo): boolean {
  * activation of their own (pooling, flatten, dropout, merges), which pass a ReLU's zeros on. A
  * sigmoid, tanh, softmax or linear unit is never "dead": "0% dead" there was noise on its card.
  */
-function showsDeadUnits(layer: LayerInfo): boolean {
+export function showsDeadUnits(layer: LayerInfo): boolean {
   return canDie(layer) || layer.activation === undefined;
 }
 

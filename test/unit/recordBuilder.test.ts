@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CAPTURE, buildStepRecord, transferList } from '../../src/runner/capture/recordBuilder';
 import { copyOut, finishedStep } from '../../src/runner/capture/stepCopy';
 import type { CopiedStep, CopiedTensor } from '../../src/shared/protocol';
+import type { LayerInfo } from '../../src/shared/traceTypes';
 import { summarize } from '../../src/runner/capture/summarize';
 import { peekFloats } from '../../src/runner/tensorFloats';
 import { TEST_BACKENDS, runStep, tracerFor, useBackend } from './helpers/tracerHarness';
@@ -37,6 +38,15 @@ describe('buildStepRecord', () => {
     assert.deepEqual(r.summaries[2].stats, summarize(delta.values.map((v, i) => v - delta.baseline![i])));
     assert.deepEqual(r.tensors.map((t) => [t.role, t.scope, Array.from(t.values)]), [['activation', 'sample', [1, 0, 2]]]);
     assert.deepEqual(r.samples, [{ index: 0, target: [0, 1], prediction: [Math.fround(0.2), Math.fround(0.8)] }]);
+  });
+
+  it('a dead fraction only for the activations of layers whose units can be dead', () => {
+    const dense = (activation: string): LayerInfo => ({ index: 0, name: 'd', type: 'Dense', activation, inputShape: [null, 3], outputShape: [null, 3], params: [], paramCount: 0, paramFormula: '', nativeBackward: true });
+    const dead = (layers?: LayerInfo[]) => buildStepRecord(finished(false), DEFAULT_CAPTURE, layers).summaries[0].stats?.deadUnitFraction;
+    // Columns 0 and 2 of [[1, 0, 2], [3, 0, 4]]: one of three units is zero for both examples.
+    assert.equal(dead([dense('relu')]), 1 / 3);
+    assert.equal(dead(undefined), 1 / 3, 'without the layers, every activation');
+    assert.equal(dead([dense('sigmoid')]), undefined);
   });
 
   it('a keyframe: the whole batch, the weights, and ΔW as after − before', () => {

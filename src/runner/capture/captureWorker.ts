@@ -7,13 +7,14 @@ import { parentPort } from 'node:worker_threads';
 import { Endpoint } from '../../shared/endpoint';
 import { parseCaptureRequest } from '../../shared/messageValidators';
 import type { Envelope, FromCaptureWorker, ToCaptureWorker } from '../../shared/protocol';
-import type { CapturePolicy } from '../../shared/traceTypes';
+import type { CapturePolicy, LayerInfo } from '../../shared/traceTypes';
 import { TraceWriteError } from '../../trace/traceWriter';
 import { buildStepRecord, transferList } from './recordBuilder';
 import { RecordSink } from './recordSink';
 
 let sink: RecordSink | undefined;
 let policy: CapturePolicy | undefined;
+let layers: LayerInfo[] = [];
 
 // This side only replies: it asks nothing, so it expects no reply kinds and never times out.
 const replies = new Endpoint<FromCaptureWorker, ToCaptureWorker, Record<never, never>>(
@@ -27,13 +28,14 @@ function answer(request: ToCaptureWorker): FromCaptureWorker {
     case 'open':
       sink = new RecordSink(request.outDir, request.meta);
       policy = request.meta.config.capture;
+      layers = request.meta.model.layers;
       return { type: 'opened' };
     case 'step': {
       if (!sink || !policy) throw new Error('a step before the trace was opened');
       const t0 = performance.now();
       const { step, stepMs, testLoss, testAccuracy } = request;
       const heldOut = { ...(testLoss !== undefined ? { testLoss } : {}), ...(testAccuracy !== undefined ? { testAccuracy } : {}) };
-      const written = sink.write({ ...buildStepRecord(step, policy), stepMs, ...heldOut });
+      const written = sink.write({ ...buildStepRecord(step, policy, layers), stepMs, ...heldOut });
       // Written and encoded: nothing here holds the copies any more, so their memory goes back.
       return { type: 'written', ...written, busyMs: performance.now() - t0, buffers: transferList(step) };
     }

@@ -3,7 +3,8 @@
 // keyframes. Runs in the capture worker for every recorded step (and on the training thread only
 // for a held step's partial record); it touches no backend, so the worker needs no tfjs.
 import type { CopiedStep, CopiedTensor } from '../../shared/protocol';
-import type { CapturePolicy, SampleRecord, StepRecord, TensorSummary, TensorValues } from '../../shared/traceTypes';
+import { showsDeadUnits } from '../../shared/health';
+import type { CapturePolicy, LayerInfo, SampleRecord, StepRecord, TensorSummary, TensorValues } from '../../shared/traceTypes';
 import { summarize } from './summarize';
 
 export const DEFAULT_CAPTURE: CapturePolicy = {
@@ -52,9 +53,17 @@ function rows(values: Float32Array, shape: number[], indices: number[]): Float32
   return out;
 }
 
-/** Summaries of every captured tensor, and the full values the byte budget allows. */
-export function buildStepRecord(finished: CopiedStep, policy: CapturePolicy): BuiltStep {
+/**
+ * Summaries of every captured tensor, and the full values the byte budget allows. `layers`: the
+ * model's, so that only the activations of layers whose units can be dead get a dead fraction
+ * (all do without it).
+ */
+export function buildStepRecord(finished: CopiedStep, policy: CapturePolicy, layers?: readonly LayerInfo[]): BuiltStep {
   const { keyframe, outputSize } = finished;
+  const deadUnitsMeanSomething = (layer: number): boolean => {
+    const info = layers?.[layer];
+    return info === undefined || showsDeadUnits(info);
+  };
   const summaries: TensorSummary[] = [];
   const tensors: TensorValues[] = [];
   const batch = finished.batchSize;
@@ -77,7 +86,7 @@ export function buildStepRecord(finished: CopiedStep, policy: CapturePolicy): Bu
       role: c.role,
       param: c.param,
       shape: c.shape,
-      stats: policy.summaries ? summarize(c.values, c.role === 'activation' ? c.shape : undefined, c.baseline) : undefined,
+      stats: policy.summaries ? summarize(c.values, c.role === 'activation' && deadUnitsMeanSomething(c.layer) ? c.shape : undefined, c.baseline) : undefined,
     });
   }
   // A keyframe keeps the parameters first (weights, ∂W, ΔW: what keyframes are for, and what a
