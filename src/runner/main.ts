@@ -106,13 +106,13 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  // First: from here on the runner cannot outlive its parent, whatever the user's code does.
   markStage('loaded');
+  // First: from here on the runner cannot outlive its parent, whatever the user's code does.
   watchParent();
   forwardConsole();
+  markStage('watching parent');
   // Boots while the backend does: bundling the user's file is the first thing a run does.
   startBundler();
-  markStage('watching parent');
   backend = await selectBackend((process.env.GRADIENT_LENS_BACKEND as BackendPreference) || 'auto');
   packagesLoaded();
   process.on('message', (env: Envelope<ToRunner>) => {

@@ -47,7 +47,7 @@ describe("the runner's start timing", () => {
         return { stage: m[1], at: Number(m[2]), since: Number(m[3]) };
       });
     const names = stages.map((s) => s.stage);
-    const expected = ['loaded', 'hello', 'request start', 'bundled', 'model file ran', 'started', 'state running', 'stepDone'];
+    const expected = ['runner code runs', 'loaded', 'hello', 'request start', 'bundled', 'model file ran', 'started', 'state running', 'stepDone'];
     const positions = expected.map((name) => names.indexOf(name));
     assert.ok(positions.every((p, i) => p >= 0 && (i === 0 || p > positions[i - 1])), `in order: ${names.join(' | ')}`);
     for (let i = 1; i < stages.length; i++) {
