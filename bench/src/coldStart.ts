@@ -1,6 +1,8 @@
 // Benchmark 3: cold start. Spawns the built runner (dist/runner.js) through RunnerClient, as the
 // extension and the CLI do, starts lesson 1, and times spawn → hello (Node + tfjs + backend),
-// → started (bundling and loading the user's model file and its data), → first stepDone.
+// → started (bundling and loading the user's model file and its data), → first stepDone; and,
+// from the runner's own clock (GRADIENT_LENS_TIMING=1, src/runner/startupTiming.ts), when each
+// stage of its start ended.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -17,6 +19,24 @@ interface ColdRun {
   firstStepMs: number;
   firstStepComputeMs: number;
   backend: string;
+  /** When each stage of the runner's start ended, in ms on its clock (cold: since its process started; warm: since the start request). */
+  stages: Record<string, number>;
+}
+
+/** The runner's timing line ("timing: loaded 201.3 (+201.3), hello 240.2 (+38.9), …") as stage → ms. */
+function parseStages(text: string): Record<string, number> {
+  const stages: Record<string, number> = {};
+  for (const part of text.replace(/^timing: /, '').split(', ')) {
+    const m = /^(.+) (\d+(?:\.\d+)?) \(\+\d+(?:\.\d+)?\)$/.exec(part);
+    if (m) stages[m[1]] ??= Number(m[2]);
+  }
+  return stages;
+}
+
+/** Only the stages every run went through, each as its median, in the order of the first run. */
+function medianStages(runs: ColdRun[]): Record<string, number> {
+  const names = Object.keys(runs[0]?.stages ?? {}).filter((name) => runs.every((r) => name in r.stages));
+  return Object.fromEntries(names.map((name) => [name, round(median(runs.map((r) => r.stages[name])), 1)]));
 }
 
 /**
@@ -33,9 +53,16 @@ async function coldRun(warm = false): Promise<ColdRun> {
   const client = RunnerClient.spawn({ runnerPath, cwd: ROOT, helloTimeoutMs: 60_000 });
   try {
     let firstStep: { at: number; stepMs: number } | undefined;
+    let stages: Record<string, number> = {};
+    // The runner tells its stages right after the first stepDone: wait for that line too.
+    let toldStages!: () => void;
+    const stagesTold = new Promise<void>((resolve) => (toldStages = resolve));
     const stepped = new Promise<void>((resolve, reject) => {
       client.onMessage((msg) => {
-        if (msg.type === 'stepDone' && !firstStep) {
+        if (msg.type === 'log' && msg.text.startsWith('timing: ')) {
+          stages = parseStages(msg.text);
+          toldStages();
+        } else if (msg.type === 'stepDone' && !firstStep) {
           firstStep = { at: performance.now(), stepMs: msg.stepMs };
           resolve();
         } else if (msg.type === 'failed') {
@@ -45,13 +72,19 @@ async function coldRun(warm = false): Promise<ColdRun> {
     });
     const hello = await client.ready;
     let tHello = performance.now();
+    const withStages = async (run: Omit<ColdRun, 'stages'>): Promise<ColdRun> => {
+      await Promise.race([stagesTold, new Promise((r) => setTimeout(r, 5000))]);
+      if (!warm || stages['request start'] === undefined) return { ...run, stages };
+      const since = stages['request start'];
+      return { ...run, stages: Object.fromEntries(Object.entries(stages).filter(([, at]) => at >= since).map(([name, at]) => [name, at - since])) };
+    };
     if (warm) {
       await new Promise((r) => setTimeout(r, 300));
       const up = tHello - t0;
       tHello = performance.now();
-      return await timeFromStart(client, stepped, outDir, hello.backend.name, tHello, up, () => firstStep);
+      return await withStages(await timeFromStart(client, stepped, outDir, hello.backend.name, tHello, up, () => firstStep));
     }
-    return await timeFromStart(client, stepped, outDir, hello.backend.name, t0, tHello - t0, () => firstStep);
+    return await withStages(await timeFromStart(client, stepped, outDir, hello.backend.name, t0, tHello - t0, () => firstStep));
   } finally {
     await client.stop(2000).catch(() => undefined);
     client.dispose();
@@ -68,7 +101,7 @@ async function timeFromStart(
   t0: number,
   helloMs: number,
   firstStep: () => { at: number; stepMs: number } | undefined,
-): Promise<ColdRun> {
+): Promise<Omit<ColdRun, 'stages'>> {
   await client.start({ file: path.join(ROOT, LESSON_1), outDir, overrides: { steps: 2 }, lesson: '01-what-is-a-neural-network' });
   const tStarted = performance.now();
   await Promise.race([stepped, new Promise((_, reject) => setTimeout(() => reject(new Error('no stepDone within 60 s')), 60_000))]);
@@ -112,6 +145,8 @@ function startupPhases(runs: number): Record<string, number> {
 
 export async function coldStartMain(args: string[]): Promise<void> {
   const runs = args.includes('--quick') ? 2 : 5;
+  // The runners this benchmark spawns inherit it: each tells when its stages ended.
+  process.env.GRADIENT_LENS_TIMING = '1';
   const all: ColdRun[] = [];
   const warmRuns: ColdRun[] = [];
   // Cold and warm alternate, so load on the machine falls on both alike.
@@ -123,15 +158,18 @@ export async function coldStartMain(args: string[]): Promise<void> {
     log(`warm start ${i + 1}/${runs}: start → started ${w.startedMs.toFixed(0)} ms, → first stepDone ${w.firstStepMs.toFixed(0)} ms (runner was up after ${w.helloMs.toFixed(0)} ms)`);
     warmRuns.push(w);
   }
+  log(`cold start: runner stages (ms since its process started) ${JSON.stringify(medianStages(all))}`);
+  log(`warm start: runner stages (ms since the start request) ${JSON.stringify(medianStages(warmRuns))}`);
   const phases = startupPhases(3);
   log(`cold start: startup phases ${JSON.stringify(phases)}`);
-  const med = (k: keyof Omit<ColdRun, 'backend'>, from = all) => round(median(from.map((r) => r[k])), 1);
+  const med = (k: keyof Omit<ColdRun, 'backend' | 'stages'>, from = all) => round(median(from.map((r) => r[k])), 1);
   emit({
     warm: {
       firstStepMs: med('firstStepMs', warmRuns),
       startedMs: med('startedMs', warmRuns),
       firstStepComputeMs: med('firstStepComputeMs', warmRuns),
       runs: warmRuns.map((r) => ({ startedMs: round(r.startedMs, 1), firstStepMs: round(r.firstStepMs, 1), upAfterMs: round(r.helloMs, 1) })),
+      runnerStagesMs: medianStages(warmRuns),
     },
     coldStartMs: med('firstStepMs'),
     helloMs: med('helloMs'),
@@ -139,6 +177,7 @@ export async function coldStartMain(args: string[]): Promise<void> {
     firstStepComputeMs: med('firstStepComputeMs'),
     backend: all[0]?.backend,
     startupPhases: phases,
-    runs: all.map((r) => ({ ...r, helloMs: round(r.helloMs, 1), startedMs: round(r.startedMs, 1), firstStepMs: round(r.firstStepMs, 1), firstStepComputeMs: round(r.firstStepComputeMs, 1) })),
+    runnerStagesMs: medianStages(all),
+    runs: all.map(({ stages: _, ...r }) => ({ ...r, helloMs: round(r.helloMs, 1), startedMs: round(r.startedMs, 1), firstStepMs: round(r.firstStepMs, 1), firstStepComputeMs: round(r.firstStepComputeMs, 1) })),
   });
 }

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../shared/traceTypes';
+import { markStage } from './startupTiming';
 
 export type BackendPreference = 'auto' | BackendName;
 
@@ -32,6 +33,7 @@ async function tryWasm(skipped: string[]): Promise<BackendInfo | undefined> {
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     // The .wasm files sit next to the package's main file; nothing is fetched from the network.
     wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+    markStage('wasm backend loaded');
     if (!(await tf.setBackend('wasm'))) throw new Error('initialisation failed');
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { name: 'wasm', reason: 'wasm (XNNPACK) from node_modules', simd: Boolean(simd), threads: wasm.getThreadsCount() };
@@ -48,6 +50,7 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
   const skipped: string[] = preference === 'auto' ? [] : [`${preference} requested`];
   let chosen: BackendInfo | undefined;
   if (preference === 'auto' || preference === 'tensorflow') chosen = tryNative(skipped);
+  markStage('native backends tried');
   if (chosen) {
     await tf.setBackend('tensorflow');
   } else if (preference !== 'cpu') {

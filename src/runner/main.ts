@@ -1,6 +1,9 @@
 // The runner child process: loads tfjs on the best backend, then serves requests from the
 // extension host or the CLI over IPC (see src/shared/protocol.ts). It runs the user's code, so
 // it lives apart from the extension host and can be killed at any time.
+// First, before any package loads: the clock starts, and the packages' source maps stay unread.
+import { markStage, takeTimingReport } from './startupTiming';
+import { packagesLoaded } from './packageSourceMaps';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Envelope, FromRunner, ToRunner } from '../shared/protocol';
@@ -11,7 +14,7 @@ import { prepareRun } from './prepareRun';
 import { toRunError } from './runError';
 import { TrainingSession } from './session';
 import { bootCaptureWorker } from './capture/capturePipeline';
-import { disposeSpec } from './userModule';
+import { disposeSpec, startBundler } from './userModule';
 
 let nextId = 1;
 let session: TrainingSession | undefined;
@@ -20,10 +23,14 @@ let backend: BackendInfo;
 let lastSent: Promise<void> = Promise.resolve();
 
 function send(body: FromRunner, inReplyTo?: number): void {
+  markStage(body.type === 'state' ? `state ${body.state}` : body.type);
   lastSent = new Promise((resolve) => {
     const sent = process.send?.({ id: nextId++, inReplyTo, body } satisfies Envelope<FromRunner>, undefined, {}, () => resolve());
     if (!sent && !process.connected) resolve();
   });
+  // The first step is as far as a start goes: say where its time went.
+  const timing = body.type === 'stepDone' ? takeTimingReport() : undefined;
+  if (timing) send({ type: 'log', level: 'info', text: timing });
 }
 
 /** Exits once every message is on its way (process.exit would drop queued IPC messages). */
@@ -41,6 +48,7 @@ function forwardConsole(): void {
 
 async function handle(env: Envelope<ToRunner>): Promise<void> {
   const msg = env.body;
+  markStage(`request ${msg.type}`);
   switch (msg.type) {
     case 'load': {
       // Builds the model without training; everything it allocated is freed afterwards.
@@ -67,6 +75,7 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
       let run;
       // The capture worker boots while the run is prepared, not after (cold start).
       const worker = bootCaptureWorker();
+      worker.once('online', () => markStage('capture worker online'));
       try {
         if (msg.cwd) process.chdir(msg.cwd);
         run = await prepareRun(msg.file, msg.overrides);
@@ -76,6 +85,7 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
         send({ type: 'state', state: 'failed', step: 0 });
         return;
       }
+      markStage('prepared');
       session = new TrainingSession(run, send, msg.startPaused ?? false);
       const meta = session.meta(backend, msg.lesson, path.basename(msg.outDir));
       // Started means the trace exists: a caller may open it as soon as it hears this.
@@ -96,10 +106,15 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  markStage('loaded');
   // First: from here on the runner cannot outlive its parent, whatever the user's code does.
   watchParent();
   forwardConsole();
+  markStage('watching parent');
+  // Boots while the backend does: bundling the user's file is the first thing a run does.
+  startBundler();
   backend = await selectBackend((process.env.GRADIENT_LENS_BACKEND as BackendPreference) || 'auto');
+  packagesLoaded();
   process.on('message', (env: Envelope<ToRunner>) => {
     handle(env).then(
       () => {

@@ -17,6 +17,7 @@ import { GraphTracer } from './tracer/graphTracer';
 import { bundleUserFile, evaluateUserFile, type UserFile } from './userModule';
 import { fitPlanOf } from './fitInterception';
 import { FitDriver, type AfterStep, type TrainedBatch } from './fitCallbacks';
+import { markStage } from './startupTiming';
 
 export interface PreparedRun {
   user: UserFile;
@@ -47,7 +48,9 @@ function checkSpec(spec: TrainingSpec, file: string): void {
 
 export async function prepareRun(file: string, overrides: StartRequest['overrides'] = {}): Promise<PreparedRun> {
   const user = await bundleUserFile(file);
+  markStage('bundled');
   const { spec, seed, locations, failures } = await evaluateUserFile(user, overrides.seed, DEFAULT_SEED);
+  markStage('model file ran');
   checkSpec(spec, user.file);
   let losses: Loss[];
   try {

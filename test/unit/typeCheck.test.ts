@@ -13,6 +13,7 @@ import { TraceReader } from '../../src/trace/traceReader';
 import type { FromRunner, TypeCheckMode, TypeDiagnostic } from '../../src/shared/protocol';
 import type { RunError } from '../../src/shared/traceTypes';
 import { startTypeCheck, type TypeCheck } from '../../src/runner/typeCheck/typeCheck';
+import { InputRecorder, inputsUnchanged } from '../../src/runner/typeCheck/checkInputs';
 
 const root = path.resolve(__dirname, '../../..');
 const renamedJs = path.join(root, 'test/unit/fixtures/broken/renamedJs.ts');
@@ -176,5 +177,33 @@ describe('the type check and its cache', () => {
     // A tsconfig.json whose files do not include the model: the defaults, as the editor would.
     fs.writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { noImplicitAny: false }, include: ['src'] }));
     assert.deepEqual(codes(await check(file, cacheDir)), [7006]);
+  });
+});
+
+describe("what a cached verdict depends on: files' stamps", () => {
+  it('a file that changed well before it was read is stamped, and its stamp, not its bytes, decides; a rewrite of the same size with its mtime put back still counts', async function () {
+    this.timeout(20_000);
+    const file = path.join(tempFolder('gl-types-inputs-'), 'settled.d.ts');
+    fs.writeFileSync(file, 'export declare const a: number;\n');
+    const fresh = new InputRecorder();
+    fresh.readFile(file);
+    assert.match(fresh.entries()[0][1], /^file:[0-9a-f]{20}$/, 'just written: it may change again within the same tick, so it is hashed each time');
+
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    const settled = new InputRecorder();
+    assert.equal(settled.readFile(file), 'export declare const a: number;\n');
+    const [[recordedPath, state]] = settled.entries();
+    const stamped = /^file:([0-9a-f]{20}):(\S+)$/.exec(state);
+    assert.ok(stamped, state);
+    assert.equal(inputsUnchanged([[recordedPath, state]]), true);
+    // The stamp is trusted without reading the file: a wrong hash beside a matching stamp passes.
+    assert.equal(inputsUnchanged([[recordedPath, `file:${'0'.repeat(20)}:${stamped[2]}`]]), true);
+
+    const before = fs.statSync(file);
+    fs.writeFileSync(file, 'export declare const b: number;\n');
+    fs.utimesSync(file, before.atime, before.mtime);
+    assert.equal(fs.statSync(file).size, before.size);
+    assert.equal(inputsUnchanged([[recordedPath, state]]), false, 'a write moves ctime');
+    assert.equal(inputsUnchanged(fresh.entries()), false, 'and the unstamped entry sees the new bytes');
   });
 });

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { TypeDiagnostic } from '../../shared/protocol';
 import type { RunError } from '../../shared/traceTypes';
 import { inputsUnchanged, type CheckInputs } from './checkInputs';
+import { markStage } from '../startupTiming';
 
 export interface TypeCheckRequest {
   file: string;
@@ -79,7 +80,9 @@ export function startTypeCheck(file: string, options: TypeCheckOptions = {}): Ty
   if (!fs.existsSync(script)) return undefined;
   const cacheDir = options.cacheDir ?? path.join(os.tmpdir(), 'gradient-lens-typecheck');
   const entryPath = cachePath(cacheDir, file, script);
+  markStage('type check: cache entry named');
   const known = readCache(entryPath, file);
+  markStage(`type check: cache ${known ? 'holds' : 'misses'}`);
   if (known) return { known, done: Promise.resolve(known) };
   const done = new Promise<TypeDiagnostic[]>((resolve, reject) => {
     const worker = new Worker(script, { workerData: { file } satisfies TypeCheckRequest });
