@@ -260,7 +260,9 @@ export class TraceWriter {
     if (this.thinning.bytes > allowance) this.dropKeyframes(this.thinning.thinTo(allowance));
     let keyframeBytes = 0;
     if (full.length > 0 && this.thinning.onGrid(record.step)) {
-      const keyframe = encodeKeyframe(record.step, full, this.precision);
+      // The run's first keyframe goes uncompressed: the first step then reaches the user (its
+      // stepDone waits for this write) ≈ 40 ms sooner at a cold start, for ≈ 1 MB more on disk.
+      const keyframe = encodeKeyframe(record.step, full, this.precision, this.written > 0);
       const { keep, drop } = this.thinning.admit(record.step, keyframe.length, allowance);
       this.dropKeyframes(drop);
       if (keep) {

@@ -177,6 +177,26 @@ describe('the trace byte budget', () => {
     w.close({ state: 'stopped' });
   });
 
+  it('the first keyframe is stored uncompressed (the first step reaches the user sooner), later ones deflated; both read back exactly', () => {
+    const dir = tempDir();
+    const w = new TraceWriter(dir, metaOf(20, 10));
+    const first = step(0, true);
+    const later = step(10, true);
+    w.append(first);
+    w.append(later);
+    w.close({ state: 'finished' });
+    const size = (s: number) => fs.statSync(path.join(dir, KEYFRAME_DIR, keyframeFileName(s))).size;
+    const rawBytes = first.tensors.reduce((n, t) => n + t.values.byteLength, 0);
+    assert.ok(size(0) > rawBytes, `step 0's keyframe ${size(0)} bytes holds its ${rawBytes} bytes as they are`);
+    assert.ok(size(10) < rawBytes, `step 10's keyframe ${size(10)} bytes is deflated`);
+    const r = TraceReader.open(dir);
+    for (const [s, record] of [[0, first], [10, later]] as const) {
+      const back = r.readStep(s).tensors.filter((t) => t.scope !== 'sample');
+      assert.deepEqual(back.map((t) => Array.from(t.values)), record.tensors.map((t) => Array.from(t.values)), `step ${s}`);
+    }
+    r.close();
+  });
+
   it('without a budget (traces and tests from before it) every keyframe is kept', () => {
     const dir = tempDir();
     const w = new TraceWriter(dir, metaOf(200, 10));

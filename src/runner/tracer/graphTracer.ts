@@ -10,7 +10,7 @@ import type { Tensors } from '../../api/index';
 import type { GraphEdge, LayerInfo, ModelGraph, ModelSummary } from '../../shared/traceTypes';
 import type { LayerLocations } from '../layerLocations';
 import { LocatedError } from '../runError';
-import { tensorList } from '../exampleTensors';
+import { exampleCount, tensorList } from '../exampleTensors';
 import { MERGE_LAYERS, buildTraceableLayer, checkBuilt, unsupportedLayer } from './buildLayers';
 import { describeLayer, formatCount, layerType, paramHandles } from './layerInfo';
 import { MergeLayerTracer } from './layers/mergeLayer';
@@ -167,7 +167,8 @@ export class GraphTracer implements ModelTracer {
 
   evaluate(xs: Tensors, ys: Tensors): HeldOutMetrics {
     return tf.tidy(() => {
-      const predictions = tensorList(this.model.predict(xs) as Tensors);
+      // The whole chunk in one batch, as in sequentialTracer.ts.
+      const predictions = tensorList(this.model.predict(xs, { batchSize: exampleCount(xs) }) as Tensors);
       const targets = this.targetsOf(ys);
       const parts = predictions.map((p, k) => heldOutBatch(this.losses[k], targets[k], p));
       const held = { loss: parts.reduce((s, p) => s + p.loss, 0), accuracy: parts[0].accuracy };
