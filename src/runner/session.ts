@@ -14,6 +14,7 @@ import { heldOutMetrics, type HeldOut, type TrainedBatch } from './fitCallbacks'
 import { toRunError } from './runError';
 import { exampleCount, tensorList } from './exampleTensors';
 import { startTypeCheck, typeFailure } from './typeCheck/typeCheck';
+import { markStage } from './startupTiming';
 
 type HoldRule = (stop: PhaseStop, step: number) => boolean;
 
@@ -116,17 +117,22 @@ export class TrainingSession {
       if (this.hold && !failure) await this.holdAt({ type: 'atPhase', step: 0, phase: 'forward', layer: -1 });
       for (let step = 0; step < config.steps && !this.stopRequested && !failure; step++) {
         // Writing step k overlaps with computing step k+1, no further: progress is reported at
-        // most one step late, even when the user's code then keeps this thread busy.
+        // most one step late, even when the user's code then keeps this thread busy. Step 0 is
+        // reported before step 1 starts: it is what a user waits for after Trace (its reply
+        // otherwise waited for step 1's compute, ≈ 30 ms of the cold start).
+        if (step === 1) await written[0];
         if (step >= 2) await written[step - 2];
         if (failure) break;
         await this.run.beforeStep(step);
         const traced = await this.traceStep(step);
         if (!traced) break;
+        if (step === 0) markStage('step 0 computed');
         this.stepsDone = step + 1;
         // model.fit's callbacks (early stopping ends the run as finished, as stock fit returns)
         // and its held-out metrics at an epoch's end; defineTraining's at its evalEvery.
         const after = await this.run.afterStep(step, traced.trained);
         const trainingEnds = after.stop;
+        if (step === 0) markStage('step 0 evaluated');
         const { written: done } = await pipeline.submit({ step: traced.copied, stepMs: traced.stepMs, ...(after.heldOut ?? this.heldOutMetrics(step)) });
         const reported = done.then((w) => {
           if (!w.entry || !w.health || w.stepMs === undefined) return;
