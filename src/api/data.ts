@@ -171,12 +171,9 @@ function loadSplit(
 ): LoadedSplit {
   const imagesPath = findIdxFile(dir, prefix, 'images');
   const labelsPath = findIdxFile(dir, prefix, 'labels');
-  const images = readIdx(imagesPath);
   const labels = readIdx(labelsPath);
-  checkPair(images, labels, imagesPath, labelsPath, numLabels);
-  const [total, rows, cols] = images.dims;
-  const pixels = rows * cols;
-
+  checkLabels(labels, labelsPath, numLabels);
+  const total = labels.dims[0];
   const position = new Map(classes.map((c, i) => [c, i] as [number, number]));
   const wanted = count ?? total;
   if (!Number.isInteger(wanted) || wanted < 0) throw new Error(`${prefix} count must be a whole number ≥ 0, got ${count}`);
@@ -188,6 +185,11 @@ function loadSplit(
     const what = classes.length < numLabels ? ' of the requested classes' : '';
     throw new Error(`${imagesPath}: asked for ${wanted} ${prefix === 'train' ? 'training' : 'test'} images${what}, the file has ${picked.length}`);
   }
+  // Only as many images as the picked ones reach: the rest of the file is not inflated.
+  const images = readIdx(imagesPath, picked.length > 0 ? picked[picked.length - 1] + 1 : 0);
+  checkImages(images, labels, imagesPath, labelsPath);
+  const [, rows, cols] = images.dims;
+  const pixels = rows * cols;
 
   const xs = new Float32Array(picked.length * pixels);
   const ys = new Float32Array(picked.length * classes.length);
@@ -204,19 +206,23 @@ function loadSplit(
   };
 }
 
-function checkPair(images: IdxArray, labels: IdxArray, imagesPath: string, labelsPath: string, numLabels: number): void {
-  if (images.dims.length !== 3) {
-    throw new Error(`${imagesPath}: expected 3 dimensions (images × rows × columns), header says ${images.dims.join('×')}`);
-  }
+function checkLabels(labels: IdxArray, labelsPath: string, numLabels: number): void {
   if (labels.dims.length !== 1) {
     throw new Error(`${labelsPath}: expected 1 dimension (labels), header says ${labels.dims.join('×')}`);
-  }
-  if (images.dims[0] !== labels.dims[0]) {
-    throw new Error(`${imagesPath} has ${images.dims[0]} images but ${labelsPath} has ${labels.dims[0]} labels`);
   }
   for (let i = 0; i < labels.data.length; i++) {
     if (labels.data[i] >= numLabels) {
       throw new Error(`${labelsPath}: label ${labels.data[i]} at index ${i} is outside 0…${numLabels - 1}`);
     }
+  }
+}
+
+function checkImages(images: IdxArray, labels: IdxArray, imagesPath: string, labelsPath: string): void {
+  if (images.dims.length !== 3) {
+    throw new Error(`${imagesPath}: expected 3 dimensions (images × rows × columns), header says ${images.dims.join('×')}`);
+  }
+  const imageCount = images.fileItems ?? images.dims[0];
+  if (imageCount !== labels.dims[0]) {
+    throw new Error(`${imagesPath} has ${imageCount} images but ${labelsPath} has ${labels.dims[0]} labels`);
   }
 }

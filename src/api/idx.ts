@@ -3,11 +3,13 @@
 // Files ending in .gz (or starting with the gzip magic) are gunzipped transparently.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 
 export interface IdxArray {
   dims: number[];
   data: Uint8Array;
+  /** When only the first items were read (readIdx's `firstItems`): how many the file holds. */
+  fileItems?: number;
 }
 
 const UNSIGNED_BYTE = 0x08;
@@ -28,8 +30,32 @@ function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/** Reads an IDX file of unsigned bytes (gzipped or not). Errors name the file and what is wrong. */
-export function readIdx(path: string): IdxArray {
+/**
+ * The first `items` items' worth of a gzipped IDX file, inflated only as far as they go (lesson
+ * 1 reads 2,000 of the shipped 5,000 images: 6 of the 16 ms of inflating them all, at every
+ * run's start). The input is cut at a guess from the trailer's size and the guess doubled until
+ * the output holds them; what lies beyond is not read, so damage there goes unnoticed, as it
+ * should: those items are not used.
+ */
+function gunzipPrefix(gz: Uint8Array, items: number): Uint8Array {
+  const partial = (inputBytes: number) => gunzipSync(gz.subarray(0, Math.min(gz.length, inputBytes)), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  const head = partial(4096);
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0 || head.length < 4 + 4 * head[3]) return gunzipSync(gz);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const dims = Array.from({ length: head[3] }, (_, i) => view.getUint32(4 + 4 * i, false));
+  const need = 4 + 4 * dims.length + Math.min(items, dims[0]) * dims.slice(1).reduce((a, b) => a * b, 1);
+  const total = new DataView(gz.buffer, gz.byteOffset, gz.byteLength).getUint32(gz.length - 4, true);
+  for (let guess = Math.ceil((gz.length * need) / Math.max(1, total) * 1.05) + 4096; ; guess *= 2) {
+    const out = partial(guess);
+    if (out.length >= need || guess >= gz.length) return out.subarray(0, Math.min(out.length, need));
+  }
+}
+
+/**
+ * Reads an IDX file of unsigned bytes (gzipped or not). Errors name the file and what is wrong.
+ * `firstItems`: only that many leading items are wanted (the array holds no more).
+ */
+export function readIdx(path: string, firstItems?: number): IdxArray {
   const name = basename(path);
   let bytes: Uint8Array;
   try {
@@ -40,16 +66,16 @@ export function readIdx(path: string): IdxArray {
   if (path.endsWith('.gz') || isGzip(bytes)) {
     if (!isGzip(bytes)) throw new Error(`${name}: not gzip data (the name ends in .gz but the file does not start with 1f 8b)`);
     try {
-      bytes = gunzipSync(bytes);
+      bytes = firstItems === undefined ? gunzipSync(bytes) : gunzipPrefix(bytes, firstItems);
     } catch (e) {
       throw new Error(`${name}: corrupt or truncated gzip data: ${(e as Error).message}`);
     }
   }
-  return parseIdx(bytes, name);
+  return parseIdx(bytes, name, firstItems);
 }
 
-/** Parses the bytes of an (already gunzipped) IDX file; `name` labels the errors. */
-export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
+/** Parses the bytes of an (already gunzipped) IDX file; `name` labels the errors. `firstItems`: as readIdx. */
+export function parseIdx(bytes: Uint8Array, name = 'IDX data', firstItems?: number): IdxArray {
   if (bytes.length < 4) {
     throw new Error(`${name}: truncated: ${bytes.length} bytes, too short for the 4-byte IDX magic`);
   }
@@ -78,6 +104,13 @@ export function parseIdx(bytes: Uint8Array, name = 'IDX data'): IdxArray {
   const expected = dims.reduce((a, b) => a * b, 1);
   const actual = bytes.length - headerBytes;
   const shape = `${dims.join('×')} = ${expected} bytes of data`;
+  if (firstItems !== undefined && firstItems < dims[0]) {
+    // A prefix: the file's own length cannot be checked here, only that the wanted items are whole.
+    const kept = [firstItems, ...dims.slice(1)];
+    const wanted = kept.reduce((a, b) => a * b, 1);
+    if (actual < wanted) throw new Error(`${name}: truncated: its first ${firstItems} items need ${wanted} bytes of data, file has ${actual}`);
+    return { dims: kept, data: bytes.subarray(headerBytes, headerBytes + wanted), fileItems: dims[0] };
+  }
   if (actual < expected) throw new Error(`${name}: truncated: header says ${shape}, file has ${actual}`);
   if (actual > expected) throw new Error(`${name}: ${actual - expected} unexpected trailing bytes: header says ${shape}, file has ${actual}`);
   return { dims, data: bytes.subarray(headerBytes) };

@@ -67,6 +67,22 @@ describe('IDX reader', () => {
     }
   });
 
+  it('the first items only: a gzipped file is inflated as far as they go, the same bytes as a whole read', () => {
+    const images = join(subsetDir(), 'train-images-idx3-ubyte.gz');
+    const whole = readIdx(images);
+    const first = readIdx(images, 2000);
+    assert.deepEqual(first.dims, [2000, 28, 28]);
+    assert.equal(first.fileItems, 5000);
+    assert.ok(Buffer.from(first.data).equals(Buffer.from(whole.data.subarray(0, 2000 * 784))), 'the same pixels');
+    // Damage past the items read is not read; damage inside them is still an error.
+    const gz = readFileSync(images);
+    const cut = join(tmp, 'cut-images-idx3-ubyte.gz');
+    writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.8)));
+    assert.equal(readIdx(cut, 100).data.length, 100 * 784);
+    assert.throws(() => readIdx(cut, 4900), /cut-images-idx3-ubyte\.gz: truncated: its first 4900 items need 3841600 bytes of data/);
+    assert.deepEqual(readIdx(images, 9999).dims, [5000, 28, 28], 'asking for more than the file holds reads it all');
+  });
+
   it('rejects a truncated file, naming the file and the sizes', () => {
     const whole = encodeIdx({ dims: [3, 28, 28], data: new Uint8Array(3 * 28 * 28) });
     const file = join(tmp, 'train-images-idx3-ubyte.gz');
