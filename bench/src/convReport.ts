@@ -96,7 +96,7 @@ export function convSection(conv: Outcome | undefined, benchDir: string): string
     L.push(`### Where the time goes: ${name} (${r.net}), batch ${r.batch}`);
     L.push('');
     const b = r.profile.breakdown;
-    L.push(`Per step, capture off (median of each phase of the traced step): ${Object.entries(b).map(([k, ms]) => `${k} **${fmt(ms, 2)} ms**`).join('; ')}. Capture, inline: read-back ${fmt(num(r.profile.capture.readBackMs), 2)} ms on the training thread, buildStepRecord ${fmt(num(r.profile.capture.buildStepRecordMs), 2)} ms (the capture worker's part), for ${fmt(num(r.profile.capture.capturedMBPerStep), 1)} MB of float32 tensors captured a step.`);
+    L.push(`Per step, capture off (median of each phase of the traced step): ${Object.entries(b).map(([k, ms]) => `${k} **${fmt(ms, 2)} ms**`).join('; ')}. Capture, inline: copy out of the backend ${fmt(num(r.profile.capture.readBackMs), 2)} ms (the runner's training thread), buildStepRecord ${fmt(num(r.profile.capture.buildStepRecordMs), 2)} ms (the capture worker's part), for ${fmt(num(r.profile.capture.capturedMBPerStep), 1)} MB of float32 tensors captured a step.`);
     L.push('');
     L.push(`Phases: ${Object.entries(r.profile.phases).map(([k, ms]) => `${k} ${fmt(ms, 2)}`).join(' · ')} (ms).`);
     L.push('');
