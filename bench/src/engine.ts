@@ -3,7 +3,7 @@
 // summarised and built into a record (buildStepRecord), encoded and written — in the runner, all
 // of that after the copy happens in the capture worker.
 // Typed against the engine, so an API change fails the type-check, not the numbers.
-import type { CapturePipeline } from '../../src/runner/capture/capturePipeline';
+import type { CapturePipeline, TakenStep } from '../../src/runner/capture/capturePipeline';
 import { DEFAULT_CAPTURE, buildStepRecord } from '../../src/runner/capture/recordBuilder';
 import { copyOut, finishedStep } from '../../src/runner/capture/stepCopy';
 import type { StepOutcome } from '../../src/runner/tracer/stepScope';
@@ -21,12 +21,14 @@ export interface BuiltRecord {
   buildMs: number;
 }
 
-/**
- * What the runner's session hands the capture worker after each step (before the scope is
- * disposed); `pipeline`: copy into the buffers its worker handed back, as the session does.
- */
-export function copiedOf(step: number, keyframe: boolean, outcome: StepOutcome, batchSize: number, pipeline?: CapturePipeline): CopiedStep {
-  return copyOut(finishedStep(step, keyframe, batchSize, outcome), pipeline ? (n) => pipeline.floats(n) : undefined);
+/** The step copied out of the backend, as the runner hands it to the capture worker when the worker keeps up. */
+export function copiedOf(step: number, keyframe: boolean, outcome: StepOutcome, batchSize: number): CopiedStep {
+  return copyOut(finishedStep(step, keyframe, batchSize, outcome));
+}
+
+/** What the runner's session takes off the backend after each step (before the scope is disposed), through `pipeline`. */
+export function takenOf(step: number, keyframe: boolean, outcome: StepOutcome, batchSize: number, pipeline: CapturePipeline): TakenStep {
+  return pipeline.take(finishedStep(step, keyframe, batchSize, outcome));
 }
 
 /** The record the capture worker builds from that step. */

@@ -16,7 +16,7 @@ import type { SequentialTracer } from '../../src/runner/tracer/sequentialTracer'
 import type { BackwardResult, CaptureSink, Keep } from '../../src/runner/tracer/traceableLayer';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { log, median, round, seedModel, timeReps } from './common';
-import { buildRecord, copiedOf } from './engine';
+import { buildRecord, takenOf } from './engine';
 import { drain, newTracer, startStep } from './step';
 
 interface Batch {
@@ -450,10 +450,10 @@ async function pipelineSteadyState(batches: Batch[]): Promise<Record<string, num
       const b = batches[k % batches.length];
       const t0 = performance.now();
       const outcome = drain(tracer, b.xs, b.ys, true);
-      const capture = copiedOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, 64, pipeline);
+      const capture = takenOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, 64, pipeline);
       outcome.scope.dispose();
       busy.push(performance.now() - t0);
-      const w = (await pipeline.submit({ step: capture, stepMs: 0 })).written;
+      const w = (await pipeline.submit(capture, { stepMs: 0 })).written;
       written.push(w.then(() => resolved.push(performance.now())));
       await new Promise((r) => setImmediate(r));
     }

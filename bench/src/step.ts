@@ -19,7 +19,7 @@ import { SequentialTracer } from '../../src/runner/tracer/sequentialTracer';
 import { StepScope, type StepGenerator, type StepOutcome } from '../../src/runner/tracer/stepScope';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { emit, log, mean, median, quantile, round, seedModel, stepFlops, timeReps } from './common';
-import { CAPTURE_API, buildRecord, copiedOf } from './engine';
+import { CAPTURE_API, buildRecord, takenOf } from './engine';
 import { profileStep } from './profile';
 import { TorchPeer } from './torchPeer';
 
@@ -121,11 +121,11 @@ export function pipelineVariant(batches: { xs: tf.Tensor; ys: tf.Tensor }[], bat
           const b = batches[k % batches.length];
           const tStep = performance.now();
           const outcome = drain(tracer, b.xs, b.ys, true);
-          const capture = copiedOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch, pipeline);
+          const capture = takenOf(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome, batch, pipeline);
           outcome.scope.dispose();
           const tSubmit = performance.now();
           training += tSubmit - tStep;
-          written.push((await pipeline.submit({ step: capture, stepMs: 0 })).written);
+          written.push((await pipeline.submit(capture, { stepMs: 0 })).written);
           submitting += performance.now() - tSubmit;
           await new Promise((r) => setImmediate(r));
         }

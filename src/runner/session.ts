@@ -2,12 +2,12 @@
 // phases when paused (like a debugger), writes every step to the trace, and streams progress.
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import type { AtPhase, ControlAction, CopiedStep, FromRunner, RunState, TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
+import type { AtPhase, ControlAction, FromRunner, RunState, TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
 import type { PhaseStop } from '../shared/phases';
 import type { BackendInfo, RunError, RunMeta } from '../shared/traceTypes';
-import { CapturePipeline } from './capture/capturePipeline';
+import { CapturePipeline, type TakenStep } from './capture/capturePipeline';
 import { buildStepRecord, isKeyframe } from './capture/recordBuilder';
-import { copyOut, finishedStep, partialStep } from './capture/stepCopy';
+import { finishedStep, partialStep, viewOut } from './capture/stepCopy';
 import { StepScope } from './tracer/stepScope';
 import type { PreparedRun } from './prepareRun';
 import { heldOutMetrics, type HeldOut, type TrainedBatch } from './fitCallbacks';
@@ -133,7 +133,7 @@ export class TrainingSession {
         const after = await this.run.afterStep(step, traced.trained);
         const trainingEnds = after.stop;
         if (step === 0) markStage('step 0 evaluated');
-        const { written: done } = await pipeline.submit({ step: traced.copied, stepMs: traced.stepMs, ...(after.heldOut ?? this.heldOutMetrics(step)) });
+        const { written: done } = await pipeline.submit(traced.taken, { stepMs: traced.stepMs, ...(after.heldOut ?? this.heldOutMetrics(step)) });
         const reported = done.then((w) => {
           if (!w.entry || !w.health || w.stepMs === undefined) return;
           this.send({ type: 'stepDone', entry: w.entry, stepMs: w.stepMs, health: w.health });
@@ -195,7 +195,7 @@ export class TrainingSession {
    * One step, phase by phase, and its captured tensors copied out while they are still on the
    * backend; `stepMs` includes the copy (the capture's cost on this thread). Undefined when stopped while held.
    */
-  private async traceStep(step: number): Promise<{ copied: CopiedStep; stepMs: number; trained: TrainedBatch } | undefined> {
+  private async traceStep(step: number): Promise<{ taken: TakenStep; stepMs: number; trained: TrainedBatch } | undefined> {
     const { config, tracer, batches } = this.run;
     const capturing = config.capture.summaries || config.capture.sampleIndices.length > 0;
     const batch = batches.batch(step);
@@ -210,13 +210,13 @@ export class TrainingSession {
         computeMs += performance.now() - t0;
         if (next.done) {
           const t1 = performance.now();
-          const copied = copyOut(finishedStep(step, isKeyframe(step, config.steps, config.capture), batchSize, next.value), (n) => this.pipeline!.floats(n));
+          const taken = this.pipeline!.take(finishedStep(step, isKeyframe(step, config.steps, config.capture), batchSize, next.value));
           const { loss, accuracy, outputLosses, outputAccuracies } = next.value;
-          return { copied, stepMs: computeMs + performance.now() - t1, trained: { loss, accuracy, outputLosses, outputAccuracies, batchSize } };
+          return { taken, stepMs: computeMs + performance.now() - t1, trained: { loss, accuracy, outputLosses, outputAccuracies, batchSize } };
         }
         if (this.hold?.(next.value, step)) {
           // Held mid-step, like a debugger: show what this step has computed so far.
-          const record = capturing ? { ...buildStepRecord(copyOut(partialStep(step, batchSize, scope)), config.capture, tracer.summary.layers), stepMs: 0 } : undefined;
+          const record = capturing ? { ...buildStepRecord(viewOut(partialStep(step, batchSize, scope)), config.capture, tracer.summary.layers, true), stepMs: 0 } : undefined;
           await this.holdAt({ type: 'atPhase', step, ...next.value, record });
           if (this.stopRequested) {
             phases.return(undefined as never);

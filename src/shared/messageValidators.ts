@@ -377,8 +377,9 @@ const copiedStep: Check<CopiedStep> = object({
 const runEnd: Check<CaptureClose['end']> = object({ state: literal('finished', 'stopped', 'failed'), error: optional(runError) });
 
 const TO_CAPTURE_WORKER: { [K in ToCaptureWorker['type']]: Check<CaptureMessageOf<ToCaptureWorker, K>> } = {
-  open: object({ type: literal('open'), outDir: string, meta: runMeta }),
+  open: object({ type: literal('open'), outDir: string, meta: runMeta, progress: instance(SharedArrayBuffer, 'a SharedArrayBuffer') }),
   step: object({ type: literal('step'), step: copiedStep, stepMs: finite, testLoss: optional(number), testAccuracy: optional(number) }),
+  record: object({ type: literal('record'), record: stepRecord }),
   close: object({ type: literal('close'), end: runEnd }),
 };
 
@@ -393,6 +394,7 @@ const FROM_CAPTURE_WORKER: { [K in FromCaptureWorker['type']]: Check<CaptureMess
 export const CAPTURE_EXPECTED_REPLY = {
   open: ['opened'],
   step: ['written'],
+  record: ['written'],
   close: ['closed'],
 } as const satisfies { [K in ToCaptureWorker['type']]: readonly FromCaptureWorker['type'][] };
 

@@ -430,6 +430,11 @@ export interface CaptureOpen {
   type: 'open';
   outDir: string;
   meta: RunMeta;
+  /**
+   * One Int32 the worker adds 1 to as it finishes each step, which the training thread reads
+   * without waiting for the reply (a reply is only seen once its thread yields to the event loop).
+   */
+  progress: SharedArrayBuffer;
 }
 
 /**
@@ -451,7 +456,16 @@ export interface CaptureClose {
   end: { state: Extract<RunState, 'finished' | 'stopped' | 'failed'>; error?: RunError };
 }
 
-export type ToCaptureWorker = CaptureOpen | CaptureStep | CaptureClose;
+/**
+ * Append this record, built on the training thread (it does so when the worker is behind, rather
+ * than wait for it); its kept tensors' buffers transferred. Replied with StepWritten.
+ */
+export interface CaptureRecord {
+  type: 'record';
+  record: StepRecord;
+}
+
+export type ToCaptureWorker = CaptureOpen | CaptureStep | CaptureRecord | CaptureClose;
 
 /** Reply to CaptureOpen: the trace's files exist. */
 export interface CaptureOpened {

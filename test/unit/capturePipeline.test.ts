@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CapturePipeline } from '../../src/runner/capture/capturePipeline';
-import { DEFAULT_CAPTURE } from '../../src/runner/capture/recordBuilder';
+import { DEFAULT_CAPTURE, buildStepRecord } from '../../src/runner/capture/recordBuilder';
 import { LocatedError } from '../../src/runner/runError';
 import { ProtocolViolation, parseCaptureReply, parseCaptureRequest } from '../../src/shared/messageValidators';
 import type { CaptureStep } from '../../src/shared/protocol';
@@ -44,10 +44,10 @@ describe('capture worker', () => {
     const pipeline = new CapturePipeline(out, meta(out));
     await pipeline.opened;
     const first = stepOf(0, 0.75);
-    const { written } = await pipeline.submit(first);
+    const { written } = await pipeline.submit({ copied: first.step }, { stepMs: first.stepMs, testLoss: first.testLoss });
     // Transferred: this thread's view of the buffer is gone (a copy would have left it).
     assert.equal(first.step.captures[0].values.byteLength, 0);
-    const second = await (await pipeline.submit(stepOf(1, 0.5))).written;
+    const second = await (await pipeline.submit({ copied: stepOf(1, 0.5).step }, { stepMs: 1.5, testLoss: 1 })).written;
     const w = await written;
     assert.deepEqual(w.entry, { step: 0, loss: 0.75, accuracy: null, testAccuracy: null });
     assert.equal(w.stepMs, 1.5);
@@ -67,6 +67,25 @@ describe('capture worker', () => {
     assert.deepEqual(back.summaries[0].stats, summarize(Float32Array.of(1, 1, 2, 3)));
     assert.deepEqual(back.samples, [{ index: 0, target: [0, 1], prediction: [0.25, 0.75] }]);
     assert.equal(back.health?.[0].layer, 0);
+  });
+
+  it('a record built on the training thread (when the worker is behind) is appended as it is; the worker says when it is done', async () => {
+    const out = path.join(dir, 'run');
+    const pipeline = new CapturePipeline(out, meta(out));
+    await pipeline.opened;
+    assert.equal(pipeline.workerBehind, false, 'nothing handed over yet');
+    const copied = stepOf(0, 0.75);
+    const first = await pipeline.submit({ copied: copied.step }, { stepMs: 1.5 });
+    const built = buildStepRecord(stepOf(1, 0.5).step, DEFAULT_CAPTURE);
+    const second = await pipeline.submit({ built }, { stepMs: 2, testLoss: 0.25 });
+    await first.written;
+    assert.equal((await second.written).entry?.step, 1);
+    assert.equal(pipeline.workerBehind, false, 'both steps written');
+    assert.equal(built.tensors[0].values.byteLength, 0, "the record's kept tensor was transferred");
+    await pipeline.close({ state: 'finished' });
+    const back = TraceReader.open(out).readStep(1);
+    assert.deepEqual([back.stepMs, back.testLoss], [2, 0.25]);
+    assert.deepEqual(back.summaries[0].stats, summarize(Float32Array.of(1, 1, 2, 3)));
   });
 
   it('a trace folder that cannot be made: opening rejects with the located write error', async () => {

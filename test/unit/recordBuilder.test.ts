@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CAPTURE, buildStepRecord, transferList } from '../../src/runner/capture/recordBuilder';
-import { copyOut, finishedStep } from '../../src/runner/capture/stepCopy';
+import { copyOut, finishedStep, viewOut } from '../../src/runner/capture/stepCopy';
 import type { CopiedStep, CopiedTensor } from '../../src/shared/protocol';
 import type { LayerInfo } from '../../src/shared/traceTypes';
 import { summarize } from '../../src/runner/capture/summarize';
@@ -71,6 +71,9 @@ describe('buildStepRecord', () => {
           const ys = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3);
           runStep(tracer, xs, ys).outcome.scope.dispose();
           const { outcome } = runStep(tracer, xs, ys);
+          // Built here from views of the backend's memory (as the training thread does when the
+          // worker is behind): the same record, its kept tensors copied out.
+          const inPlace = buildStepRecord(viewOut(finishedStep(1, true, 6, outcome)), DEFAULT_CAPTURE, undefined, true);
           const copied = copyOut(finishedStep(1, true, 6, outcome));
           const captures = outcome.scope.captures;
           // Read while the tensors are still on the backend, for the checks below.
@@ -79,6 +82,8 @@ describe('buildStepRecord', () => {
           outcome.scope.dispose();
           // The copies outlive the step's tensors: the worker builds the record after the scope is gone.
           const record = { ...buildStepRecord(copied, DEFAULT_CAPTURE), stepMs: 0 };
+          assert.deepEqual(inPlace, buildStepRecord(copied, DEFAULT_CAPTURE));
+          for (const t of inPlace.tensors) assert.notEqual(t.values.buffer, heap, `${t.role}: kept as a copy, not a view`);
           assert.equal(record.summaries.length, captures.length);
           captures.forEach((c, i) => {
             const read = reads[i];

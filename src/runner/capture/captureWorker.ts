@@ -17,6 +17,7 @@ import { RecordSink } from './recordSink';
 let sink: RecordSink | undefined;
 let policy: CapturePolicy | undefined;
 let layers: LayerInfo[] = [];
+let progress: Int32Array | undefined;
 
 // This side only replies: it asks nothing, so it expects no reply kinds and never times out.
 const replies = new Endpoint<FromCaptureWorker, ToCaptureWorker, Record<never, never>>(
@@ -31,6 +32,7 @@ function answer(request: ToCaptureWorker): FromCaptureWorker {
       sink = new RecordSink(request.outDir, request.meta);
       policy = request.meta.config.capture;
       layers = request.meta.model.layers;
+      progress = new Int32Array(request.progress);
       return { type: 'opened' };
     case 'step': {
       if (!sink || !policy) throw new Error('a step before the trace was opened');
@@ -38,8 +40,16 @@ function answer(request: ToCaptureWorker): FromCaptureWorker {
       const { step, stepMs, testLoss, testAccuracy } = request;
       const heldOut = { ...(testLoss !== undefined ? { testLoss } : {}), ...(testAccuracy !== undefined ? { testAccuracy } : {}) };
       const written = sink.write({ ...buildStepRecord(step, policy, layers), stepMs, ...heldOut });
+      if (progress) Atomics.add(progress, 0, 1);
       // Written and encoded: nothing here holds the copies any more, so their memory goes back.
       return { type: 'written', ...written, busyMs: performance.now() - t0, buffers: transferList(step) };
+    }
+    case 'record': {
+      if (!sink) throw new Error('a step before the trace was opened');
+      const t0 = performance.now();
+      const written = sink.write(request.record);
+      if (progress) Atomics.add(progress, 0, 1);
+      return { type: 'written', ...written, busyMs: performance.now() - t0 };
     }
     case 'close':
       sink?.close(request.end);

@@ -25,17 +25,23 @@ export function isKeyframe(step: number, steps: number, policy: CapturePolicy): 
 /** A step's record without what only its caller knows: its time, the held-out metrics, its health. */
 export type BuiltStep = Omit<StepRecord, 'stepMs' | 'testLoss' | 'testAccuracy' | 'health'>;
 
+/** The buffers of a record's kept tensors, once each, that own their whole buffer. */
+export function recordTransferList(record: BuiltStep): ArrayBuffer[] {
+  return ownedBuffers(record.tensors.map((t) => t.values));
+}
+
 /**
  * The buffers of a copied step's tensors, once each, for a zero-copy postMessage. Only arrays
  * that own their whole buffer: a view of someone else's memory must never be detached.
  */
 export function transferList(step: CopiedStep): ArrayBuffer[] {
+  return ownedBuffers(step.captures.flatMap((c) => (c.baseline ? [c.values, c.baseline] : [c.values])));
+}
+
+function ownedBuffers(arrays: Float32Array[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
-  for (const c of step.captures) {
-    for (const array of c.baseline ? [c.values, c.baseline] : [c.values]) {
-      const { buffer, byteOffset, byteLength } = array;
-      if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) buffers.add(buffer);
-    }
+  for (const { buffer, byteOffset, byteLength } of arrays) {
+    if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength) buffers.add(buffer);
   }
   return [...buffers];
 }
@@ -56,9 +62,10 @@ function rows(values: Float32Array, shape: number[], indices: number[]): Float32
 /**
  * Summaries of every captured tensor, and the full values the byte budget allows. `layers`: the
  * model's, so that only the activations of layers whose units can be dead get a dead fraction
- * (all do without it).
+ * (all do without it). `views`: the step's values are views of the backend's memory
+ * (stepCopy.ts viewOut), so what the record keeps is copied out of them.
  */
-export function buildStepRecord(finished: CopiedStep, policy: CapturePolicy, layers?: readonly LayerInfo[]): BuiltStep {
+export function buildStepRecord(finished: CopiedStep, policy: CapturePolicy, layers?: readonly LayerInfo[], views = false): BuiltStep {
   const { keyframe, outputSize } = finished;
   const deadUnitsMeanSomething = (layer: number): boolean => {
     const info = layers?.[layer];
@@ -76,9 +83,9 @@ export function buildStepRecord(finished: CopiedStep, policy: CapturePolicy, lay
     budget -= bytes;
     tensors.push(t);
   };
-  // The copies are this step's own, so the record keeps them as they are (ΔW materialised only
-  // here, where it is kept).
-  const kept = (c: CopiedTensor): Float32Array => (c.baseline ? difference(c.values, c.baseline) : c.values);
+  // Copies are this step's own, so the record keeps them as they are; views are copied (ΔW is
+  // materialised only here, where it is kept).
+  const kept = (c: CopiedTensor): Float32Array => (c.baseline ? difference(c.values, c.baseline) : views ? c.values.slice() : c.values);
 
   for (const c of finished.captures) {
     summaries.push({
