@@ -6,12 +6,10 @@
 import { parentPort } from 'node:worker_threads';
 import { Endpoint } from '../../shared/endpoint';
 import { parseCaptureRequest } from '../../shared/messageValidators';
-import type { CopiedStep, Envelope, FromCaptureWorker, ToCaptureWorker } from '../../shared/protocol';
+import type { Envelope, FromCaptureWorker, ToCaptureWorker } from '../../shared/protocol';
 import type { CapturePolicy, LayerInfo } from '../../shared/traceTypes';
 import { TraceWriteError } from '../../trace/traceWriter';
-import { DEFAULT_CAPTURE, buildStepRecord, transferList } from './recordBuilder';
-import { encodeKeyframe } from '../../trace/keyframeCodec';
-import { encodeRecord } from '../../trace/recordCodec';
+import { buildStepRecord, transferList } from './recordBuilder';
 import { RecordSink } from './recordSink';
 
 let sink: RecordSink | undefined;
@@ -56,24 +54,6 @@ function answer(request: ToCaptureWorker): FromCaptureWorker {
       return { type: 'closed' };
   }
 }
-
-/**
- * Runs the record's code paths once on a tiny step while the training thread still prepares
- * the run: step 0 is what the user waits for, and its record otherwise paid for compiling them.
- */
-function warmUp(): void {
-  const values = Float32Array.from({ length: 16 }, (_, i) => i - 8);
-  const captures: CopiedStep['captures'] = [
-    { layer: 0, role: 'activation', shape: [2, 8], perExample: true, values },
-    { layer: 0, role: 'delta', param: 'kernel', shape: [16], perExample: false, values, baseline: values.map((v) => v / 2) },
-  ];
-  const step: CopiedStep = { step: 0, keyframe: true, batchSize: 2, loss: 1, prediction: values, target: values, outputSize: 8, captures };
-  const record = { ...buildStepRecord(step, { ...DEFAULT_CAPTURE, sampleIndices: [0] }), stepMs: 0 };
-  encodeRecord(record);
-  encodeKeyframe(0, record.tensors.filter((t) => t.scope !== 'sample'));
-}
-
-warmUp();
 
 parentPort?.on('message', (raw: unknown) => {
   let env: Envelope<ToCaptureWorker> | undefined;
