@@ -100,12 +100,18 @@ export class PanelComparison {
   }
 
   get diff(): RunDiff {
+    return this.advance(Infinity).diff;
+  }
+
+  /** Brings the diff up to date, as far as `deadline` allows (a performance.now() time); `done` once it caught up. */
+  private advance(deadline: number): { diff: RunDiff; done: boolean } {
     const c = this.cached;
-    if (c && c.steps === this.run.stepCount) return c.diff;
+    if (c && c.steps === this.run.stepCount) return { diff: c.diff, done: true };
     this.differ ??= new RunDiffer(this.baseline, this.run, { tolerance: this.tolerance });
-    const diff = this.differ.update();
+    const diff = this.differ.update(deadline);
+    if (!this.differ.caughtUp) return { diff, done: false };
     this.cached = { diff, steps: this.run.stepCount };
-    return diff;
+    return { diff, done: true };
   }
 
   /**
@@ -115,15 +121,8 @@ export class PanelComparison {
   async settle(progress?: (compared: number) => void): Promise<RunDiff> {
     for (;;) {
       if (this.closed) throw new Error('the comparison was closed');
-      const c = this.cached;
-      if (c && c.steps === this.run.stepCount) return c.diff;
-      this.differ ??= new RunDiffer(this.baseline, this.run, { tolerance: this.tolerance });
-      const differ = this.differ;
-      const diff = differ.update(performance.now() + SLICE_MS);
-      if (differ.caughtUp) {
-        this.cached = { diff, steps: this.run.stepCount };
-        return diff;
-      }
+      const { diff, done } = this.advance(performance.now() + SLICE_MS);
+      if (done) return diff;
       progress?.(diff.sharedSteps);
       await new Promise((resolve) => setImmediate(resolve));
     }
