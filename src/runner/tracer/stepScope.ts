@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PhaseStop } from '../../shared/phases';
 import type { TensorRole } from '../../shared/traceTypes';
+import { floatsInto } from '../tensorFloats';
 
 /** A tensor the step wants recorded: still on the backend, or already read back. */
 export interface CapturedTensor {
@@ -78,19 +79,14 @@ export interface StepOutcome {
 
 export type StepGenerator = Generator<PhaseStop, StepOutcome, void>;
 
-/** A tensor's values as float32: targets are often int32 (tf.oneHot's, integer labels). */
-function floats(t: tf.Tensor): Float32Array {
-  const data = t.dataSync();
-  return data instanceof Float32Array ? data : Float32Array.from(data);
-}
-
 /** A finished step's outcome: its loss and accuracy, and the batch's predictions and targets read back. */
 export function stepOutcome(loss: number, accuracy: number | undefined, prediction: tf.Tensor, ys: tf.Tensor, scope: StepScope): StepOutcome {
   return {
     loss,
     accuracy,
-    prediction: floats(prediction),
-    target: floats(ys),
+    // Owned float32 arrays, whatever the dtype: targets are often int32 (tf.oneHot's, integer labels).
+    prediction: floatsInto(prediction, undefined),
+    target: floatsInto(ys, undefined),
     outputSize: prediction.shape[prediction.shape.length - 1] ?? 1,
     scope,
   };
