@@ -12,6 +12,7 @@ import type { LayerInfo, RunMeta, StepRecord, TensorRole } from '../../src/share
 import { PanelComparison } from '../../src/trace/compareMessage';
 import { TraceReader } from '../../src/trace/traceReader';
 import { TraceWriter } from '../../src/trace/traceWriter';
+import { testRunMeta } from './helpers/runMeta';
 
 const STEPS = 8;
 const DIVERGES_AT = 4;
@@ -28,16 +29,13 @@ const layers: LayerInfo[] = [0, 1].map((index) => ({
   nativeBackward: true,
 }));
 
-const meta: RunMeta = {
-  formatVersion: 1,
+const meta: RunMeta = testRunMeta({
   runId: 'live-compare',
   file: '/x/model.ts',
-  createdAt: new Date(0).toISOString(),
-  backend: { name: 'cpu', reason: 'test' },
-  model: { name: 'm', kind: 'layers', inputShape: [null, 4], layers, totalParams: 32, trainableParams: 32 },
-  config: { batchSize: 2, steps: STEPS, seed: 1, loss: 'meanSquaredError', optimizer: 'SGD', evalEvery: 0, capture: { summaries: true, sampleIndices: [], keyframeEvery: 0, stepBudgetBytes: 0, keyframeBudgetBytes: 0 } },
-  tfjsVersion: 'test',
-};
+  layers,
+  steps: STEPS,
+  capture: { sampleIndices: [], keyframeEvery: 0, stepBudgetBytes: 0, keyframeBudgetBytes: 0 },
+});
 
 /** Step `step`'s record; `nudged` shifts layer 1's activations from DIVERGES_AT on. */
 function record(step: number, nudged: boolean): StepRecord {

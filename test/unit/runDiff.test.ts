@@ -13,6 +13,7 @@ import { runDiffMarkdown } from '../../src/trace/runDiffReport';
 import { PanelComparison } from '../../src/trace/compareMessage';
 import { TraceReader } from '../../src/trace/traceReader';
 import { TraceWriter } from '../../src/trace/traceWriter';
+import { testRunMeta } from './helpers/runMeta';
 import type { LayerInfo, RunMeta, StepRecord, TensorRole, TensorSummary } from '../../src/shared/traceTypes';
 
 const root = path.resolve(__dirname, '../../..');
@@ -34,16 +35,7 @@ function layer(index: number, name: string, units = 4): LayerInfo {
 }
 
 function metaOf(layers: LayerInfo[]): RunMeta {
-  return {
-    formatVersion: 1,
-    runId: 'diff-test',
-    file: '/x/model.ts',
-    createdAt: new Date(0).toISOString(),
-    backend: { name: 'cpu', reason: 'test' },
-    model: { name: 'm', kind: 'layers', inputShape: [null, 4], layers, totalParams: 0, trainableParams: 0 },
-    config: { batchSize: 2, steps: 4, seed: 1, loss: 'meanSquaredError', optimizer: 'SGD', evalEvery: 0, capture: { summaries: true, sampleIndices: [], keyframeEvery: 0, stepBudgetBytes: 0, keyframeBudgetBytes: 0 } },
-    tfjsVersion: 'test',
-  };
+  return testRunMeta({ runId: 'diff-test', file: '/x/model.ts', layers, steps: 4, capture: { sampleIndices: [], keyframeEvery: 0, stepBudgetBytes: 0, keyframeBudgetBytes: 0 } });
 }
 
 /** A perturbation: at this step, this layer's tensor of this role gets `by` added to every value. */

@@ -12,12 +12,17 @@ export interface TestMetaOptions {
   batchSize?: number;
   steps?: number;
   capture?: Partial<CapturePolicy>;
+  /** The model's layers instead of the one dense layer (their parameters make the totals). */
+  layers?: LayerInfo[];
 }
 
 export function testRunMeta(o: TestMetaOptions = {}): RunMeta {
   const units = o.units ?? 2;
   const params = o.kernel === false ? [] : [{ name: 'kernel', shape: [units, units], count: units * units, trainable: true }];
-  const paramCount = params.reduce((n, p) => n + p.count, 0);
+  const layers: LayerInfo[] = o.layers ?? [
+    { index: 0, name: 'dense_1', type: 'Dense', outputShape: [null, units], inputShape: [null, units], params, paramCount: params.reduce((n, p) => n + p.count, 0), paramFormula: String(params.reduce((n, p) => n + p.count, 0)), nativeBackward: true, ...(o.location ? { location: o.location } : {}) },
+  ];
+  const paramCount = layers.reduce((n, l) => n + l.paramCount, 0);
   return {
     formatVersion: 1,
     runId: o.runId ?? 'test',
@@ -27,8 +32,8 @@ export function testRunMeta(o: TestMetaOptions = {}): RunMeta {
     model: {
       name: 'm',
       kind: 'layers',
-      inputShape: [null, units],
-      layers: [{ index: 0, name: 'dense_1', type: 'Dense', outputShape: [null, units], inputShape: [null, units], params, paramCount, paramFormula: String(paramCount), nativeBackward: true, ...(o.location ? { location: o.location } : {}) }],
+      inputShape: layers[0]?.inputShape ?? [null, units],
+      layers,
       totalParams: paramCount,
       trainableParams: paramCount,
     },
