@@ -15,8 +15,8 @@ import { summarize } from '../../src/runner/capture/summarize';
 import { peekFloats } from '../../src/runner/tensorFloats';
 import { encodeRecord } from '../../src/trace/recordCodec';
 import { emit, log, median, round, seedModel } from './common';
-import { buildRecord, copiedOf } from './engine';
-import { BATCHES, benchMeta, drain, newTracer, noCaptureVariant, pipelineVariant, type Batch, type Variant } from './step';
+import { copiedOf } from './engine';
+import { BATCHES, benchMeta, drain, inlineVariant, newTracer, noCaptureVariant, pipelineVariant, type Batch, type Variant } from './step';
 
 const TRAIN_EXAMPLES = 2048;
 
@@ -24,28 +24,6 @@ function batchesOf(xsAll: tf.Tensor2D, ysAll: tf.Tensor2D, batch: number): Batch
   const out: Batch[] = [];
   for (let s = 0; s + batch <= TRAIN_EXAMPLES; s += batch) out.push({ xs: tf.slice(xsAll, [s, 0], [batch, 784]), ys: tf.slice(ysAll, [s, 0], [batch, 10]) });
   return out;
-}
-
-/** The same capture on the training thread alone: the step, its record, its encoding (no worker). */
-function inlineVariant(batches: Batch[]): Variant {
-  const tracer = newTracer(seedModel());
-  let k = 0;
-  return {
-    name: 'tracedFull',
-    async run(count) {
-      const out: number[] = [];
-      for (let i = 0; i < count; i++, k++) {
-        const b = batches[k % batches.length];
-        const t0 = performance.now();
-        const outcome = drain(tracer, b.xs, b.ys, true);
-        const { record } = buildRecord(k, false, outcome);
-        outcome.scope.dispose();
-        encodeRecord(record);
-        out.push(performance.now() - t0);
-      }
-      return out;
-    },
-  };
 }
 
 /**

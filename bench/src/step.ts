@@ -59,6 +59,19 @@ export function newTracer(model: tf.LayersModel, lr = 0.1): SequentialTracer {
   return new SequentialTracer(model, new LayerLocations(() => false), resolveLoss('categoricalCrossentropy'), tf.train.sgd(lr));
 }
 
+/**
+ * The traced step with its capture inline, all on this thread: the step, the copy out, the
+ * record and its encoding (no worker). `keyframes`: on the policy's grid, else ordinary steps only.
+ */
+export function inlineVariant(batches: Batch[], tracer: SequentialTracer = newTracer(seedModel()), keyframes = false): Variant {
+  return tfVariant('tracedFull', batches, (b, k) => {
+    const outcome = drain(tracer, b.xs, b.ys, true);
+    const { record } = buildRecord(k, keyframes && isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome);
+    outcome.scope.dispose();
+    encodeRecord(record);
+  });
+}
+
 function tfVariant(name: VariantName, batches: Batch[], step: (b: Batch, k: number) => Promise<void> | void): Variant {
   let k = 0;
   let tensorsAfterWarm = -1;
@@ -176,12 +189,7 @@ function variantsFor(batch: number, batches: Batch[], torch: TorchPeer | undefin
       cost.dataSync();
       cost.dispose();
     }),
-    tfVariant('tracedFull', batches, (b, k) => {
-      const outcome = drain(fullTracer, b.xs, b.ys, true);
-      const { record } = buildRecord(k, isKeyframe(k, Number.POSITIVE_INFINITY, DEFAULT_CAPTURE), outcome);
-      outcome.scope.dispose();
-      encodeRecord(record);
-    }),
+    inlineVariant(batches, fullTracer, true),
     (() => {
       const p = pipelineVariant(batches, batch, pipelineDir);
       closers.push(p.close);
