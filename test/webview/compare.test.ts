@@ -13,7 +13,7 @@ import { TraceReader } from '../../src/trace/traceReader';
 import { CompareHost } from './compareHost';
 import { editedRuns, seedRunDir, type EditedRuns } from './fixture';
 import { startHarnessServer, type HarnessServer } from './harnessPage';
-import { closeChecked, launchChromium, openPanel, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
+import { closeChecked, launchChromium, openPanel, painted, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
 
 interface PanelHandle {
   gradientLens: {
@@ -124,6 +124,7 @@ describe('compare view (Chromium)', function () {
     await field.fill('0.5');
     await field.press('Enter');
     await page.waitForFunction(() => (window as unknown as PanelHandle).gradientLens.store.state.compare?.tolerance === 0.5);
+    await painted(page);
     const loose = diffRuns(open(runs.before), open(runs.edited), { tolerance: 0.5 });
     const verdict = await text(page, '#compare-verdict-text');
     if (loose.firstDivergence) {
@@ -220,6 +221,7 @@ describe('compare view (Chromium)', function () {
     panel!.setHost(host);
     await page.reload();
     await page.waitForFunction(() => (window as unknown as PanelHandle).gradientLens.store.state.compare?.tolerance === 0.5);
+    await painted(page);
     assert.ok(await page.locator('#compare').isVisible(), 'the compare view is back');
     assert.match(await text(page, '#compare-baseline'), /^Baseline: model\.ts · /);
     assert.equal(await page.locator('#compare-tolerance input').inputValue(), '0.5');

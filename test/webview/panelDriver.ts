@@ -81,6 +81,15 @@ export async function waitForStep(page: Page, step: number | undefined, phase?: 
   );
 }
 
+/**
+ * Resolves after the page's next animation frame. The store writes state changes to the DOM in
+ * an animation-frame callback registered when the state changed, so once a test has seen a state
+ * change, this frame's callbacks (which run in order) have painted it.
+ */
+export async function painted(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => resolve())));
+}
+
 export async function text(page: Page, selector: string): Promise<string> {
   return (await page.locator(selector).textContent()) ?? '';
 }
