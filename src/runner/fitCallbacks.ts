@@ -8,7 +8,7 @@ import type { Split, Tensors } from '../api/index';
 import type { FitPlan } from './fitInterception';
 import type { HeldOutMetrics, ModelTracer } from './tracer/sequentialTracer';
 import { exampleCount, sliceExamples } from './exampleTensors';
-import { asSplit } from './datasetFeed';
+import { asSplit, modelNames, type ModelNames } from './datasetFeed';
 import { LocatedError } from './runError';
 
 type Logs = Record<string, number>;
@@ -88,14 +88,14 @@ export function heldOutMetrics(tracer: ModelTracer, split: Split<Tensors>): Held
 }
 
 /** The same over a tf.data dataset of batches (its first `batches`, or all), as stock evaluateDataset. */
-async function heldOutMetricsOfDataset(tracer: ModelTracer, source: NonNullable<FitPlan['validationDataset']>): Promise<HeldOutMetrics> {
+async function heldOutMetricsOfDataset(tracer: ModelTracer, source: NonNullable<FitPlan['validationDataset']>, names: ModelNames): Promise<HeldOutMetrics> {
   const iterator = await source.dataset.iterator();
   const metrics = new WeightedMetrics();
   for (let b = 0; source.batches === undefined || b < source.batches; b++) {
     const next = await iterator.next();
     if (next.done) break;
-    const split = asSplit(next.value, (message) => new LocatedError({ kind: 'contract', message }));
-    metrics.add(heldOutMetrics(tracer, split), split.xs.shape[0]);
+    const split = asSplit(next.value, names, (message) => new LocatedError({ kind: 'contract', message }));
+    metrics.add(heldOutMetrics(tracer, split), exampleCount(split.xs));
     tf.dispose([split.xs, split.ys]);
   }
   return metrics.mean();
@@ -164,7 +164,7 @@ export class FitDriver {
     }
     const fed = await this.plan.feed?.fetch(step);
     // Stock fit fills in `batch` and `size` only after onBatchBegin; stock fitDataset before.
-    await this.list.onBatchBegin(batch, this.plan.batchBeginLogs && fed ? { batch, size: fed.xs.shape[0] } : {});
+    await this.list.onBatchBegin(batch, this.plan.batchBeginLogs && fed ? { batch, size: exampleCount(fed.xs) } : {});
   }
 
   /** After a traced step: its callbacks, and at an epoch's end its held-out metrics (for the step's record). */
@@ -179,7 +179,7 @@ export class FitDriver {
     let heldOut: HeldOut | undefined;
     if (epochEnds && (this.plan.validation || this.plan.validationDataset)) {
       const held = this.plan.validationDataset
-        ? await heldOutMetricsOfDataset(this.tracer, this.plan.validationDataset)
+        ? await heldOutMetricsOfDataset(this.tracer, this.plan.validationDataset, modelNames(this.plan.model))
         : heldOutMetrics(this.tracer, this.plan.validation!);
       heldOut = { testLoss: held.loss, testAccuracy: held.accuracy };
       epochLogs = {};

@@ -6,12 +6,12 @@
 // optimizer.minimize) is not traced: refused at its line, not run to the end and then doubted.
 import * as tf from '@tensorflow/tfjs';
 import { defineTraining, type Split, type Tensors, type TrainingSpec } from '../api/index';
-import { exampleCount, isTensors, sliceExamples } from './exampleTensors';
+import { exampleCount, modelTensors, sliceExamples } from './exampleTensors';
 import type { SourceLocation } from '../shared/traceTypes';
 import { LocatedError } from './runError';
 import { stepsPerEpoch } from './batches';
 import type { LayerLocations } from './layerLocations';
-import { DatasetFeed, isDataset, type BatchDataset } from './datasetFeed';
+import { DatasetFeed, isDataset, modelNames, type BatchDataset } from './datasetFeed';
 
 type Fit = tf.LayersModel['fit'];
 type FitDataset = tf.LayersModel['fitDataset'];
@@ -64,39 +64,12 @@ function standardizeCallbacks(callbacks: FitArgs['callbacks']): tf.Callback[] {
   );
 }
 
-/**
- * model.fit's xs or ys as the tracer takes them: one tensor, or one per model input (output) in
- * the model's order, from an array or an object keyed by input (output) name, as stock fit
- * standardizes them.
- */
-function fitTensors(value: unknown, names: string[], what: 'xs' | 'ys', fail: (message: string) => LocatedError): Tensors {
-  const kind = what === 'xs' ? 'input' : 'output';
-  let list: unknown[];
-  if (value instanceof tf.Tensor) list = [value];
-  else if (Array.isArray(value)) list = value;
-  else if (typeof value === 'object' && value !== null) {
-    const byName = value as Record<string, unknown>;
-    const unknown = Object.keys(byName).filter((k) => !names.includes(k));
-    if (unknown.length > 0) throw fail(`model.fit: ${what} names ${unknown.map((k) => `'${k}'`).join(', ')}, but the model's ${kind}s are ${names.join(', ')}.`);
-    const missing = names.filter((n) => !(n in byName));
-    if (missing.length > 0) throw fail(`model.fit: ${what} has no tensor for ${kind} ${missing.map((k) => `'${k}'`).join(', ')}.`);
-    list = names.map((n) => byName[n]);
-  } else {
-    throw fail(`model.fit(xs, ys): ${what} must be a tf.Tensor, an array of them, or an object of them keyed by ${kind} name.`);
-  }
-  if (!isTensors(list)) throw fail(`model.fit: every entry of ${what} must be a tf.Tensor.`);
-  if (list.length !== names.length) {
-    throw fail(`model.fit: the model has ${names.length} ${kind}${names.length === 1 ? '' : 's'} (${names.join(', ')}), but ${what} holds ${list.length} tensor${list.length === 1 ? '' : 's'}.`);
-  }
-  return list.length === 1 ? list[0] : list;
-}
-
 function declareFromFit(model: tf.LayersModel, x: unknown, y: unknown, args: FitArgs = {}, locations: LayerLocations): void {
   const where = locations.locate(new Error().stack);
   const fail = (message: string) => new LocatedError({ kind: 'contract', message, location: where });
   if (!model.optimizer) throw fail('model.fit was called before model.compile({ optimizer, loss }).');
-  const xs = fitTensors(x, model.inputNames, 'xs', fail);
-  const ys = fitTensors(y, model.outputNames, 'ys', fail);
+  const xs = modelTensors(x, model.inputNames, 'xs', 'model.fit', fail);
+  const ys = modelTensors(y, model.outputNames, 'ys', 'model.fit', fail);
   for (const option of UNSUPPORTED) {
     if (args[option] !== undefined && args[option] !== null) throw fail(`model.fit's '${option}' option is not traced yet.`);
   }
@@ -106,7 +79,7 @@ function declareFromFit(model: tf.LayersModel, x: unknown, y: unknown, args: Fit
   if (args.validationData) {
     const v = args.validationData as unknown[];
     if (!Array.isArray(v) || v.length !== 2) throw fail('model.fit: validationData is traced as [xs, ys] (no sample weights).');
-    validation = { xs: fitTensors(v[0], model.inputNames, 'xs', fail), ys: fitTensors(v[1], model.outputNames, 'ys', fail) };
+    validation = { xs: modelTensors(v[0], model.inputNames, 'xs', 'model.fit', fail), ys: modelTensors(v[1], model.outputNames, 'ys', 'model.fit', fail) };
   } else if (args.validationSplit !== undefined && args.validationSplit > 0 && args.validationSplit < 1) {
     // As stock tfjs: the last fraction of the examples, before any shuffling, is held out.
     const n = exampleCount(xs);
@@ -155,18 +128,16 @@ function declareFromFitDataset(model: tf.LayersModel, dataset: unknown, args: Fi
   const size = dataset.size;
   const batchesPerEpoch = args.batchesPerEpoch ?? (size !== null && Number.isFinite(size) && size > 0 ? size : undefined);
   if (!batchesPerEpoch) throw fail('model.fitDataset over a dataset of unknown size is traced when you give batchesPerEpoch.');
-  let validation: Split | undefined;
+  let validation: Split<Tensors> | undefined;
   let validationDataset: FitPlan['validationDataset'];
   if (isDataset(args.validationData)) {
     validationDataset = { dataset: args.validationData, batches: args.validationBatches };
   } else if (args.validationData) {
     const v = args.validationData as unknown[];
-    if (v.length !== 2 || !(v[0] instanceof tf.Tensor) || !(v[1] instanceof tf.Tensor)) {
-      throw fail('model.fitDataset: validationData is traced as a dataset or [xs, ys], two tensors.');
-    }
-    validation = { xs: v[0], ys: v[1] };
+    if (!Array.isArray(v) || v.length !== 2) throw fail('model.fitDataset: validationData is traced as a dataset or [xs, ys].');
+    validation = { xs: modelTensors(v[0], model.inputNames, 'xs', 'model.fitDataset', fail), ys: modelTensors(v[1], model.outputNames, 'ys', 'model.fitDataset', fail) };
   }
-  const feed = new DatasetFeed(dataset, batchesPerEpoch, args.batchesPerEpoch !== undefined, where);
+  const feed = new DatasetFeed(dataset, modelNames(model), batchesPerEpoch, args.batchesPerEpoch !== undefined, where);
   const spec = defineTraining({
     name: model.name,
     model,

@@ -10,7 +10,7 @@ import { batchSource, type BatchSource } from './batches';
 import { LocatedError, toRunError } from './runError';
 import { DEFAULT_SEED, keyframeBudgetFor, resolveConfig } from './runConfig';
 import { lossesName, resolveOutputLosses, type Loss } from './tracer/losses';
-import { oneTensor } from './exampleTensors';
+import { exampleCount, oneTensor } from './exampleTensors';
 import { SequentialTracer, type ModelTracer } from './tracer/sequentialTracer';
 import { TappedTracer } from './tracer/tappedTracer';
 import { GraphTracer } from './tracer/graphTracer';
@@ -65,7 +65,7 @@ export async function prepareRun(file: string, overrides: StartRequest['override
   const loss = losses[0];
   const plan = fitPlanOf(spec);
   // fitDataset: the batch size is the dataset's, known from its first batch (kept for step 0).
-  if (plan?.feed) spec.batchSize = (await atStep(0, user, async () => plan.feed!.fetch(0))).xs.shape[0];
+  if (plan?.feed) spec.batchSize = exampleCount((await atStep(0, user, async () => plan.feed!.fetch(0))).xs);
   const resolved = resolveConfig(spec, lossesName(losses), seed, overrides);
   try {
     // A policy meta.json's reader would refuse must not become a trace: say so at the start.

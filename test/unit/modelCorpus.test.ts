@@ -44,6 +44,13 @@ const CORPUS: CorpusModel[] = [
   { file: 'separableConv.ts', what: 'a conv net with separable convolutions and global pooling', epochs: 2, stepsPerEpoch: 3, validation: false },
   { file: 'validationCallbacks.ts', what: 'fit with validationSplit, callbacks and early stopping', epochs: 3, stepsPerEpoch: 3, validation: true },
   { file: 'fitDataset.ts', what: 'fitDataset on a tf.data pipeline, with a validation dataset', epochs: 2, stepsPerEpoch: 4, validation: true },
+  {
+    file: 'fitDatasetTwoInputs.ts',
+    what: 'fitDataset of a two-input net: xs keyed by input name, held-out [xs, ys] tensors',
+    epochs: 2,
+    stepsPerEpoch: 4,
+    validation: true,
+  },
   { file: 'layerNorm.ts', what: 'layer normalisation in a residual block, sparse labels', epochs: 2, stepsPerEpoch: 3, validation: true },
   { file: 'conv1d.ts', what: 'a Conv1D net with max pooling over time', epochs: 2, stepsPerEpoch: 4, validation: false },
   { file: 'regression.ts', what: 'a small regression (mean squared error, sgd)', epochs: 4, stepsPerEpoch: 4, validation: false },

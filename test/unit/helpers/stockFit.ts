@@ -44,8 +44,11 @@ interface Watch {
   trained?: Promise<string[]>;
 }
 
-function tensorsOf(x: unknown): tf.Tensor[] {
-  return Array.isArray(x) ? (x as tf.Tensor[]) : [x as tf.Tensor];
+/** A model's inputs as fit takes them (a tensor, an array, or an object keyed by input name), in the model's order. */
+function tensorsOf(x: unknown, inputNames: string[]): tf.Tensor[] {
+  if (x instanceof tf.Tensor) return [x];
+  if (Array.isArray(x)) return x as tf.Tensor[];
+  return inputNames.map((name) => (x as Record<string, tf.Tensor>)[name]);
 }
 
 /** The model's compiled loss (a Sequential compiles an inner model that holds it). */
@@ -71,8 +74,8 @@ function firstStep(model: tf.LayersModel, xs: tf.Tensor[], ys: tf.Tensor): First
 }
 
 /** The runner's first batch of a model.fit: which examples, from its own batching code. */
-function firstFitBatch(x: unknown, y: tf.Tensor, args: tf.ModelFitArgs, seed: number): { xs: tf.Tensor[]; ys: tf.Tensor } {
-  const inputs = tensorsOf(x);
+function firstFitBatch(x: unknown, y: tf.Tensor, args: tf.ModelFitArgs, seed: number, inputNames: string[]): { xs: tf.Tensor[]; ys: tf.Tensor } {
+  const inputs = tensorsOf(x, inputNames);
   const n = y.shape[0];
   const split = args.validationData === undefined && args.validationSplit ? Math.floor(n * (1 - args.validationSplit)) : n;
   const order = tf.range(0, split, 1, 'int32');
@@ -110,7 +113,7 @@ function watchFit(watch: Watch, seed: number, batches: number[], keys: string[][
   targets.forEach((target, i) => {
     target.fit = function (this: tf.LayersModel, x, y, args = {}) {
       if (inside) return originals[i].fit.call(this, x, y, args);
-      const { xs, ys } = firstFitBatch(x, y as tf.Tensor, args, seed);
+      const { xs, ys } = firstFitBatch(x, y as tf.Tensor, args, seed, this.inputNames);
       watch.first = Promise.resolve(firstStep(this, xs, ys));
       inside = true;
       try {
@@ -126,8 +129,8 @@ function watchFit(watch: Watch, seed: number, batches: number[], keys: string[][
       if (inside) return originals[i].fitDataset.call(this, dataset, args);
       const model = this;
       const first = (async () => {
-        const batch = (await (await dataset.iterator()).next()).value as { xs: tf.Tensor; ys: tf.Tensor };
-        return firstStep(model, tensorsOf(batch.xs), batch.ys);
+        const batch = (await (await dataset.iterator()).next()).value as { xs: unknown; ys: tf.Tensor };
+        return firstStep(model, tensorsOf(batch.xs, model.inputNames), batch.ys);
       })();
       watch.first = first;
       const training = first.then(() => {
