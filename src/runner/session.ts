@@ -6,7 +6,7 @@ import type { AtPhase, ControlAction, FromRunner, RunState, TypeCheckMode, TypeD
 import type { PhaseStop } from '../shared/phases';
 import type { BackendInfo, RunError, RunMeta } from '../shared/traceTypes';
 import { CapturePipeline, type TakenStep } from './capture/capturePipeline';
-import { buildStepRecord, isKeyframe } from './capture/recordBuilder';
+import { buildStepRecordInPlace, isKeyframe } from './capture/recordBuilder';
 import { finishedStep, partialStep, viewOut } from './capture/stepCopy';
 import { StepScope } from './tracer/stepScope';
 import type { PreparedRun } from './prepareRun';
@@ -216,7 +216,7 @@ export class TrainingSession {
         }
         if (this.hold?.(next.value, step)) {
           // Held mid-step, like a debugger: show what this step has computed so far.
-          const record = capturing ? { ...buildStepRecord(viewOut(partialStep(step, batchSize, scope)), config.capture, tracer.summary.layers, true), stepMs: 0 } : undefined;
+          const record = capturing ? { ...buildStepRecordInPlace(viewOut(partialStep(step, batchSize, scope)), config.capture, tracer.summary.layers), stepMs: 0 } : undefined;
           await this.holdAt({ type: 'atPhase', step, ...next.value, record });
           if (this.stopRequested) {
             phases.return(undefined as never);

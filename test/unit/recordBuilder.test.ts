@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_CAPTURE, buildStepRecord, transferList } from '../../src/runner/capture/recordBuilder';
+import { DEFAULT_CAPTURE, buildStepRecord, buildStepRecordInPlace, transferList } from '../../src/runner/capture/recordBuilder';
 import { copyOut, finishedStep, viewOut } from '../../src/runner/capture/stepCopy';
 import type { CopiedStep, CopiedTensor } from '../../src/shared/protocol';
 import type { LayerInfo } from '../../src/shared/traceTypes';
@@ -73,7 +73,7 @@ describe('buildStepRecord', () => {
           const { outcome } = runStep(tracer, xs, ys);
           // Built here from views of the backend's memory (as the training thread does when the
           // worker is behind): the same record, its kept tensors copied out.
-          const inPlace = buildStepRecord(viewOut(finishedStep(1, true, 6, outcome)), DEFAULT_CAPTURE, undefined, true);
+          const inPlace = buildStepRecordInPlace(viewOut(finishedStep(1, true, 6, outcome)), DEFAULT_CAPTURE);
           const copied = copyOut(finishedStep(1, true, 6, outcome));
           const captures = outcome.scope.captures;
           // Read while the tensors are still on the backend, for the checks below.

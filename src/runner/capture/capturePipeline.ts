@@ -13,7 +13,7 @@ import type { CaptureClose, CaptureStep, CopiedStep, FromCaptureWorker, ToCaptur
 import type { CapturePolicy, LayerInfo, RunMeta } from '../../shared/traceTypes';
 import { LocatedError } from '../runError';
 import { BufferPool } from './bufferPool';
-import { buildStepRecord, recordTransferList, transferList, type BuiltStep } from './recordBuilder';
+import { buildStepRecordInPlace, recordTransferList, transferList, type BuiltStep } from './recordBuilder';
 import { copyOut, viewOut, type FinishedStep } from './stepCopy';
 import type { WrittenStep } from './recordSink';
 
@@ -54,7 +54,7 @@ export class CapturePipeline {
   constructor(outDir: string, meta: RunMeta, worker: Worker = bootCaptureWorker()) {
     this.worker = worker;
     this.endpoint = new Endpoint(
-      (env) => this.worker.postMessage(env, env.body.type === 'step' ? transferList(env.body.step) : env.body.type === 'record' ? recordTransferList(env.body.record) : []),
+      (env) => this.worker.postMessage(env, transfersOf(env.body)),
       CAPTURE_EXPECTED_REPLY,
       REPLY_TIMEOUT_MS,
       {
@@ -102,7 +102,7 @@ export class CapturePipeline {
    * (≈ 3.8 ms, mostly the three parameter-sized tensors) is longer than the step.
    */
   take(finished: FinishedStep): TakenStep {
-    if (this.workerBehind) return { built: buildStepRecord(viewOut(finished), this.policy, this.layers, true) };
+    if (this.workerBehind) return { built: buildStepRecordInPlace(viewOut(finished), this.policy, this.layers) };
     return { copied: copyOut(finished, (n) => this.floats(n)) };
   }
 
@@ -116,7 +116,7 @@ export class CapturePipeline {
       'copied' in taken
         ? { type: 'step', step: taken.copied, ...extras }
         : { type: 'record', record: { ...taken.built, ...extras } };
-    const bytes = (request.type === 'step' ? transferList(request.step) : recordTransferList(request.record)).reduce((sum, b) => sum + b.byteLength, 0);
+    const bytes = transfersOf(request).reduce((sum, b) => sum + b.byteLength, 0);
     // The oldest first, until this one fits (always when nothing else is in flight).
     while (this.inFlight.length >= MAX_IN_FLIGHT || (this.inFlight.length > 0 && this.inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES)) {
       const oldest = this.inFlight.shift()!;
@@ -144,6 +144,13 @@ export class CapturePipeline {
       await this.worker.terminate();
     }
   }
+}
+
+/** The buffers a request moves to the worker (a step's copies, a record's kept tensors). */
+function transfersOf(request: ToCaptureWorker): ArrayBuffer[] {
+  if (request.type === 'step') return transferList(request.step);
+  if (request.type === 'record') return recordTransferList(request.record);
+  return [];
 }
 
 /**

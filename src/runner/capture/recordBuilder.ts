@@ -62,10 +62,22 @@ function rows(values: Float32Array, shape: number[], indices: number[]): Float32
 /**
  * Summaries of every captured tensor, and the full values the byte budget allows. `layers`: the
  * model's, so that only the activations of layers whose units can be dead get a dead fraction
- * (all do without it). `views`: the step's values are views of the backend's memory
- * (stepCopy.ts viewOut), so what the record keeps is copied out of them.
+ * (all do without it). The step's values are its own copies (stepCopy.ts copyOut): the record
+ * keeps them as they are.
  */
-export function buildStepRecord(finished: CopiedStep, policy: CapturePolicy, layers?: readonly LayerInfo[], views = false): BuiltStep {
+export function buildStepRecord(finished: CopiedStep, policy: CapturePolicy, layers?: readonly LayerInfo[]): BuiltStep {
+  return buildRecord(finished, policy, layers, false);
+}
+
+/**
+ * The same from views of the backend's memory (stepCopy.ts viewOut), read in place: what the
+ * record keeps is copied out of them.
+ */
+export function buildStepRecordInPlace(viewed: CopiedStep, policy: CapturePolicy, layers?: readonly LayerInfo[]): BuiltStep {
+  return buildRecord(viewed, policy, layers, true);
+}
+
+function buildRecord(finished: CopiedStep, policy: CapturePolicy, layers: readonly LayerInfo[] | undefined, views: boolean): BuiltStep {
   const { keyframe, outputSize } = finished;
   const deadUnitsMeanSomething = (layer: number): boolean => {
     const info = layers?.[layer];

@@ -53,7 +53,7 @@ export function copyOut(finished: FinishedStep, floats: (length: number) => Floa
 /**
  * The step with its values as views of the backend's memory, not copies: for building the record
  * here, at once (the training thread does when the capture worker is behind). Valid only until
- * the next tfjs call; never posted or kept (buildStepRecord's `views` copies what it keeps).
+ * the next tfjs call; never posted or kept (buildStepRecordInPlace copies what it keeps).
  */
 export function viewOut(finished: FinishedStep): CopiedStep {
   const captures = finished.captures.map(({ tensor, ...described }): CopiedTensor => ({ ...described, values: peekFloats(tensor) }));
