@@ -21,17 +21,26 @@ const nodeExternals = [
   '@vscode/test-electron',
 ];
 
+const DEFERRED_PACKAGES = fileURLToPath(new URL('./src/runner/deferredPackages.ts', import.meta.url));
+
 /**
- * `@tensorflow/tfjs` in the node bundles is src/runner/tfjsPackages.ts: the umbrella's exports
- * from the packages training uses, without loading tfjs-backend-webgl and tfjs-converter (≈ 55 ms
- * of every runner start). It is also one module, so the bundle builds its namespace once: esbuild
- * gives every file that imports a CommonJS package (`import * as tf`) a namespace of its own,
- * built by copying each of its ~500 exports (34 copies in the runner were ~30 ms of every start).
+ * tfjs is a CommonJS package loaded at run time, and esbuild gives every file that imports it
+ * (`import * as tf`) a namespace object of its own, built by copying each of its ~500 exports:
+ * 34 copies in the runner, ~30 ms of every start. Here every such import resolves to one module
+ * that re-exports the package, so a bundle builds that namespace once and shares it.
  */
-const tfjsPackages = {
-  name: 'tfjs-packages',
+const oneTfjsNamespace = {
+  name: 'one-tfjs-namespace',
   setup(build) {
-    build.onResolve({ filter: /^@tensorflow\/tfjs$/ }, () => ({ path: fileURLToPath(new URL('./src/runner/tfjsPackages.ts', import.meta.url)) }));
+    build.onResolve({ filter: /^@tensorflow\/tfjs$/ }, (args) =>
+      args.namespace === 'tfjs-namespace' ? { path: args.path, external: true } : { path: args.path, namespace: 'tfjs-namespace' },
+    );
+    // First the stand-ins for the packages tfjs loads but training never uses (deferredPackages.ts).
+    build.onLoad({ filter: /.*/, namespace: 'tfjs-namespace' }, (args) => ({
+      contents: `import ${JSON.stringify(DEFERRED_PACKAGES)};\nexport * from ${JSON.stringify(args.path)};`,
+      resolveDir: process.cwd(),
+      loader: 'js',
+    }));
   },
 };
 
@@ -43,7 +52,7 @@ const common = {
   alias: { 'gradient-lens': './src/api/index.ts', 'gradient-lens/data': './src/api/data.ts' },
 };
 
-const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', external: nodeExternals, plugins: [tfjsPackages] };
+const node = { ...common, platform: 'node', target: 'node20', format: 'cjs', external: nodeExternals, plugins: [oneTfjsNamespace] };
 
 function testEntries(dir) {
   if (!existsSync(dir)) return [];

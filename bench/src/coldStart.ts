@@ -109,15 +109,14 @@ async function timeFromStart(
   return { helloMs, startedMs: tStarted - t0, firstStepMs: first.at - t0, firstStepComputeMs: first.stepMs, backend };
 }
 
-// What "hello" is made of, in a bare Node process: loading tfjs as the runner does (its
-// packages core, layers, data and the cpu backend: src/runner/tfjsPackages.ts), the wasm
-// backend's initialisation, and esbuild (which the runner loads to bundle the model file).
+// What "hello" is made of, in a bare Node process: loading tfjs as a plain script does (the
+// whole @tensorflow/tfjs bundle: core, layers, converter, data, cpu and webgl backends; the
+// runner defers the converter and webgl, src/runner/deferredPackages.ts, and its stage marks
+// show what it loads), the wasm backend's initialisation, and esbuild (which the runner loads to
+// bundle the model file).
 const STARTUP_PROBE = `
 const t0 = performance.now();
-const tf = require('@tensorflow/tfjs-core');
-require('@tensorflow/tfjs-layers');
-require('@tensorflow/tfjs-data');
-require('@tensorflow/tfjs-backend-cpu');
+const tf = require('@tensorflow/tfjs');
 const t1 = performance.now();
 const wasm = require('@tensorflow/tfjs-backend-wasm');
 wasm.setWasmPaths(require('path').dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + '/');

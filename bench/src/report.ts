@@ -204,7 +204,7 @@ export function writeReport(c: Collected, dir: string): string {
     const warm = co.warm as { firstStepMs: number; startedMs: number; runs: unknown[] } | undefined;
     if (warm) L.push(`Warm (the extension's case, src/extension/warmRunners.ts): the runner spawned and said hello first, then idled 300 ms; from \`start\` → started ${fmt(num(warm.startedMs), 0)} ms → first stepDone **${fmt(num(warm.firstStepMs), 0)} ms**; median of ${warm.runs.length} runs, alternating with the cold ones.`);
     const phases = co.startupPhases as Record<string, number> | undefined;
-    if (phases) L.push(`Inside "hello", measured in a bare Node process: ${Object.entries(phases).map(([k, v]) => `${k} ${fmt(v, 0)} ms`).join('; ')}.`);
+    if (phases) L.push(`Inside "hello", measured in a bare Node process (requireTfjs: the whole umbrella package, as a plain script loads it; the runner defers its converter and WebGL backend): ${Object.entries(phases).map(([k, v]) => `${k} ${fmt(v, 0)} ms`).join('; ')}.`);
   } else L.push(`null: ${reasons.coldStartMs}`);
   L.push('');
   L.push(`## 4. Trace scale`);

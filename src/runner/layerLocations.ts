@@ -93,5 +93,10 @@ export function withLayerLocations(tf: typeof tfType, locations: LayerLocations)
     locations.record(built, new Error().stack);
     return built;
   };
-  return { ...tf, layers, model } as unknown as typeof tfType;
+  // tf's exports copied as they are (getters stay getters, not read: a deferred package stays
+  // unloaded until the file uses it, deferredPackages.ts), with the locating layers and model.
+  const exports: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(tf);
+  exports.layers = { value: layers, enumerable: true };
+  exports.model = { value: model, enumerable: true };
+  return Object.defineProperties({}, exports) as typeof tfType;
 }

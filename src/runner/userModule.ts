@@ -13,7 +13,6 @@ import { LocatedError, userFrame } from './runError';
 import { seedMathRandom } from './seededRandom';
 import { LayerLocations, withLayerLocations } from './layerLocations';
 import { interceptFit } from './fitInterception';
-import { withConverter } from './tfjsPackages';
 import { UserFailures } from './userFailures';
 
 const HOST_MODULES = [
@@ -153,7 +152,7 @@ async function runOnce(user: UserFile, seed: number): Promise<LoadedSpec> {
   seedMathRandom(seed);
   const isUserFile = (f: string) => user.sources.has(f);
   const locations = new LayerLocations(isUserFile);
-  const userTf = withConverter(withLayerLocations(tf, locations));
+  const userTf = withLayerLocations(tf, locations);
   (globalThis as Record<string, unknown>)[HOST_GLOBAL] = {
     '@tensorflow/tfjs': userTf,
     '@tensorflow/tfjs-node': userTf,
