@@ -66,6 +66,14 @@ const builds = [
   { ...node, entryPoints: { runner: 'src/runner/main.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { captureWorker: 'src/runner/capture/captureWorker.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { parentWatchWorker: 'src/runner/parentWatchWorker.ts' }, outdir: 'dist' },
+  // Emscripten's pthread script and module from tfjs-backend-wasm's wasm-out/, bundled in (the
+  // .vsix ships only the package's Node entry point): see src/runner/wasmThreads.ts.
+  {
+    ...node,
+    entryPoints: { wasmThreadWorker: 'src/runner/wasmThreadWorker.ts' },
+    outdir: 'dist',
+    external: nodeExternals.filter((e) => e !== '@tensorflow/*'),
+  },
   { ...node, entryPoints: { typeCheckWorker: 'src/runner/typeCheck/typeCheckWorker.ts' }, outdir: 'dist', external: [...nodeExternals, 'typescript'] },
   { ...node, entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   // The TypeScript server plugin, a package of its own (see writeTsPluginPackage).

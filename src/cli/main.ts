@@ -16,13 +16,15 @@ import { EXPORT_USAGE, exportCommand } from './exportCommand';
 
 const USAGE = `usage:
   gradient-lens summary FILE                 the model's layers, shapes and parameter counts
-  gradient-lens trace FILE [--steps N] [--out DIR [--force]] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--no-typecheck] [--strict-types]
+  gradient-lens trace FILE [--steps N] [--out DIR [--force]] [--seed S] [--batch-size B] [--backend auto|tensorflow|wasm|cpu] [--threads auto|N] [--no-typecheck] [--strict-types]
                           [--trace-budget MB] [--keyframe-budget MB] [--keyframe-precision exact|float16]
                                              train N steps with full tracing and write the trace
                                              (the file is type-checked alongside: type errors are
                                              warnings, --strict-types makes the first one fail the run;
                                              --force replaces a trace already in DIR; the trace never
-                                             exceeds --trace-budget, default 512 MB: keyframes thin out)
+                                             exceeds --trace-budget, default 512 MB: keyframes thin out;
+                                             --threads: XNNPACK's threads on wasm, auto = half the
+                                             logical cores, at most 4)
   gradient-lens show DIR [--step K]          print one recorded step, phase by phase
 ${DIFF_USAGE}
 ${EXPORT_USAGE}`;
@@ -62,6 +64,12 @@ function backendOption(value: string | undefined): string | undefined {
   throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${value}'`);
 }
 
+/** --threads: XNNPACK's pool on the wasm backend, `auto` or 1–8 (src/runner/wasmThreads.ts). */
+function threadsOption(value: string | undefined): number | 'auto' | undefined {
+  if (value === undefined || value === 'auto') return value;
+  return intOption(value, 'threads', 1, 8);
+}
+
 function modelFile(arg: string | undefined): string {
   if (!arg) throw new UsageError('missing FILE');
   const file = path.resolve(arg);
@@ -96,8 +104,8 @@ function prepareOutDir(outDir: string, force: boolean): void {
   }
 }
 
-function spawnRunner(backend?: string): RunnerClient {
-  const runner = RunnerClient.spawn({ backend, onOutput: (text) => process.stderr.write(text) });
+function spawnRunner(backend?: string, wasmThreads?: number | 'auto'): RunnerClient {
+  const runner = RunnerClient.spawn({ backend, wasmThreads, onOutput: (text) => process.stderr.write(text) });
   runner.onMessage((msg) => {
     if (msg.type === 'log') (msg.level === 'info' ? process.stdout : process.stderr).write(`  [model] ${msg.text}\n`);
   });
@@ -149,6 +157,7 @@ async function trace(args: string[]): Promise<number> {
       seed: { type: 'string' },
       'batch-size': { type: 'string' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
       quiet: { type: 'boolean' },
       force: { type: 'boolean' },
       'no-typecheck': { type: 'boolean' },
@@ -172,9 +181,10 @@ async function trace(args: string[]): Promise<number> {
     capture: Object.fromEntries(Object.entries(capture).filter(([, v]) => v !== undefined)),
   };
   const backend = backendOption(values.backend);
+  const threads = threadsOption(values.threads);
   const outDir = path.resolve(values.out ?? defaultRunDir(process.cwd(), file));
   prepareOutDir(outDir, values.force ?? false);
-  const runner = spawnRunner(backend);
+  const runner = spawnRunner(backend, threads);
   let failure: RunError | undefined;
   let finalState = '';
   const started = Date.now();
@@ -200,7 +210,7 @@ async function trace(args: string[]): Promise<number> {
     const startedRun = await runner.start({ file, outDir, overrides, typeCheck });
     layerNames = startedRun.meta.model.layers.map((l) => l.name);
     console.log(`tracing ${path.relative(process.cwd(), file) || file}: ${startedRun.meta.model.totalParams.toLocaleString('en-US')} params, ${startedRun.meta.config.steps} steps, batch ${startedRun.meta.config.batchSize}, seed ${startedRun.meta.config.seed}`);
-    console.log(`backend: ${hello.backend.name} (${hello.backend.reason})`);
+    console.log(`backend: ${hello.backend.name}${(hello.backend.threads ?? 1) > 1 ? `, ${hello.backend.threads} threads` : ''} (${hello.backend.reason})`);
     await runner.exited;
   } catch (e) {
     if (e instanceof RunnerError) failure = e.runError;

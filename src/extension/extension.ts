@@ -18,7 +18,7 @@ import type { TrustedBaselines } from './savedComparison';
 import { killAllRunners, spawnRunner } from './runnerProcess';
 import type { RunSession } from './runSession';
 import { SessionManager } from './sessions';
-import { readSettings } from './settings';
+import { readSettings, runnerKind } from './settings';
 import { RunStatusBar } from './statusBar';
 import { trustRefusal } from './trust';
 import { WarmRunners } from './warmRunners';
@@ -49,8 +49,8 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     stop: (session) => void session.stop(),
     compareReport: (session, baseline, diff) => void compare.openReport(baseline, session.reader, diff),
   });
-  const runners = new WarmRunners((backend) => spawnRunner({ extensionPath, backend, log }));
-  const models = new ModelInfoCache(() => runners.take(readSettings().backend), log);
+  const runners = new WarmRunners((kind) => spawnRunner({ extensionPath, kind, log }));
+  const models = new ModelInfoCache(() => runners.take(runnerKind(readSettings())), log);
   const diagnostics = new Diagnostics(sessions, models);
   const statusBar = new RunStatusBar(sessions);
   const inlineValues = new InlineValues(sessions);
@@ -59,7 +59,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     context,
     sessions,
     log,
-    spawn: (settings) => runners.take(settings.backend),
+    spawn: (settings) => runners.take(runnerKind(settings)),
     reportFailure: (file, error) => diagnostics.reportFailure(file, error),
   });
   const compare = new CompareCommands({ context, sessions, log });

@@ -5,11 +5,11 @@ import * as vscode from 'vscode';
 import { RunnerClient } from '../host/runnerClient';
 import { logTypeDiagnostics } from './outputLog';
 import type { RunnerPort } from './runnerPort';
-import type { BackendPreference } from './settings';
+import type { RunnerKind } from './warmRunners';
 
 export interface SpawnOptions {
   extensionPath: string;
-  backend: BackendPreference;
+  kind: RunnerKind;
   /** The model's folder: the runner resolves relative paths the user's file opens from here. */
   cwd?: string;
   log: vscode.LogOutputChannel;
@@ -28,7 +28,8 @@ export function killAllRunners(): void {
 export async function spawnRunner(options: SpawnOptions): Promise<RunnerPort> {
   const client = RunnerClient.spawn({
     runnerPath: path.join(options.extensionPath, 'dist', 'runner.js'),
-    backend: options.backend,
+    backend: options.kind.backend,
+    wasmThreads: options.kind.wasmThreads,
     cwd: options.cwd,
     onOutput: (text) => {
       for (const line of text.split('\n')) if (line.trim()) options.log.info(`[runner] ${line}`);

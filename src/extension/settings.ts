@@ -4,12 +4,18 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StartRequest, TypeCheckMode } from '../shared/protocol';
 import { KEYFRAME_PRECISIONS, type KeyframePrecision } from '../shared/traceTypes';
+import type { RunnerKind } from './warmRunners';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+
+/** XNNPACK's pool on the wasm backend: 'auto' (half the logical cores, at most 4) or 1–8 threads. */
+export type WasmThreads = number | 'auto';
+
 
 export interface Settings {
   steps: number | null;
   backend: BackendPreference;
+  wasmThreads: WasmThreads;
   stepBudgetBytes: number | null;
   keyframeBudgetBytes: number | null;
   keyframeEvery: number | null;
@@ -28,6 +34,7 @@ export function readSettings(scope?: vscode.Uri): Settings {
   return {
     steps: c.get<number | null>('steps', null),
     backend: c.get<BackendPreference>('backend', 'auto'),
+    wasmThreads: wasmThreads(c.get<unknown>('wasmThreads', 0)),
     stepBudgetBytes: c.get<number | null>('capture.stepBudgetBytes', null),
     keyframeBudgetBytes: c.get<number | null>('capture.keyframeBudgetBytes', null),
     keyframeEvery: c.get<number | null>('capture.keyframeEvery', null),
@@ -39,6 +46,16 @@ export function readSettings(scope?: vscode.Uri): Settings {
     startPaused: c.get<boolean>('startPaused', false),
     typeCheck: typeCheckMode(c.get<unknown>('typeCheck', 'warn')),
   };
+}
+
+/** `gradientLens.wasmThreads`: 0 is automatic; anything but a whole number from 1 to 8 is too. */
+function wasmThreads(value: unknown): WasmThreads {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 8 ? value : 'auto';
+}
+
+/** The kind of runner these settings ask for. */
+export function runnerKind(settings: Pick<Settings, 'backend' | 'wasmThreads'>): RunnerKind {
+  return { backend: settings.backend, wasmThreads: settings.wasmThreads };
 }
 
 /** `gradientLens.typeCheck`; true and false are what the setting held before it had three values. */

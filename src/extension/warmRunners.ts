@@ -7,7 +7,17 @@
 // runner also ends itself when its parent is gone).
 import type * as vscode from 'vscode';
 import type { RunnerPort } from './runnerPort';
-import type { BackendPreference } from './settings';
+import type { BackendPreference, WasmThreads } from './settings';
+
+/** What a runner is started with: a spare fits a run only if it was started the same way. */
+export interface RunnerKind {
+  backend: BackendPreference;
+  wasmThreads: WasmThreads;
+}
+
+function sameRunnerKind(a: RunnerKind, b: RunnerKind): boolean {
+  return a.backend === b.backend && a.wasmThreads === b.wasmThreads;
+}
 
 /** How long a spare may wait unused before it is killed (it holds ~150 MB). */
 const IDLE_MS = 10 * 60_000;
@@ -15,33 +25,33 @@ const IDLE_MS = 10 * 60_000;
 const REPLENISH_DELAY_MS = 3_000;
 
 export class WarmRunners implements vscode.Disposable {
-  private spare: { backend: BackendPreference; runner: Promise<RunnerPort> } | undefined;
+  private spare: { kind: RunnerKind; runner: Promise<RunnerPort> } | undefined;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private replenishTimer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
 
   constructor(
-    private readonly spawn: (backend: BackendPreference) => Promise<RunnerPort>,
+    private readonly spawn: (kind: RunnerKind) => Promise<RunnerPort>,
     private readonly timing = { idleMs: IDLE_MS, replenishDelayMs: REPLENISH_DELAY_MS },
   ) {}
 
-  /** A runner that has run nothing yet, on `backend`: the spare if it is up and fits, else a new one. */
-  take(backend: BackendPreference): Promise<RunnerPort> {
+  /** A runner of `kind` that has run nothing yet: the spare if it is up and fits, else a new one. */
+  take(kind: RunnerKind): Promise<RunnerPort> {
     const spare = this.spare;
     this.spare = undefined;
     clearTimeout(this.idleTimer);
     let runner: Promise<RunnerPort>;
-    if (spare?.backend === backend) {
+    if (spare && sameRunnerKind(spare.kind, kind)) {
       runner = spare.runner.then(
-        (r) => (r.pid !== undefined ? r : this.spawn(backend)),
-        () => this.spawn(backend),
+        (r) => (r.pid !== undefined ? r : this.spawn(kind)),
+        () => this.spawn(kind),
       );
     } else {
       void spare?.runner.then((r) => r.dispose(), () => undefined);
-      runner = this.spawn(backend);
+      runner = this.spawn(kind);
     }
     clearTimeout(this.replenishTimer);
-    this.replenishTimer = setTimeout(() => this.replenish(backend), this.timing.replenishDelayMs);
+    this.replenishTimer = setTimeout(() => this.replenish(kind), this.timing.replenishDelayMs);
     return runner;
   }
 
@@ -50,11 +60,11 @@ export class WarmRunners implements vscode.Disposable {
     return this.spare !== undefined;
   }
 
-  private replenish(backend: BackendPreference): void {
+  private replenish(kind: RunnerKind): void {
     if (this.disposed || this.spare) return;
-    const runner = this.spawn(backend);
+    const runner = this.spawn(kind);
     runner.catch(() => undefined);
-    this.spare = { backend, runner };
+    this.spare = { kind, runner };
     // A spare that dies (killed from outside, say) is forgotten; the next take starts one.
     void runner.then((r) => r.exited).then(() => {
       if (this.spare?.runner === runner) this.spare = undefined;

@@ -32,6 +32,8 @@ export interface RunnerClientOptions {
   runnerPath?: string;
   /** 'auto' (default), 'tensorflow', 'wasm' or 'cpu'. */
   backend?: string;
+  /** XNNPACK's pool on the wasm backend: 'auto' (default: half the logical cores, at most 4) or 1–8 threads. */
+  wasmThreads?: number | 'auto';
   cwd?: string;
   /** Lines the runner process printed on stdout/stderr (not the user's console, which arrives as log messages). */
   onOutput?: (text: string) => void;
@@ -103,7 +105,11 @@ export class RunnerClient {
       serialization: 'advanced',
       stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
       execArgv: ['--enable-source-maps'],
-      env: { ...process.env, GRADIENT_LENS_BACKEND: options.backend ?? process.env.GRADIENT_LENS_BACKEND ?? 'auto' },
+      env: {
+        ...process.env,
+        GRADIENT_LENS_BACKEND: options.backend ?? process.env.GRADIENT_LENS_BACKEND ?? 'auto',
+        GRADIENT_LENS_WASM_THREADS: String(options.wasmThreads ?? process.env.GRADIENT_LENS_WASM_THREADS ?? 'auto'),
+      },
     });
     // Every request times out (its own timeout, given with it); a `failed` reply rejects it.
     this.endpoint = new Endpoint((envelope) => this.child.send(envelope), EXPECTED_REPLY, 60_000, {

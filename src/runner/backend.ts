@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendInfo, BackendName } from '../shared/traceTypes';
 import { markStage } from './startupTiming';
+import { enableWasmThreads } from './wasmThreads';
 
 export type BackendPreference = 'auto' | BackendName;
 
@@ -28,13 +29,18 @@ function tryNative(skipped: string[]): BackendInfo | undefined {
   return undefined;
 }
 
-async function tryWasm(skipped: string[]): Promise<BackendInfo | undefined> {
+async function tryWasm(skipped: string[], threads: number): Promise<BackendInfo | undefined> {
   try {
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     // The .wasm files sit next to the package's main file; nothing is fetched from the network.
     wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
     markStage('wasm backend loaded');
-    if (!(await tf.setBackend('wasm'))) throw new Error('initialisation failed');
+    const initialised = enableWasmThreads(wasm, threads);
+    try {
+      if (!(await tf.setBackend('wasm'))) throw new Error('initialisation failed');
+    } finally {
+      initialised();
+    }
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { name: 'wasm', reason: 'wasm (XNNPACK) from node_modules', simd: Boolean(simd), threads: wasm.getThreadsCount() };
   } catch (e) {
@@ -43,7 +49,8 @@ async function tryWasm(skipped: string[]): Promise<BackendInfo | undefined> {
   }
 }
 
-export async function selectBackend(preference: BackendPreference = 'auto'): Promise<BackendInfo> {
+/** `wasmThreads`: XNNPACK's pool size on the wasm backend (wasmThreads.ts; 1 is single-threaded). */
+export async function selectBackend(preference: BackendPreference = 'auto', wasmThreads = 1): Promise<BackendInfo> {
   // Production mode: no debug checks, and no "install our node backend" banner on stdout; the
   // backend choice and its reason are reported properly instead.
   tf.env().set('PROD', true);
@@ -54,7 +61,7 @@ export async function selectBackend(preference: BackendPreference = 'auto'): Pro
   if (chosen) {
     await tf.setBackend('tensorflow');
   } else if (preference !== 'cpu') {
-    chosen = await tryWasm(skipped);
+    chosen = await tryWasm(skipped, wasmThreads);
   }
   if (!chosen) {
     await tf.setBackend('cpu');

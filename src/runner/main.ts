@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Envelope, FromRunner, ToRunner } from '../shared/protocol';
 import type { BackendInfo } from '../shared/traceTypes';
 import { selectBackend, type BackendPreference } from './backend';
+import { autoWasmThreads, wasmThreadsSetting } from './wasmThreads';
 import { watchParent } from './parentWatch';
 import { prepareRun } from './prepareRun';
 import { toRunError } from './runError';
@@ -105,6 +106,16 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
   }
 }
 
+/** GRADIENT_LENS_WASM_THREADS (the hosts check what they send; a value set by hand may be anything). */
+function wasmThreadsFromEnv(): number {
+  try {
+    return wasmThreadsSetting(process.env.GRADIENT_LENS_WASM_THREADS);
+  } catch (e) {
+    process.stderr.write(`gradient-lens runner: GRADIENT_LENS_WASM_THREADS: ${(e as Error).message}; using auto\n`);
+    return autoWasmThreads();
+  }
+}
+
 async function main(): Promise<void> {
   markStage('loaded');
   // First: from here on the runner cannot outlive its parent, whatever the user's code does.
@@ -113,7 +124,7 @@ async function main(): Promise<void> {
   markStage('watching parent');
   // Boots while the backend does: bundling the user's file is the first thing a run does.
   startBundler();
-  backend = await selectBackend((process.env.GRADIENT_LENS_BACKEND as BackendPreference) || 'auto');
+  backend = await selectBackend((process.env.GRADIENT_LENS_BACKEND as BackendPreference) || 'auto', wasmThreadsFromEnv());
   packagesLoaded();
   process.on('message', (env: Envelope<ToRunner>) => {
     handle(env).then(

@@ -75,6 +75,8 @@ describe('gradient-lens CLI', () => {
       ['--trace-budget', '0', /--trace-budget must be an integer from 1/],
       ['--keyframe-budget', '1.5', /--keyframe-budget must be an integer from 0 to 65,536, got '1.5'/],
       ['--keyframe-precision', 'half', /--keyframe-precision must be one of exact, float16, got 'half'/],
+      ['--threads', '0', /--threads must be an integer from 1 to 8, got '0'/],
+      ['--threads', 'all', /--threads must be an integer from 1 to 8, got 'all'/],
     ] as const) {
       const bad = run('trace', seed, flag, value);
       assert.equal(bad.code, 2, `${flag} ${value}`);

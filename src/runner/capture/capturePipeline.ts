@@ -4,14 +4,13 @@
 // answers in order, one request at a time. At most a few steps are in flight, so a slow disk or a
 // huge keyframe slows training down instead of growing memory without bound. There is one path:
 // every caller (the runner, the benchmarks, the tests) runs the built worker, dist/captureWorker.js.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Endpoint, RequestError } from '../../shared/endpoint';
 import { CAPTURE_EXPECTED_REPLY, ProtocolViolation, parseCaptureReply } from '../../shared/messageValidators';
 import type { CaptureClose, CaptureStep, CopiedStep, FromCaptureWorker, ToCaptureWorker } from '../../shared/protocol';
 import type { CapturePolicy, LayerInfo, RunMeta } from '../../shared/traceTypes';
 import { LocatedError } from '../runError';
+import { builtScript } from '../builtScript';
 import { BufferPool } from './bufferPool';
 import { buildStepRecordInPlace, recordTransferList, transferList, type BuiltStep } from './recordBuilder';
 import { copyOut, viewOut, type FinishedStep } from './stepCopy';
@@ -159,19 +158,9 @@ function transfersOf(request: ToCaptureWorker): ArrayBuffer[] {
  * run rather than adding to the time before the first step. Until it is opened it waits, idle.
  */
 export function bootCaptureWorker(): Worker {
-  const worker = new Worker(captureWorkerPath());
+  const worker = new Worker(builtScript('captureWorker.js'));
   // Until its pipeline listens, a failure must not be an uncaught 'error' (the pipeline rejects
   // on the worker's errors and exit; one that came before it is caught by the request timeout).
   worker.on('error', () => undefined);
   return worker;
-}
-
-/** The built worker beside this file (dist/, or a bench's bin/), else dist/ above it. */
-function captureWorkerPath(): string {
-  for (let dir = __dirname; ; dir = path.dirname(dir)) {
-    for (const candidate of [path.join(dir, 'captureWorker.js'), path.join(dir, 'dist', 'captureWorker.js')]) {
-      if (fs.existsSync(candidate)) return candidate;
-    }
-    if (path.dirname(dir) === dir) throw new Error('dist/captureWorker.js not found: run `npm run build` first');
-  }
 }

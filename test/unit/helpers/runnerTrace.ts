@@ -7,8 +7,13 @@ import type { FromRunner } from '../../../src/shared/protocol';
 import type { RunError } from '../../../src/shared/traceTypes';
 
 /** The trace folder (the caller removes it), and the run's failure when it failed. */
-export async function traceWithRunner(file: string, backend: string, onMessage?: (m: FromRunner) => void): Promise<{ dir: string; failure?: RunError }> {
-  const runner = RunnerClient.spawn({ runnerPath: defaultRunnerPath(), backend });
+export async function traceWithRunner(
+  file: string,
+  backend: string,
+  onMessage?: (m: FromRunner) => void,
+  wasmThreads?: number | 'auto',
+): Promise<{ dir: string; failure?: RunError }> {
+  const runner = RunnerClient.spawn({ runnerPath: defaultRunnerPath(), backend, wasmThreads });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gl-run-'));
   let failure: RunError | undefined;
   runner.onMessage((m) => {
