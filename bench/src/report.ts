@@ -119,7 +119,7 @@ export function writeReport(c: Collected, dir: string): string {
   L.push('');
   L.push(`Run ${c.startedAt}${c.quick ? ' (**quick smoke run**: fewer rounds, smaller trace — not the reference figures)' : ''}; ${c.host.cpus} × ${c.host.cpuModel}, Node ${c.host.node}, load average at start ${c.host.loadAvg.map((x) => x.toFixed(1)).join(' / ')} (other jobs share these cores: every target is a ratio measured in the same run). ` +
     `Engine: ${c.engine?.commit ? `commit ${c.engine.commit.slice(0, 10)}` : 'unknown commit'}${c.engine?.uncommittedSrcChanges ? ` plus ${c.engine.uncommittedSrcChanges} uncommitted files in src/` : ''}. ` +
-    `Backend: **${sum.backend ?? '—'}**${s?.backendInfo ? ` (${(s.backendInfo as { reason: string }).reason})` : ''}. ` +
+    `Backend: **${sum.backend ?? '—'}**${s?.backendInfo ? ` (${(s.backendInfo as { reason: string }).reason}; XNNPACK threads: ${(s.backendInfo as { threads?: number }).threads ?? 1})` : ''}. ` +
     `PyTorch peer: ${s?.torchInfo ? `torch ${(s.torchInfo as { torch: string }).torch}, ${(s.torchInfo as { threads: number }).threads} threads, BLAS ${((s.torchInfo as { blas: string[] }).blas ?? []).filter((b) => /libblas|openblas/.test(b)).map((b) => path.basename(path.dirname(b)) + '/' + path.basename(b)).join(', ')}` : `none (${reasons.torchOpenblasMs ?? reasons.step ?? ''})`}.`);
   L.push('');
 
