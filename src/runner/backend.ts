@@ -35,7 +35,12 @@ async function tryWasm(skipped: string[], threads: number): Promise<BackendInfo 
     // The .wasm files sit next to the package's main file; nothing is fetched from the network.
     wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
     markStage('wasm backend loaded');
-    const initialised = enableWasmThreads(wasm, threads);
+    let initialised = (): void => undefined;
+    try {
+      initialised = enableWasmThreads(wasm, threads);
+    } catch (e) {
+      skipped.push(`wasm threads off: ${errorText(e)}`);
+    }
     try {
       if (!(await tf.setBackend('wasm'))) throw new Error('initialisation failed');
     } finally {

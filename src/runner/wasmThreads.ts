@@ -16,7 +16,7 @@ export function autoWasmThreads(logicalCores = os.cpus().length): number {
   return Math.max(1, Math.min(4, Math.floor(logicalCores / 2)));
 }
 
-/** The pool size asked for (GRADIENT_LENS_WASM_THREADS: a count, or `auto`), or a located reason why not. */
+/** The pool size asked for (GRADIENT_LENS_WASM_THREADS: a count, or `auto`); throws on anything else. */
 export function wasmThreadsSetting(value: string | undefined): number {
   if (value === undefined || value === '' || value === 'auto') return autoWasmThreads();
   const n = Number(value);
@@ -31,10 +31,12 @@ interface WasmPackage {
 /**
  * Before tf.setBackend('wasm'): the threaded build with a pool of `threads`, when more than one.
  * Returns the function that undoes what is patched only while the backend initialises (its
- * pool's workers are all created then).
+ * pool's workers are all created then); throws, having changed nothing, when it cannot be done.
  */
 export function enableWasmThreads(wasm: WasmPackage, threads: number): () => void {
   if (threads <= 1) return () => undefined;
+  // Checked before anything is changed: the caller then runs single-threaded and says why.
+  if (typeof SharedArrayBuffer === 'undefined') throw new Error('no SharedArrayBuffer in this Node');
   const worker = builtScript('wasmThreadWorker.js');
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
   wasm.setThreadsCount(threads);
