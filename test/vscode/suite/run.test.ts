@@ -25,6 +25,7 @@ suite('runs', () => {
     api = await activateExtension();
   });
   suiteTeardown(async () => {
+    await setSetting('wasmThreads', undefined);
     await setSetting('startPaused', undefined);
     await setSetting('steps', undefined);
     await closeAllEditors();
@@ -216,5 +217,37 @@ suite('runs', () => {
     const before = session.cursor!;
     await vscode.commands.executeCommand('gradientLens.stepBack');
     assert.deepEqual(session.cursor, { step: before.step, phaseIndex: before.phaseIndex - 1 });
+  });
+
+  test('with gradientLens.wasmThreads 2 the run uses a pool of two threads and records what one thread does', async () => {
+    await closeAllEditors();
+    await setSetting('startPaused', undefined);
+    await setSetting('steps', 8);
+    const traced = async (threads: number): Promise<RunSession> => {
+      await setSetting('wasmThreads', threads);
+      const session = await vscode.commands.executeCommand<RunSession | undefined>('gradientLens.traceFile', seedModel());
+      assert.ok(session);
+      await waitForSession(session, 'the run to finish', () => (session.state === 'finished' ? session.state : undefined), 120_000);
+      await session.runnerExited;
+      return session;
+    };
+    try {
+      const one = await traced(1);
+      const two = await traced(2);
+      assert.equal(one.meta.backend.name, 'wasm', 'these tests run on wasm');
+      assert.equal(one.meta.backend.threads, 1);
+      assert.equal(two.meta.backend.threads, 2, 'the trace says the pool it ran on');
+      assert.equal(two.stepCount, one.stepCount);
+      for (let step = 0; step < two.stepCount; step++) {
+        const mine = two.reader.readStep(step);
+        const theirs = one.reader.readStep(step);
+        assert.equal(mine.loss, theirs.loss, `step ${step}'s loss`);
+        const norms = (r: typeof mine) => r.summaries.map((t) => t.stats?.l2);
+        assert.deepEqual(norms(mine), norms(theirs), `step ${step}'s tensors`);
+      }
+    } finally {
+      await setSetting('wasmThreads', undefined);
+      await setSetting('steps', undefined);
+    }
   });
 });
