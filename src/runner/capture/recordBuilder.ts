@@ -1,7 +1,9 @@
 // Turns a step's copied-out tensors into its record: every summary, and only the values the byte
 // budget keeps — the selected examples every step, whole batches and full parameters at
-// keyframes. Runs in the capture worker for every recorded step (and on the training thread only
-// for a held step's partial record); it touches no backend, so the worker needs no tfjs.
+// keyframes. Runs in the capture worker from the step's copies, and on the training thread from
+// views of the backend's memory when the worker is still busy with the step before
+// (CapturePipeline.take) and for a held step's partial record. It calls no tfjs, so the worker
+// needs none.
 import type { CopiedStep, CopiedTensor } from '../../shared/protocol';
 import { showsDeadUnits } from '../../shared/health';
 import type { CapturePolicy, LayerInfo, SampleRecord, StepRecord, TensorSummary, TensorValues } from '../../shared/traceTypes';
