@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import { RunnerClient } from '../host/runnerClient';
 import { logTypeDiagnostics } from './outputLog';
 import type { RunnerPort } from './runnerPort';
-import type { RunnerKind } from './warmRunners';
+import type { RunnerKind } from './settings';
 
 export interface SpawnOptions {
   extensionPath: string;

@@ -4,12 +4,17 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StartRequest, TypeCheckMode } from '../shared/protocol';
 import { KEYFRAME_PRECISIONS, type KeyframePrecision } from '../shared/traceTypes';
-import type { RunnerKind } from './warmRunners';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
 
 /** XNNPACK's pool on the wasm backend: 'auto' (half the logical cores, at most 4) or 1–8 threads. */
 export type WasmThreads = number | 'auto';
+
+/** What a runner is started with (warmRunners.ts hands out a spare only to a run of its kind). */
+export interface RunnerKind {
+  backend: BackendPreference;
+  wasmThreads: WasmThreads;
+}
 
 
 export interface Settings {

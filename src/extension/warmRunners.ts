@@ -7,14 +7,9 @@
 // runner also ends itself when its parent is gone).
 import type * as vscode from 'vscode';
 import type { RunnerPort } from './runnerPort';
-import type { BackendPreference, WasmThreads } from './settings';
+import type { RunnerKind } from './settings';
 
-/** What a runner is started with: a spare fits a run only if it was started the same way. */
-export interface RunnerKind {
-  backend: BackendPreference;
-  wasmThreads: WasmThreads;
-}
-
+/** A spare fits a run only if it was started the same way. */
 function sameRunnerKind(a: RunnerKind, b: RunnerKind): boolean {
   return a.backend === b.backend && a.wasmThreads === b.wasmThreads;
 }
