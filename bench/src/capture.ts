@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadFashionMnist } from '../../src/api/data';
 import { selectBackend, type BackendPreference } from '../../src/runner/backend';
-import { wasmThreadsSetting } from '../../src/runner/wasmThreads';
+import { wasmThreadsFromEnv } from '../../src/runner/wasmThreads';
 import { RecordSink } from '../../src/runner/capture/recordSink';
 import { DEFAULT_CAPTURE, buildStepRecord } from '../../src/runner/capture/recordBuilder';
 import { summarize } from '../../src/runner/capture/summarize';
@@ -82,7 +82,7 @@ export async function captureMain(args: string[]): Promise<void> {
   const quick = args.includes('--quick');
   const rounds = quick ? 4 : 12;
   const perRound = 10;
-  const backend = await selectBackend((process.env.GRADIENT_LENS_BACKEND as BackendPreference) || 'auto', wasmThreadsSetting(process.env.GRADIENT_LENS_WASM_THREADS));
+  const backend = await selectBackend((process.env.GRADIENT_LENS_BACKEND as BackendPreference) || 'auto', wasmThreadsFromEnv());
   log(`capture: backend ${backend.name}`);
   const data = loadFashionMnist({ trainCount: TRAIN_EXAMPLES, testCount: 16 });
   const xsAll = data.train.xs as tf.Tensor2D;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadFashionMnist } from '../../src/api/data';
 import { selectBackend, type BackendPreference } from '../../src/runner/backend';
-import { wasmThreadsSetting } from '../../src/runner/wasmThreads';
+import { wasmThreadsFromEnv } from '../../src/runner/wasmThreads';
 import { conv2dFilterGrad, conv2dInputGrad, type ConvConfig } from '../../src/runner/tracer/layers/conv2d';
 import { biasGrad } from '../../src/runner/tracer/layers/weightedLayer';
 import { emit, log, median, quantile, round } from './common';
@@ -264,7 +264,7 @@ async function netBench(net: ConvNetName, xsAll: tf.Tensor4D, ysAll: tf.Tensor2D
 }
 
 export async function convBench(opts: { rounds: number; perRound: number; warm: number; backend: BackendPreference; nets: ConvNetName[] }): Promise<unknown> {
-  const backend = await selectBackend(opts.backend, wasmThreadsSetting(process.env.GRADIENT_LENS_WASM_THREADS));
+  const backend = await selectBackend(opts.backend, wasmThreadsFromEnv());
   log(`conv: backend ${backend.name} (${backend.reason})`);
   const data = loadFashionMnist({ trainCount: TRAIN_EXAMPLES, testCount: 16, flatten: false });
   const xsAll = data.train.xs as tf.Tensor4D;

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadFashionMnist } from '../../src/api/data';
 import { selectBackend, type BackendPreference } from '../../src/runner/backend';
-import { wasmThreadsSetting } from '../../src/runner/wasmThreads';
+import { wasmThreadsFromEnv } from '../../src/runner/wasmThreads';
 import { CapturePipeline } from '../../src/runner/capture/capturePipeline';
 import { DEFAULT_CAPTURE, isKeyframe } from '../../src/runner/capture/recordBuilder';
 import type { RunMeta } from '../../src/shared/traceTypes';
@@ -232,7 +232,7 @@ function tfPeak(): { gflops: number; shape: string; all: Record<string, number> 
 }
 
 export async function stepBench(opts: { rounds: number; perRound: number; warm: number; backend: BackendPreference }): Promise<unknown> {
-  const backend = await selectBackend(opts.backend, wasmThreadsSetting(process.env.GRADIENT_LENS_WASM_THREADS));
+  const backend = await selectBackend(opts.backend, wasmThreadsFromEnv());
   log(`step: backend ${backend.name} (${backend.reason})`);
 
   const data = loadFashionMnist({ trainCount: TRAIN_EXAMPLES, testCount: 16 });

@@ -35,16 +35,16 @@ async function tryWasm(skipped: string[], threads: number): Promise<BackendInfo 
     // The .wasm files sit next to the package's main file; nothing is fetched from the network.
     wasm.setWasmPaths(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
     markStage('wasm backend loaded');
-    let initialised = (): void => undefined;
+    let restore = (): void => undefined;
     try {
-      initialised = enableWasmThreads(wasm, threads);
+      restore = enableWasmThreads(wasm, threads);
     } catch (e) {
       skipped.push(`wasm threads off: ${errorText(e)}`);
     }
     try {
       if (!(await tf.setBackend('wasm'))) throw new Error('initialisation failed');
     } finally {
-      initialised();
+      restore();
     }
     const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
     return { name: 'wasm', reason: 'wasm (XNNPACK) from node_modules', simd: Boolean(simd), threads: wasm.getThreadsCount() };

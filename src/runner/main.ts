@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Envelope, FromRunner, ToRunner } from '../shared/protocol';
 import type { BackendInfo } from '../shared/traceTypes';
 import { selectBackend, type BackendPreference } from './backend';
-import { autoWasmThreads, wasmThreadsSetting } from './wasmThreads';
+import { wasmThreadsFromEnv } from './wasmThreads';
 import { watchParent } from './parentWatch';
 import { prepareRun } from './prepareRun';
 import { toRunError } from './runError';
@@ -103,16 +103,6 @@ async function handle(env: Envelope<ToRunner>): Promise<void> {
       if (session) session.stop();
       else exitWhenSent(0);
       return;
-  }
-}
-
-/** GRADIENT_LENS_WASM_THREADS (the hosts check what they send; a value set by hand may be anything). */
-function wasmThreadsFromEnv(): number {
-  try {
-    return wasmThreadsSetting(process.env.GRADIENT_LENS_WASM_THREADS);
-  } catch (e) {
-    process.stderr.write(`gradient-lens runner: GRADIENT_LENS_WASM_THREADS: ${(e as Error).message}; using auto\n`);
-    return autoWasmThreads();
   }
 }
 

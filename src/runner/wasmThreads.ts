@@ -24,6 +24,16 @@ export function wasmThreadsSetting(value: string | undefined): number {
   return n;
 }
 
+/** GRADIENT_LENS_WASM_THREADS, as the runner and the benchmarks read it: the hosts check what they send, but a value set by hand may be anything, which is said on stderr and read as auto. */
+export function wasmThreadsFromEnv(): number {
+  try {
+    return wasmThreadsSetting(process.env.GRADIENT_LENS_WASM_THREADS);
+  } catch (e) {
+    process.stderr.write(`gradient-lens runner: GRADIENT_LENS_WASM_THREADS: ${(e as Error).message}; using auto\n`);
+    return autoWasmThreads();
+  }
+}
+
 interface WasmPackage {
   setThreadsCount(n: number): void;
 }
