@@ -31,6 +31,8 @@ import type { RunEnd } from './traceWriter';
 import { CorruptKeyframeError, KEYFRAME_DIR, decodeKeyframe, keyframeFileName, stepOfKeyframeFile } from './keyframeCodec';
 
 export class TraceOpenError extends Error {}
+/** A read from a reader after `close()`. */
+export class TraceClosedError extends Error {}
 
 /** Growable typed columns: the index of a long run without an object per step. */
 class IndexColumns {
@@ -74,6 +76,7 @@ const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
 export class TraceReader {
   readonly damage: string[] = [];
   private readonly columns = new IndexColumns();
+  /** -1 once closed: the number may since belong to another file, so nothing reads it again. */
   private dataFd: number;
   private dataEnd = DATA_HEADER.length;
   private indexBytesRead = INDEX_HEADER.length;
@@ -147,7 +150,7 @@ export class TraceReader {
    */
   refresh(): number {
     const before = this.columns.count;
-    const dataSize = fs.fstatSync(this.dataFd).size;
+    const dataSize = fs.fstatSync(this.openFd()).size;
     this.readIndexTail(dataSize);
     this.scanUnindexed(dataSize);
     this.listKeyframes();
@@ -295,9 +298,14 @@ export class TraceReader {
 
   private readAt = (offset: number, length: number): Buffer => {
     const buf = Buffer.alloc(length);
-    fs.readSync(this.dataFd, buf, 0, length, offset);
+    fs.readSync(this.openFd(), buf, 0, length, offset);
     return buf;
   };
+
+  private openFd(): number {
+    if (this.dataFd < 0) throw new TraceClosedError(`${path.join(this.dir, DATA_FILE)} was closed: the run it belongs to has ended in this window`);
+    return this.dataFd;
+  }
 
   private decodeAt(offset: number, length: number): StepRecord {
     return decodeRecord(this.readAt(offset, length));
@@ -320,6 +328,7 @@ export class TraceReader {
 
   /** Reads one step; a damaged record throws a CorruptRecordError naming the step, the file and the byte. */
   readStep(step: number): StepRecord {
+    this.openFd();
     const i = this.positionOf(step);
     if (i < 0) throw new RangeError(`step ${step} is not in this trace (it has steps ${this.stepCount > 0 ? `0–${this.columns.steps[this.stepCount - 1]}` : 'none'})`);
     const offset = this.columns.offsets[i];
@@ -369,6 +378,7 @@ export class TraceReader {
     const n = this.stepCount;
     const stride = Math.max(1, Math.ceil(n / maxColumns));
     const series: HistorySeries = { type: 'history', layer, role, param, steps: [], ranges: [], histograms: [] };
+    this.openFd();
     let skipped = 0;
     for (let i = 0; i < n; i += stride) {
       let summaries;
@@ -390,7 +400,10 @@ export class TraceReader {
     return series;
   }
 
+  /** Idempotent; any read after it throws TraceClosedError. */
   close(): void {
+    if (this.dataFd < 0) return;
     fs.closeSync(this.dataFd);
+    this.dataFd = -1;
   }
 }

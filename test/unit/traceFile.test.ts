@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { summarize } from '../../src/runner/capture/summarize';
-import { TraceReader, TraceOpenError } from '../../src/trace/traceReader';
+import { TraceReader, TraceOpenError, TraceClosedError } from '../../src/trace/traceReader';
 import { TraceWriter } from '../../src/trace/traceWriter';
 import { DATA_FILE, INDEX_FILE } from '../../src/trace/recordCodec';
 import type { RunMeta, StepRecord } from '../../src/shared/traceTypes';
@@ -65,6 +65,27 @@ describe('trace file', () => {
     assert.equal(r.entry(4).testAccuracy, 0.75);
     assert.throws(() => r.readStep(12), /step 12 is not in this trace/);
     r.close();
+  });
+
+  it('a closed reader refuses to read, even when its descriptor number now belongs to another trace', () => {
+    const first = tempDir();
+    const second = tempDir();
+    writeRun(first, 3);
+    const w = new TraceWriter(second, meta);
+    for (let s = 0; s < 3; s++) w.append({ ...record(s), loss: 100 + s });
+    w.close({ state: 'finished' });
+    const a = TraceReader.open(first);
+    a.close();
+    // The lowest free descriptor is the one `a` held, so `b` most likely gets it: before the
+    // guard, `a.readStep(1)` returned b's step 1.
+    const b = TraceReader.open(second);
+    assert.throws(() => a.readStep(1), TraceClosedError);
+    assert.throws(() => a.refresh(), TraceClosedError);
+    assert.throws(() => a.history(0, 'activation', undefined, 10), TraceClosedError);
+    assert.deepEqual(a.damage, [], 'a closed trace is not a damaged one');
+    assert.equal(b.readStep(1).loss, 101);
+    a.close(); // twice is harmless
+    b.close();
   });
 
   it('a runner killed mid-record: opens every whole step before it and says what was lost', () => {
