@@ -1,5 +1,6 @@
 // Loss (and accuracy, when the run has it) over the run's steps, with the current step marked;
-// a click jumps there. While the panel compares runs, the baseline's curves are a second series
+// a click jumps there. A live run held past its loss phase shows that step's loss as an open point:
+// the step is not in the trace yet, but the learner has just been told its loss. While the panel compares runs, the baseline's curves are a second series
 // on the same axes (dashed, in the same colours). The curves are drawn once into a back buffer when the data, size or
 // theme change; a step change only copies the buffer and draws the marker.
 import type { StepIndexEntry } from '../src/shared/traceTypes';
@@ -21,6 +22,8 @@ export class LossChart {
   private width = 0;
   private lossRange: [number, number] = [0, 1];
   private hasAccuracy = false;
+  /** The held point the back buffer was drawn with ('' for none): redraw only when it changes. */
+  private drawnHeld = '';
 
   constructor(
     private readonly store: Store,
@@ -38,10 +41,13 @@ export class LossChart {
     });
     this.canvas.addEventListener('mousemove', (e) => {
       const step = this.stepAt(e.offsetX);
-      const entry = step === undefined ? undefined : nearest(this.store.state.curve, step);
+      const held = this.heldPoint();
+      const recorded = step === undefined ? undefined : nearest(this.store.state.curve, step);
+      const entry = step !== undefined && held && (!recorded || Math.abs(held.step - step) < Math.abs(recorded.step - step)) ? held : recorded;
       const base = step === undefined ? undefined : nearest(this.store.state.compare?.baselineCurve ?? [], step);
       const baseText = base && base.step === entry?.step ? ` · baseline loss ${formatNum(base.loss)}${base.accuracy !== null ? `, accuracy ${formatNum(base.accuracy)}` : ''}` : '';
-      setText(this.readout, entry ? `step ${formatInt(entry.step)} · loss ${formatNum(entry.loss)}${entry.accuracy !== null ? ` · accuracy ${formatNum(entry.accuracy)}` : ''}${baseText}` : '');
+      const inProgress = entry === held ? ' (in progress)' : '';
+      setText(this.readout, entry ? `step ${formatInt(entry.step)}${inProgress} · loss ${formatNum(entry.loss)}${entry.accuracy !== null ? ` · accuracy ${formatNum(entry.accuracy)}` : ''}${baseText}` : '');
     });
     this.canvas.addEventListener('mouseleave', () => setText(this.readout, ''));
     new ResizeObserver(() => {
@@ -60,8 +66,16 @@ export class LossChart {
   }
 
   private update(m: Readonly<PanelModel>, changed: ReadonlySet<ModelKey>): void {
-    if (changed.has('curve') || changed.has('stepCount') || changed.has('compare')) this.redrawAll();
+    if (changed.has('curve') || changed.has('stepCount') || changed.has('compare') || heldKey(this.heldPoint()) !== this.drawnHeld) this.redrawAll();
     else if (changed.has('step')) this.drawMarker();
+  }
+
+  /** The held step with its loss, once the runner has computed it; undefined otherwise. */
+  private heldPoint(): StepIndexEntry | undefined {
+    const step = this.store.heldStep();
+    const loss = this.store.state.atPhase?.record?.loss;
+    if (step === undefined || loss === undefined || !Number.isFinite(loss)) return undefined;
+    return { step, loss, accuracy: null, testAccuracy: null };
   }
 
   private redrawAll(): void {
@@ -73,12 +87,14 @@ export class LossChart {
     this.drawMarker();
   }
 
-  /** The steps on the x axis: this run's, and the baseline's too while comparing. */
+  /** The steps on the x axis: this run's (with its held step), and the baseline's too while comparing. */
   private domain(): [number, number] {
-    const [first, last] = this.store.stepRange();
+    const ends: number[] = this.store.state.stepCount > 0 ? this.store.stepRange() : [];
+    const held = this.heldPoint();
+    if (held) ends.push(held.step);
     const base = this.store.state.compare?.baselineCurve;
-    if (!base || base.length === 0) return [first, last];
-    return [Math.min(first, base[0].step), Math.max(this.store.state.stepCount > 0 ? last : -Infinity, base[base.length - 1].step)];
+    if (base && base.length > 0) ends.push(base[0].step, base[base.length - 1].step);
+    return ends.length > 0 ? [Math.min(...ends), Math.max(...ends)] : this.store.stepRange();
   }
 
   private x(step: number): number {
@@ -104,7 +120,7 @@ export class LossChart {
 
   private stepAt(offsetX: number): number | undefined {
     const [first, last] = this.domain();
-    if (this.store.state.stepCount === 0) return undefined;
+    if (this.store.state.stepCount === 0 && !this.heldPoint()) return undefined;
     const w = this.cssWidth() - PAD.left - PAD.right;
     const t = Math.max(0, Math.min(1, (offsetX - PAD.left) / (w || 1)));
     return Math.round(first + t * (last - first));
@@ -118,10 +134,12 @@ export class LossChart {
     const dpr = this.back.width / Math.max(1, w);
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, HEIGHT);
+    const held = this.heldPoint();
+    this.drawnHeld = heldKey(held);
     let lo = Infinity;
     let hi = -Infinity;
     this.hasAccuracy = false;
-    for (const e of [...curve, ...baseline]) {
+    for (const e of [...curve, ...baseline, ...(held ? [held] : [])]) {
       if (Number.isFinite(e.loss)) {
         lo = Math.min(lo, e.loss);
         hi = Math.max(hi, e.loss);
@@ -142,6 +160,14 @@ export class LossChart {
     ctx.stroke();
     ctx.font = t.font;
     ctx.fillStyle = t.muted;
+    if (curve.length === 0 && baseline.length === 0 && !held) {
+      // Nothing to scale the axes by: say when points come instead of numbering an empty range.
+      ctx.textAlign = 'center';
+      ctx.textBaseline = 'middle';
+      ctx.fillText(EMPTY_WORDS, (PAD.left + w - PAD.right) / 2, (PAD.top + bottom) / 2);
+      this.canvas.setAttribute('aria-label', `Loss curve, empty. ${EMPTY_WORDS}.`);
+      return;
+    }
     ctx.textBaseline = 'middle';
     ctx.textAlign = 'right';
     ctx.fillText(formatNum(this.lossRange[1]), PAD.left - 4, PAD.top + 4);
@@ -158,7 +184,6 @@ export class LossChart {
       ctx.fillText('1', w - PAD.right + 4, PAD.top + 4);
       ctx.fillText('0', w - PAD.right + 4, bottom);
     }
-    if (curve.length === 0 && baseline.length === 0) return;
     const line = (points: readonly StepIndexEntry[], color: string, y: (e: StepIndexEntry) => number | null, dashed = false) => {
       ctx.strokeStyle = color;
       ctx.lineWidth = 1.5;
@@ -191,6 +216,14 @@ export class LossChart {
     line(curve, t.lossColor, loss);
     ctx.fillStyle = t.testColor;
     for (const e of curve) if (e.testAccuracy !== null) ctx.fillRect(this.x(e.step) - 2, this.yAcc(e.testAccuracy) - 2, 4, 4);
+    if (held) {
+      // Open: computed, not yet recorded.
+      ctx.strokeStyle = t.lossColor;
+      ctx.lineWidth = 1.5;
+      ctx.beginPath();
+      ctx.arc(this.x(held.step), this.yLoss(held.loss), 4, 0, Math.PI * 2);
+      ctx.stroke();
+    }
     this.legend.replaceChildren(
       h('span', { class: 'swatch loss-swatch' }), ' loss',
       ...(this.hasAccuracy ? [h('span', { class: 'swatch acc-swatch' }), ' accuracy (right axis, 0–1)'] : []),
@@ -198,11 +231,15 @@ export class LossChart {
       ...(baseline.length > 0 ? [h('span', { class: 'swatch baseline-swatch', id: 'baseline-legend' }), ' baseline (dashed)'] : []),
     );
     setText(this.title, baseline.length > 0 ? 'Loss over steps: this run and the baseline' : 'Loss over steps');
-    if (curve.length === 0) return;
+    const heldWords = held ? ` Step ${formatInt(held.step)} (in progress): loss ${formatNum(held.loss)}.` : '';
+    if (curve.length === 0) {
+      this.canvas.setAttribute('aria-label', `Loss curve: no step recorded yet.${heldWords}`);
+      return;
+    }
     const firstE = curve[0];
     const lastE = curve[curve.length - 1];
     const baseWords = baseline.length > 0 ? ` The baseline's, dashed: from ${formatNum(baseline[0].loss)} to ${formatNum(baseline[baseline.length - 1].loss)}.` : '';
-    this.canvas.setAttribute('aria-label', `Loss curve over ${formatInt(this.store.state.stepCount)} steps: from ${formatNum(firstE.loss)} at step ${formatInt(firstE.step)} to ${formatNum(lastE.loss)} at step ${formatInt(lastE.step)}.${baseWords} Click to jump to a step.`);
+    this.canvas.setAttribute('aria-label', `Loss curve over ${formatInt(this.store.state.stepCount)} steps: from ${formatNum(firstE.loss)} at step ${formatInt(firstE.step)} to ${formatNum(lastE.loss)} at step ${formatInt(lastE.step)}.${heldWords}${baseWords} Click to jump to a step.`);
   }
 
   private drawMarker(): void {
@@ -211,7 +248,8 @@ export class LossChart {
     ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     ctx.drawImage(this.back, 0, 0);
     const m = this.store.state;
-    if (m.stepCount === 0) return;
+    const held = this.heldPoint();
+    if (m.stepCount === 0 && !held) return;
     const w = this.cssWidth();
     const dpr = this.canvas.width / w;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -222,7 +260,8 @@ export class LossChart {
     ctx.moveTo(x, PAD.top);
     ctx.lineTo(x, HEIGHT - PAD.bottom);
     ctx.stroke();
-    const entry = nearest(m.curve, m.step);
+    // A step past the recorded ones has no point of its own on the curve (the held one's is open).
+    const entry = held?.step === m.step ? held : m.step <= this.store.lastRecordedStep() ? nearest(m.curve, m.step) : undefined;
     if (entry && Number.isFinite(entry.loss)) {
       ctx.fillStyle = this.theme.lossColor;
       ctx.beginPath();
@@ -230,6 +269,12 @@ export class LossChart {
       ctx.fill();
     }
   }
+}
+
+const EMPTY_WORDS = 'Each step’s loss appears here once its loss phase has run';
+
+function heldKey(held: StepIndexEntry | undefined): string {
+  return held ? `${held.step}:${held.loss}` : '';
 }
 
 /** The curve point closest to `step` (the curve may be downsampled): binary search. */

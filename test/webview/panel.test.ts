@@ -8,7 +8,7 @@ import { TraceReader } from '../../src/trace/traceReader';
 import { panelHtml } from '../../src/extension/panelHtml';
 import { seedRunDir } from './fixture';
 import { startHarnessServer, type HarnessServer } from './harnessPage';
-import { assertNoErrors, closeChecked, launchChromium, openPanel, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
+import { assertNoErrors, closeChecked, launchChromium, openPanel, painted, screenshot, text, waitForStep, type PanelPage } from './panelDriver';
 import { TraceHost, longRun, partialRun } from './traceHost';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -428,6 +428,20 @@ describe('step-through panel (Chromium)', function () {
       const loss = await text(page, '#loss');
       if (stop.phase === 'forward') assert.match(loss, /not computed yet/, `stop ${k}`);
       else assert.match(loss, /^loss \d\.\d+/, `stop ${k}: ${loss}`);
+      // The loss chart: empty (and saying so) until the loss phase, then the step's loss as a point.
+      await painted(page);
+      const chart = (await page.locator('.loss-canvas').getAttribute('aria-label')) ?? '';
+      if (stop.phase === 'forward') assert.match(chart, /^Loss curve, empty\. Each step’s loss appears here/, `stop ${k}: ${chart}`);
+      const shown = /^loss (\S+)/.exec(loss)?.[1];
+      if (stop.phase !== 'forward') assert.ok(chart.includes(`Step 0 (in progress): loss ${shown}.`), `stop ${k}: the chart says "${chart}", the step bar "${loss}"`);
+      if (stop.phase === 'loss') {
+        // What a learner hovering the point reads.
+        await page.locator('.loss-canvas').hover();
+        await page.waitForFunction(() => document.querySelector('.loss-chart .readout')?.textContent !== '');
+        assert.equal(await text(page, '.loss-chart .readout'), `step 0 (in progress) · loss ${shown}`);
+        await screenshot(page, 'panel-step0-loss-chart');
+        await page.mouse.move(0, 0);
+      }
       if (stop.layer >= 0) {
         // The layer card follows the phase's layer and shows the statistics computed so far.
         await page.waitForFunction((name) => document.getElementById('layer-title')?.textContent?.startsWith(name), layers()[stop.layer].name);
