@@ -205,6 +205,10 @@ export async function walkInstalledExtension({ context, server, workspace, exten
         }
       } else {
         await frame.locator('#loss').filter({ hasText: /^loss \d+\.\d+/ }).waitFor({ timeout: 10_000 });
+        // The loss chart has the held step's point, with the number the step bar says.
+        const shown = /^loss (\S+)/.exec(await text(frame.locator('#loss')))?.[1];
+        const said = `Step 0 (in progress): loss ${shown}.`;
+        await waitUntil(`the loss chart to say "${said}"`, async () => ((await frame.locator('.loss-canvas').getAttribute('aria-label')) ?? '').includes(said), 10_000);
       }
       if (stop.phase === 'backward') {
         await frame.locator('#layer-title').filter({ hasText: new RegExp(`^${layerNames[stop.layer]} `) }).waitFor({ timeout: 10_000 });
