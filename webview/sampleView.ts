@@ -63,7 +63,11 @@ export class SampleView {
     const targetClass = oneHot ? argmax(sample.target) : -1;
     const predicted = sample.prediction.length > 1 ? argmax(sample.prediction) : -1;
     const className = (i: number) => (names?.[i] ? `${i} (${names[i]})` : String(i));
-    if (oneHot) {
+    if (sample.prediction.length === 0) {
+      // A held step before its loss phase: the target is known, the prediction not yet.
+      const target = oneHot ? className(targetClass) : sample.target.map((v) => formatNum(v)).join(', ');
+      setText(this.target, `Sample #${sample.index} · target: ${target} · prediction: not computed yet (the loss phase)`);
+    } else if (oneHot) {
       const verdict = predicted === targetClass ? '✓ predicted correctly' : `✗ predicted ${className(predicted)}`;
       setText(this.target, `Sample #${sample.index} · target: ${className(targetClass)} · ${verdict}`);
     } else {

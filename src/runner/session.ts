@@ -216,7 +216,7 @@ export class TrainingSession {
         }
         if (this.hold?.(next.value, step)) {
           // Held mid-step, like a debugger: show what this step has computed so far.
-          const record = capturing ? { ...buildStepRecordInPlace(viewOut(partialStep(step, batchSize, scope)), config.capture, tracer.summary.layers), stepMs: 0 } : undefined;
+          const record = capturing ? { ...buildStepRecordInPlace(viewOut(partialStep(step, batchSize, scope, tensorList(batch.ys)[0])), config.capture, tracer.summary.layers), stepMs: 0 } : undefined;
           await this.holdAt({ type: 'atPhase', step, ...next.value, record });
           if (this.stopRequested) {
             phases.return(undefined as never);

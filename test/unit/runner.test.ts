@@ -235,12 +235,14 @@ describe('runner', () => {
     // Phase by phase through step 0: forward 0, forward 1, loss, backward 1, backward 0, update.
     const seen: string[] = [];
     const heldRecords: string[][] = [];
+    const heldSamples: { loss: number; accuracy?: number; samples?: { index: number; target: number[]; prediction: number[] }[] }[] = [];
     for (let i = 0; i < 6; i++) {
       const next = atPhase();
       await runner.control('stepPhase');
       const m = await next;
       seen.push(`${m.step}:${m.phase}:${m.layer}`);
       heldRecords.push(m.record!.summaries.map((s) => `${s.layer}:${s.role}`));
+      heldSamples.push({ loss: m.record!.loss, accuracy: m.record!.accuracy, samples: m.record!.samples });
       assert.equal(m.record!.step, 0);
     }
     assert.deepEqual(seen, ['0:forward:0', '0:forward:1', '0:loss:-1', '0:backward:1', '0:backward:0', '0:update:-1']);
@@ -257,6 +259,24 @@ describe('runner', () => {
     await runner.control('continue');
     await done;
     await runner.exited;
-    assert.equal(TraceReader.open(dir).stepCount, 20);
+    const trace = TraceReader.open(dir);
+    assert.equal(trace.stepCount, 20);
+    // The selected example while step 0 was held: its target from the start, its prediction (and
+    // the loss and accuracy) from the loss phase on, the very numbers step 0 recorded.
+    const recorded = trace.readStep(0);
+    const want = recorded.samples![0];
+    assert.equal(want.prediction.length, 3);
+    heldSamples.forEach((held, i) => {
+      const afterLoss = i >= 2;
+      assert.deepEqual(held.samples?.map((x) => x.target), [want.target], `stop ${i}: the target`);
+      assert.deepEqual(held.samples![0].prediction, afterLoss ? want.prediction : [], `stop ${i}: the prediction`);
+      if (afterLoss) {
+        assert.equal(held.loss, recorded.loss, `stop ${i}: the loss`);
+        assert.equal(held.accuracy, recorded.accuracy, `stop ${i}: the accuracy`);
+      } else {
+        assert.ok(Number.isNaN(held.loss), `stop ${i}: no loss before the loss phase`);
+      }
+    });
+    trace.close();
   });
 });

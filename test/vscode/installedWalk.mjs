@@ -200,6 +200,7 @@ export async function walkInstalledExtension({ context, server, workspace, exten
           await expectStatRow(frame, 'x', where);
           // The input photograph is drawn, and the editor's line of that layer ends with its numbers.
           await frame.locator('.sample-image').waitFor({ state: 'visible' });
+          await frame.locator('#sample-target').filter({ hasText: /· prediction: not computed yet/ }).waitFor({ timeout: 10_000 });
           await waitUntil('the inline values of the first layer', async () => /± .*dead/.test(await lineWithDecorations(code, 'tf.layers.dense({')), 10_000);
           log(`[vsix] the editor's line of the first layer reads: ${await lineWithDecorations(code, 'tf.layers.dense({')}`);
         }
@@ -209,6 +210,9 @@ export async function walkInstalledExtension({ context, server, workspace, exten
         const shown = /^loss (\S+)/.exec(await text(frame.locator('#loss')))?.[1];
         const said = `Step 0 (in progress): loss ${shown}.`;
         await waitUntil(`the loss chart to say "${said}"`, async () => ((await frame.locator('.loss-canvas').getAttribute('aria-label')) ?? '').includes(said), 10_000);
+        // The example the loss compares: its target, and now what the network predicted for it.
+        await frame.locator('#sample-target').filter({ hasText: /^Sample #\d+ · target: .+ · (✓ predicted correctly|✗ predicted .+)$/ }).waitFor({ timeout: 10_000 });
+        if (stop.phase === 'loss') log(`[vsix] ${where}: the selected sample reads "${await text(frame.locator('#sample-target'))}"`);
       }
       if (stop.phase === 'backward') {
         await frame.locator('#layer-title').filter({ hasText: new RegExp(`^${layerNames[stop.layer]} `) }).waitFor({ timeout: 10_000 });

@@ -414,7 +414,9 @@ describe('step-through panel (Chromium)', function () {
           (st.phase === 'backward' && t.layer === st.layer && ['gradActivation', 'gradPreactivation', 'gradParam'].includes(t.role)) ||
           (st.phase === 'update' && t.role === 'delta'));
       const lossKnown = done.some((st) => st.phase === 'loss');
-      return { ...full, loss: lossKnown ? full.loss : NaN, summaries: full.summaries.filter(keep), tensors: full.tensors.filter(keep) };
+      // As the runner sends it: the examples' targets from the start, their predictions from the loss phase.
+      const samples = full.samples?.map((x) => (lossKnown ? x : { ...x, prediction: [] }));
+      return { ...full, loss: lossKnown ? full.loss : NaN, summaries: full.summaries.filter(keep), tensors: full.tensors.filter(keep), samples };
     };
     const rowsOf = () => page.evaluate(() => [...document.querySelectorAll('.layer-panel tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent ?? '')));
     const number = /^[-−]?\d[\d.,]*(e[-+−]?\d+)?$/;
@@ -428,6 +430,16 @@ describe('step-through panel (Chromium)', function () {
       const loss = await text(page, '#loss');
       if (stop.phase === 'forward') assert.match(loss, /not computed yet/, `stop ${k}`);
       else assert.match(loss, /^loss \d\.\d+/, `stop ${k}: ${loss}`);
+      // The selected example: its target all along, its predicted classes once the loss is computed.
+      const sample = await text(page, '#sample-target');
+      const bars = await page.locator('ol.bars .bar').count();
+      if (stop.phase === 'forward') {
+        assert.match(sample, /^Sample #0 · target: \d+ \(.+\) · prediction: not computed yet \(the loss phase\)$/, `stop ${k}: ${sample}`);
+        assert.equal(bars, 0, `stop ${k}: class bars before the prediction`);
+      } else {
+        assert.match(sample, /^Sample #0 · target: \d+ \(.+\) · (✓ predicted correctly|✗ predicted \d+ \(.+\))$/, `stop ${k}: ${sample}`);
+        assert.equal(bars, 10, `stop ${k}: the predicted distribution`);
+      }
       // The loss chart: empty (and saying so) until the loss phase, then the step's loss as a point.
       await painted(page);
       const chart = (await page.locator('.loss-canvas').getAttribute('aria-label')) ?? '';

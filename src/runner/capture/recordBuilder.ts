@@ -128,7 +128,8 @@ function buildRecord(finished: CopiedStep, policy: CapturePolicy, layers: readon
     }
   }
 
-  const samples: SampleRecord[] = (finished.prediction.length === 0 ? [] : sampleIndices).map((index) => ({
+  // A held step's partial record has the targets before the loss phase has predictions for them.
+  const samples: SampleRecord[] = (finished.target.length === 0 ? [] : sampleIndices).map((index) => ({
     index,
     target: Array.from(finished.target.subarray(index * targetSize, (index + 1) * targetSize)),
     prediction: Array.from(finished.prediction.subarray(index * outputSize, (index + 1) * outputSize)),

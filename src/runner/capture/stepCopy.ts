@@ -4,7 +4,8 @@
 // W, ∂W and ΔW's baseline costs ≈ 0.1 ms each, summarising each in place ≈ 0.5 ms.
 import type { CopiedStep, CopiedTensor } from '../../shared/protocol';
 import type { CapturedTensor, StepOutcome, StepScope } from '../tracer/stepScope';
-import { peekFloats } from '../tensorFloats';
+import type * as tf from '@tensorflow/tfjs';
+import { floatsInto, peekFloats } from '../tensorFloats';
 
 /** A step as the tracer left it: its outcome, and the tensors it captured, still on the backend. */
 export interface FinishedStep extends Omit<CopiedStep, 'captures'> {
@@ -17,10 +18,16 @@ export function finishedStep(step: number, keyframe: boolean, batchSize: number,
   return { step, keyframe, batchSize, loss, accuracy, ...(outputLosses ? { outputLosses } : {}), prediction, target, outputSize, captures: scope.captures };
 }
 
-/** What a step held mid-way has computed so far: the phases up to where it is held. */
-export function partialStep(step: number, batchSize: number, scope: StepScope): FinishedStep {
-  const empty = new Float32Array(0);
-  return { step, keyframe: false, batchSize, loss: scope.loss ?? NaN, prediction: empty, target: empty, outputSize: 1, captures: scope.captures };
+/**
+ * What a step held mid-way has computed so far: the phases up to where it is held. The batch's
+ * targets are known from the start (`target`: the first output's), its predictions from the loss
+ * phase on.
+ */
+export function partialStep(step: number, batchSize: number, scope: StepScope, target: tf.Tensor): FinishedStep {
+  const done = scope.lossPhase;
+  const prediction = done ? floatsInto(done.prediction, undefined) : new Float32Array(0);
+  const outputSize = done ? (done.prediction.shape[done.prediction.shape.length - 1] ?? 1) : 1;
+  return { step, keyframe: false, batchSize, loss: done?.loss ?? NaN, accuracy: done?.accuracy, prediction, target: floatsInto(target, undefined), outputSize, captures: scope.captures };
 }
 
 /**

@@ -227,7 +227,7 @@ export class GraphTracer implements ModelTracer {
     const outputLosses = lossParts.map((p) => p.value.dataSync()[0]);
     const outputAccuracies = lossParts.map((p) => p.acc?.dataSync()[0]);
     const loss = outputLosses.reduce((s, v) => s + v, 0);
-    scope.loss = loss;
+    scope.lossPhase = { loss, accuracy: outputAccuracies[0], prediction: predictions[0] };
     yield { phase: 'loss', layer: -1 };
 
     // What each reader sent back to each symbolic tensor, summed when a node's backward starts.

@@ -53,6 +53,7 @@ export function lossPhase(loss: Loss, ys: tf.Tensor, prediction: tf.Tensor, scop
     return { value: scope.keep(value), grad: scope.keep(grad), acc: acc && scope.keep(acc) };
   });
   const value = result.value.dataSync()[0];
-  scope.loss = value;
-  return { loss: value, accuracy: result.acc?.dataSync()[0], grad: result.grad };
+  const accuracy = result.acc?.dataSync()[0];
+  scope.lossPhase = { loss: value, accuracy, prediction };
+  return { loss: value, accuracy, grad: result.grad };
 }

@@ -24,8 +24,12 @@ const PARAMETER_ROLES = new Set<TensorRole>(['gradParam', 'param', 'delta']);
 export class StepScope {
   private readonly kept: tf.Tensor[] = [];
   readonly captures: CapturedTensor[] = [];
-  /** The batch's loss, once the loss phase has run. */
-  loss?: number;
+  /**
+   * The loss phase's outcome, once it has run: what a step held after it shows (its loss, and the
+   * selected examples' predictions against their targets). The prediction (the first output's) is
+   * kept on the backend by the step and read back only if the step is held.
+   */
+  lossPhase?: { loss: number; accuracy?: number; prediction: tf.Tensor };
 
   /** `borrowed`: the batch and other tensors the caller owns; kept alive, never freed here. */
   constructor(

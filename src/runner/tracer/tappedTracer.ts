@@ -119,11 +119,11 @@ export class TappedTracer implements ModelTracer {
       yield { phase: 'forward', layer: i };
     }
     const loss = lossValue.dataSync()[0];
-    scope.loss = loss;
     const acc = tf.tidy(() => {
       const a = batchAccuracy(this.loss.name, ys, prediction);
       return a ? a.dataSync()[0] : undefined;
     });
+    scope.lossPhase = { loss, accuracy: acc, prediction };
     yield { phase: 'loss', layer: -1 };
 
     const grads: ParamGradient[] = [];
