@@ -5,7 +5,7 @@
 import type { PhaseStop } from '../src/shared/phases';
 import type { LayerInfo, ModelGraph, StepRecord } from '../src/shared/traceTypes';
 import { h, setText } from './dom';
-import { formatInt, formatNum, unitsOf } from '../src/shared/format';
+import { formatInt, formatNum, formatPercent, unitsOf } from '../src/shared/format';
 import { findSummary } from './records';
 import type { ModelKey, PanelModel, Store } from './state';
 
@@ -28,6 +28,8 @@ export function narrate(stop: PhaseStop, layers: readonly LayerInfo[], record: S
   const layer = stop.layer >= 0 ? layers[stop.layer] : undefined;
   const around = graph && layer ? graphNeighbours(graph, layers, stop.layer) : undefined;
   const stat = (role: Parameters<typeof findSummary>[2], param?: string) => findSummary(record, stop.layer, role, param)?.stats;
+  // The step's own batch (an epoch's last may be smaller than the run's batch size).
+  const batch = record?.summaries.find((t) => t.role === 'input')?.shape[0] ?? batchSize;
   switch (stop.phase) {
     case 'forward': {
       if (!layer) return '';
@@ -37,13 +39,13 @@ export function narrate(stop: PhaseStop, layers: readonly LayerInfo[], record: S
       const a = stat('activation');
       const what = layer.type === 'Dense' ? `multiplies its ${inputs} inputs by its weights, adds its biases${act}` : `computes its ${units} outputs${act}`;
       const reads = around && around.reads.length > 0 ? `reads ${list(around.reads)} and ` : '';
-      return `Forward: for each of the ${formatInt(batchSize)} examples of the batch, ${layer.name} ${reads}${what}.${a ? ` Its outputs average ${formatNum(a.mean)}.` : ''}`;
+      return `Forward: for each of the ${formatInt(batch)} examples of the batch, ${layer.name} ${reads}${what}.${a ? ` Its outputs average ${formatNum(a.mean)}.` : ''}`;
     }
     case 'loss':
       if (graph && graph.outputs.length > 1) {
         return `Loss: each output's predictions (${list(graph.outputs.map((o) => o.name))}) are compared with its targets; the batch's loss, the sum of each output's loss, is ${record ? formatNum(record.loss) : '…'}. Training will try to make it smaller.`;
       }
-      return `Loss: the predictions are compared with the targets; the batch's loss is ${record ? formatNum(record.loss) : '…'}${record?.accuracy !== undefined && record.accuracy !== null ? ` and ${formatNum(record.accuracy * 100)}% of its examples are right` : ''}. Training will try to make the loss smaller.`;
+      return `Loss: the predictions are compared with the targets; the batch's loss is ${record ? formatNum(record.loss) : '…'}${record?.accuracy !== undefined && record.accuracy !== null ? ` and ${rightOfBatch(record.accuracy, batch)}` : ''}. Training will try to make the loss smaller.`;
     case 'backward': {
       if (!layer) return '';
       const g = stat('gradParam', layer.params[0]?.name);
@@ -79,4 +81,11 @@ export class Narration {
     if (!m.meta) return;
     setText(this.el, narrate(this.store.currentStop(), m.meta.model.layers, m.record, m.meta.config.batchSize, m.meta.model.graph));
   }
+}
+
+/** "3 of its 64 examples are right (4.7%)": a count is what a beginner can check; else the fraction alone. */
+function rightOfBatch(accuracy: number, batchSize: number): string {
+  const right = accuracy * batchSize;
+  if (batchSize > 0 && Math.abs(right - Math.round(right)) < 1e-4) return `${formatInt(Math.round(right))} of its ${formatInt(batchSize)} examples are right (${formatPercent(accuracy)})`;
+  return `${formatPercent(accuracy)} of its examples are right`;
 }

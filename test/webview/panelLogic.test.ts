@@ -53,7 +53,13 @@ describe('panel logic', function () {
     }));
     const words = phaseStops(layers.length).map((s) => narrate(s, layers, { ...record(0), loss: 0.5, accuracy: 0.25 }, 64));
     assert.match(words[0], /^Forward: for each of the 64 examples of the batch, dense_0 multiplies its 784 inputs by its weights, adds its biases, then applies relu\.$/);
-    assert.match(words[2], /^Loss: .*0\.5 and 25% of its examples are right/);
+    assert.match(words[2], /^Loss: .*0\.5 and 16 of its 64 examples are right \(25\.0%\)/);
+    // An epoch's last batch, smaller than the run's: its own size counts.
+    const partial = { ...record(0), loss: 0.5, accuracy: 0.25, summaries: [{ layer: 0, role: 'input' as const, shape: [8, 784] }] };
+    assert.match(narrate(phaseStops(layers.length)[0], layers, partial, 64), /^Forward: for each of the 8 examples of the batch/);
+    assert.match(narrate(phaseStops(layers.length)[2], layers, partial, 64), /0\.5 and 2 of its 8 examples are right \(25\.0%\)\./);
+    // No whole count: the fraction alone.
+    assert.match(narrate(phaseStops(layers.length)[2], layers, { ...record(0), loss: 0.5, accuracy: 0.3 }, 64), /0\.5 and 30\.0% of its examples are right\./);
     assert.match(words[3], /^Backward: .*dense_1.*passed back/);
     assert.doesNotMatch(words[4], /passed back/, 'the first layer passes nothing back');
     assert.match(words[5], /^Update: /);
