@@ -10,6 +10,7 @@ import type { Envelope, FromCaptureWorker, ToCaptureWorker } from '../../shared/
 import type { CapturePolicy, LayerInfo } from '../../shared/traceTypes';
 import { TraceWriteError } from '../../trace/traceWriter';
 import { buildStepRecord, transferList } from './recordBuilder';
+import { warmUp } from './warmUp';
 import { RecordSink } from './recordSink';
 
 let sink: RecordSink | undefined;
@@ -60,6 +61,7 @@ parentPort?.on('message', (raw: unknown) => {
   try {
     env = parseCaptureRequest(raw);
     replies.post(answer(env.body), env.id);
+    if (env.body.type === 'open' && policy) warmUp(policy, layers);
   } catch (e) {
     // A failed write is the user's to fix (disk full, permissions): it goes to them as is.
     const error = e instanceof TraceWriteError ? e.toRunError(sink?.stepsWritten ?? 0) : undefined;
