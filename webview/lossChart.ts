@@ -1,8 +1,9 @@
 // Loss (and accuracy, when the run has it) over the run's steps, with the current step marked;
-// a click jumps there. A live run held past its loss phase shows that step's loss as an open point:
-// the step is not in the trace yet, but the learner has just been told its loss. While the panel compares runs, the baseline's curves are a second series
-// on the same axes (dashed, in the same colours). The curves are drawn once into a back buffer when the data, size or
-// theme change; a step change only copies the buffer and draws the marker.
+// a click jumps there. A live run held past its loss phase shows that step's loss as an open
+// point: the step is not in the trace yet, but the learner has just been told its loss. While the
+// panel compares runs, the baseline's curves are a second series on the same axes (dashed, in the
+// same colours). The curves are drawn once into a back buffer when the data, size, theme or held
+// point change; a step change only copies the buffer and draws the marker.
 import type { StepIndexEntry } from '../src/shared/traceTypes';
 import { context2d, fitCanvas, h, setText } from './dom';
 import { formatInt, formatNum } from '../src/shared/format';
@@ -260,7 +261,7 @@ export class LossChart {
     ctx.moveTo(x, PAD.top);
     ctx.lineTo(x, HEIGHT - PAD.bottom);
     ctx.stroke();
-    // A step past the recorded ones has no point of its own on the curve (the held one's is open).
+    // A step past the recorded ones has no curve point: its dot is the held step's computed loss, or none.
     const entry = held?.step === m.step ? held : m.step <= this.store.lastRecordedStep() ? nearest(m.curve, m.step) : undefined;
     if (entry && Number.isFinite(entry.loss)) {
       ctx.fillStyle = this.theme.lossColor;
