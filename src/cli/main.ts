@@ -10,6 +10,7 @@ import { KEYFRAME_DIR } from '../trace/keyframeCodec';
 import { TraceOpenError, TraceReader } from '../trace/traceReader';
 import type { TypeCheckMode, TypeDiagnostic } from '../shared/protocol';
 import { KEYFRAME_PRECISIONS, type KeyframePrecision, type RunError } from '../shared/traceTypes';
+import { MAX_WASM_THREADS, type WasmThreads } from '../shared/wasmThreads';
 import { formatError, formatFullTensorSteps, formatHealth, formatStepDetail, formatSummary, num } from './format';
 import { DIFF_USAGE, diffCommand } from './diffCommand';
 import { EXPORT_USAGE, exportCommand } from './exportCommand';
@@ -64,10 +65,10 @@ function backendOption(value: string | undefined): string | undefined {
   throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got '${value}'`);
 }
 
-/** --threads: XNNPACK's pool on the wasm backend, `auto` or 1–8 (src/runner/wasmThreads.ts). */
-function threadsOption(value: string | undefined): number | 'auto' | undefined {
+/** --threads: XNNPACK's pool on the wasm backend, `auto` or a thread count (src/runner/wasmThreads.ts). */
+function threadsOption(value: string | undefined): WasmThreads | undefined {
   if (value === undefined || value === 'auto') return value;
-  return intOption(value, 'threads', 1, 8);
+  return intOption(value, 'threads', 1, MAX_WASM_THREADS);
 }
 
 function modelFile(arg: string | undefined): string {
@@ -104,7 +105,7 @@ function prepareOutDir(outDir: string, force: boolean): void {
   }
 }
 
-function spawnRunner(backend?: string, wasmThreads?: number | 'auto'): RunnerClient {
+function spawnRunner(backend?: string, wasmThreads?: WasmThreads): RunnerClient {
   const runner = RunnerClient.spawn({ backend, wasmThreads, onOutput: (text) => process.stderr.write(text) });
   runner.onMessage((msg) => {
     if (msg.type === 'log') (msg.level === 'info' ? process.stdout : process.stderr).write(`  [model] ${msg.text}\n`);

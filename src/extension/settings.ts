@@ -4,18 +4,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { StartRequest, TypeCheckMode } from '../shared/protocol';
 import { KEYFRAME_PRECISIONS, type KeyframePrecision } from '../shared/traceTypes';
+import { isWasmThreadCount, type WasmThreads } from '../shared/wasmThreads';
 
 export type BackendPreference = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-
-/** XNNPACK's pool on the wasm backend: 'auto' (half the logical cores, at most 4) or 1–8 threads. */
-export type WasmThreads = number | 'auto';
 
 /** What a runner is started with (warmRunners.ts hands out a spare only to a run of its kind). */
 export interface RunnerKind {
   backend: BackendPreference;
   wasmThreads: WasmThreads;
 }
-
 
 export interface Settings {
   steps: number | null;
@@ -53,9 +50,9 @@ export function readSettings(scope?: vscode.Uri): Settings {
   };
 }
 
-/** `gradientLens.wasmThreads`: 0 is automatic; anything but a whole number from 1 to 8 is too. */
+/** `gradientLens.wasmThreads`: 0 is automatic; anything but a thread count is too. */
 function wasmThreads(value: unknown): WasmThreads {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 8 ? value : 'auto';
+  return isWasmThreadCount(value) ? value : 'auto';
 }
 
 /** The kind of runner these settings ask for. */

@@ -19,6 +19,7 @@ import type {
 import { Endpoint } from '../shared/endpoint';
 import { EXPECTED_REPLY, ProtocolViolation, describeViolation, parseBusyReport, parseRunnerMessage, type BusyReport } from '../shared/messageValidators';
 import type { RunError } from '../shared/traceTypes';
+import type { WasmThreads } from '../shared/wasmThreads';
 import { describeStall, describeTimeout, type QuietDuring } from './stallNotice';
 
 export class RunnerError extends Error {
@@ -32,8 +33,8 @@ export interface RunnerClientOptions {
   runnerPath?: string;
   /** 'auto' (default), 'tensorflow', 'wasm' or 'cpu'. */
   backend?: string;
-  /** XNNPACK's pool on the wasm backend: 'auto' (default: half the logical cores, at most 4) or 1–8 threads. */
-  wasmThreads?: number | 'auto';
+  /** XNNPACK's pool on the wasm backend (default 'auto'). */
+  wasmThreads?: WasmThreads;
   cwd?: string;
   /** Lines the runner process printed on stdout/stderr (not the user's console, which arrives as log messages). */
   onOutput?: (text: string) => void;

@@ -6,6 +6,7 @@
 // (each output still computed by one thread in the same order, so results are bit for bit the
 // same). The build starts 8 workers as it initialises, so it is used only for a pool of 2 or more.
 import * as tf from '@tensorflow/tfjs';
+import { MAX_WASM_THREADS, isWasmThreadCount } from '../shared/wasmThreads';
 import { builtScript } from './builtScript';
 
 // The module object itself (not an import binding): os.cpus is swapped while the backend initialises.
@@ -20,7 +21,7 @@ export function autoWasmThreads(logicalCores = os.cpus().length): number {
 export function wasmThreadsSetting(value: string | undefined): number {
   if (value === undefined || value === '' || value === 'auto') return autoWasmThreads();
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 8) throw new Error(`wasm threads must be 'auto' or a whole number from 1 to 8, got '${value}'`);
+  if (!isWasmThreadCount(n)) throw new Error(`wasm threads must be 'auto' or a whole number from 1 to ${MAX_WASM_THREADS}, got '${value}'`);
   return n;
 }
 

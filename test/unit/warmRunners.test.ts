@@ -1,7 +1,8 @@
 // The warm spare runner: taken when it fits, replaced after a take, killed when idle or disposed.
 import * as assert from 'node:assert/strict';
 import type { RunnerPort } from '../../src/extension/runnerPort';
-import type { BackendPreference, RunnerKind, WasmThreads } from '../../src/extension/settings';
+import type { BackendPreference, RunnerKind } from '../../src/extension/settings';
+import type { WasmThreads } from '../../src/shared/wasmThreads';
 import { WarmRunners } from '../../src/extension/warmRunners';
 
 interface FakeRunner extends RunnerPort {
