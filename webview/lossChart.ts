@@ -25,6 +25,8 @@ export class LossChart {
   private hasAccuracy = false;
   /** The held point the back buffer was drawn with ('' for none): redraw only when it changes. */
   private drawnHeld = '';
+  /** The x axis's steps as last drawn: whatever changes them redraws the curves (update). */
+  private xDomain: [number, number] = [0, 0];
 
   constructor(
     private readonly store: Store,
@@ -99,7 +101,7 @@ export class LossChart {
   }
 
   private x(step: number): number {
-    const [first, last] = this.domain();
+    const [first, last] = this.xDomain;
     const w = this.cssWidth() - PAD.left - PAD.right;
     return PAD.left + (last > first ? ((step - first) / (last - first)) * w : w / 2);
   }
@@ -120,7 +122,7 @@ export class LossChart {
   }
 
   private stepAt(offsetX: number): number | undefined {
-    const [first, last] = this.domain();
+    const [first, last] = this.xDomain;
     if (this.store.state.stepCount === 0 && !this.heldPoint()) return undefined;
     const w = this.cssWidth() - PAD.left - PAD.right;
     const t = Math.max(0, Math.min(1, (offsetX - PAD.left) / (w || 1)));
@@ -137,6 +139,7 @@ export class LossChart {
     ctx.clearRect(0, 0, w, HEIGHT);
     const held = this.heldPoint();
     this.drawnHeld = heldKey(held);
+    this.xDomain = this.domain();
     let lo = Infinity;
     let hi = -Infinity;
     this.hasAccuracy = false;
@@ -173,7 +176,7 @@ export class LossChart {
     ctx.textAlign = 'right';
     ctx.fillText(formatNum(this.lossRange[1]), PAD.left - 4, PAD.top + 4);
     ctx.fillText(formatNum(this.lossRange[0]), PAD.left - 4, bottom);
-    const [first, last] = this.domain();
+    const [first, last] = this.xDomain;
     ctx.textBaseline = 'top';
     ctx.textAlign = 'left';
     ctx.fillText(formatInt(first), PAD.left, bottom + 4);
