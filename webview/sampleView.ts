@@ -63,16 +63,14 @@ export class SampleView {
     const targetClass = oneHot ? argmax(sample.target) : -1;
     const predicted = sample.prediction.length > 1 ? argmax(sample.prediction) : -1;
     const className = (i: number) => (names?.[i] ? `${i} (${names[i]})` : String(i));
-    if (sample.prediction.length === 0) {
-      // A held step before its loss phase: the target is known, the prediction not yet.
-      const target = oneHot ? className(targetClass) : sample.target.map((v) => formatNum(v)).join(', ');
-      setText(this.target, `Sample #${sample.index} · target: ${target} · prediction: not computed yet (the loss phase)`);
-    } else if (oneHot) {
-      const verdict = predicted === targetClass ? '✓ predicted correctly' : `✗ predicted ${className(predicted)}`;
-      setText(this.target, `Sample #${sample.index} · target: ${className(targetClass)} · ${verdict}`);
-    } else {
-      setText(this.target, `Sample #${sample.index} · target: ${sample.target.map((v) => formatNum(v)).join(', ')} · prediction: ${sample.prediction.map((v) => formatNum(v)).join(', ')}`);
-    }
+    const numbers = (values: number[]) => values.map((v) => formatNum(v)).join(', ');
+    const target = oneHot ? className(targetClass) : numbers(sample.target);
+    // A held step before its loss phase has the target, not yet the prediction.
+    const outcome =
+      sample.prediction.length === 0 ? 'prediction: not computed yet (the loss phase)'
+      : oneHot ? (predicted === targetClass ? '✓ predicted correctly' : `✗ predicted ${className(predicted)}`)
+      : `prediction: ${numbers(sample.prediction)}`;
+    setText(this.target, `Sample #${sample.index} · target: ${target} · ${outcome}`);
     if (sample.prediction.length <= 1) {
       this.bars.replaceChildren();
       this.rows = [];
